@@ -1,0 +1,48 @@
+# losscli — self-documenting Makefile: `make help` lists the targets.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help venv demo test lint fmt typecheck pytest bench bench-quick clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,plot,bench]'
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create the virtual environment and install losscli with its dev tools
+
+demo: $(STAMP) ## Run losscli on the sample data
+	$(BIN)/losscli evaluate sample_data/regression.csv
+	$(BIN)/losscli evaluate sample_data/models.csv
+	$(BIN)/losscli evaluate sample_data/multiclass.csv
+	$(BIN)/losscli recommend --from sample_data/regression_outliers.csv
+	$(BIN)/losscli history sample_data/train_log.csv
+
+lint: $(STAMP) ## ruff check and ruff format --check
+	$(BIN)/ruff check losscli tests benchmarks sample_data
+	$(BIN)/ruff format --check losscli tests benchmarks sample_data
+
+fmt: $(STAMP) ## Format the code with ruff
+	$(BIN)/ruff format losscli tests benchmarks sample_data
+	$(BIN)/ruff check --fix losscli tests benchmarks sample_data
+
+typecheck: $(STAMP) ## mypy on the package
+	$(BIN)/mypy losscli
+
+pytest: $(STAMP) ## Run the test suite only
+	$(BIN)/pytest
+
+test: lint typecheck pytest ## Lint, type-check and run the tests
+
+bench: $(STAMP) ## Run the performance benchmark and write benchmarks/RESULTS.md
+	$(BIN)/python benchmarks/bench.py
+
+clean: ## Remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
