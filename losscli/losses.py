@@ -843,7 +843,7 @@ def _compute(
     if task == MULTICLASS and loss_id == "focal" and params.get("alpha") is not None:
         raise LossInputError("alpha applies to the binary focal loss only")
     batch = Batch(task, y_true, y_pred, sample_weight, logits=logits, renormalize=renormalize)
-    if batch.unnormalized_rows:
+    if batch.unnormalized_rows and not renormalize:
         warnings.warn(
             f"{batch.unnormalized_rows} rows of y_pred do not sum to 1 within "
             f"{ROW_SUM_TOLERANCE:g} (first at index {batch.first_unnormalized}); "
