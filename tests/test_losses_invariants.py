@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -57,7 +58,7 @@ def _evaluate(
     n_classes = K if task == MULTICLASS else 2
     bounds = [0, *(cuts or []), len(y)]
     accs = []
-    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+    for start, stop in itertools.pairwise(bounds):
         if start == stop:
             continue
         acc = spec.make(n_classes=n_classes, **_params(spec))
