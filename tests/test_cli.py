@@ -1,0 +1,97 @@
+"""The CLI skeleton: version, help, python -m, the `losses` command, error mapping, start-up."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from losscli import __version__, catalog
+from losscli.cli import app
+
+runner = CliRunner()
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"losscli {__version__}"
+
+
+def test_python_dash_m_runs_the_same_cli() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "losscli", "--version"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"losscli {__version__}"
+
+
+def test_help_lists_the_commands() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "losses" in result.stdout
+
+
+def test_losses_json_lists_the_registry() -> None:
+    result = runner.invoke(app, ["losses", "-o", "json"])
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert document["schema"] == "losscli.losses/1"
+    assert [entry["id"] for entry in document["losses"]] == [i.id for i in catalog.CATALOG]
+    huber = next(e for e in document["losses"] if e["id"] == "huber")
+    assert huber["params"] == {"delta": 1.0}
+    assert (
+        "bce" in next(e for e in document["losses"] if e["id"] == "binary_crossentropy")["aliases"]
+    )
+
+
+@pytest.mark.parametrize("task", ["regression", "binary", "multiclass"])
+def test_losses_filtered_by_task(task: str) -> None:
+    result = runner.invoke(app, ["losses", "--task", task, "-o", "json"])
+    assert result.exit_code == 0
+    ids = [entry["id"] for entry in json.loads(result.stdout)["losses"]]
+    assert ids == [info.id for info in catalog.for_task(task)]
+    assert all(task in entry["tasks"] for entry in json.loads(result.stdout)["losses"])
+
+
+def test_losses_table_shows_ids_and_formulas() -> None:
+    result = runner.invoke(app, ["losses", "--task", "regression"])
+    assert result.exit_code == 0
+    assert "huber" in result.stdout and "log_cosh" in result.stdout
+    assert "binary_crossentropy" not in result.stdout
+
+
+def test_unknown_task_is_one_line_exit_2() -> None:
+    result = runner.invoke(app, ["losses", "--task", "ranking"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "unknown task 'ranking'" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["frobnicate"])
+    assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["--version"], ["losses", "--help"]],
+)
+def test_start_up_imports_no_pandas_pyarrow_numpy(argv: list[str]) -> None:
+    code = (
+        "import sys\n"
+        "from losscli.cli import app\n"
+        "try:\n"
+        f"    app({argv!r}, prog_name='losscli')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = sorted(m for m in ('pandas', 'pyarrow', 'numpy') if m in sys.modules)\n"
+        "sys.stderr.write(repr(heavy))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.stderr.strip().endswith("[]"), proc.stderr
