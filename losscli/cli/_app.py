@@ -7,6 +7,7 @@ both for the console script and for ``typer.testing.CliRunner``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -116,9 +117,7 @@ def emit_text(text: str, output_file: Path | None) -> None:
             fh.write(text)
         os.replace(tmp, target)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 

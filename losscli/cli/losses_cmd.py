@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import typer
 
 from losscli.cli._app import app, make_console
 
 
-class _ListFormat(str, Enum):
+class _ListFormat(StrEnum):
     table = "table"
     json = "json"
 
