@@ -10,7 +10,10 @@ module level: ``losscli --help`` and ``losscli recommend`` must start fast.
 
 from __future__ import annotations
 
-from losscli.cli import losses_cmd  # noqa: F401  (registers the command)
+from losscli.cli import (  # noqa: F401  (each import registers its command)
+    losses_cmd,
+    recommend_cmd,
+)
 from losscli.cli._app import app
 
 

@@ -69,7 +69,11 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", "-V", help="Print the version and exit.", is_eager=True,
+        False,
+        "--version",
+        "-V",
+        help="Print the version and exit.",
+        is_eager=True,
         callback=_version,
     ),
 ) -> None:
@@ -120,4 +124,3 @@ def emit_text(text: str, output_file: Path | None) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-

@@ -30,9 +30,7 @@ def losses_command(
     if task is not None:
         key = task.strip().lower()
         if key not in catalog.TASKS:
-            raise UsageError(
-                f"unknown task {task!r}; choose one of: {', '.join(catalog.TASKS)}"
-            )
+            raise UsageError(f"unknown task {task!r}; choose one of: {', '.join(catalog.TASKS)}")
         infos = catalog.for_task(key)
     if output is _ListFormat.json:
         typer.echo(render.losses_json(infos), nl=False)

@@ -1,0 +1,128 @@
+"""``losscli recommend``: which loss for a task, from flags or from a file.
+
+The flags path imports neither numpy, pandas nor pyarrow (``losscli.recommend`` is
+stdlib + the catalogue); only ``--from`` loads them, inside
+:func:`losscli.recommend.measure_file`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import typer
+
+from losscli.cli._app import app, make_console, warn
+
+
+class _Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class _Side(StrEnum):
+    under = "under"
+    over = "over"
+
+
+@app.command("recommend")
+def recommend_command(
+    task: str | None = typer.Option(
+        None,
+        "--task",
+        metavar="TASK",
+        help="regression (linear-regression), binary (binary-classification) or multiclass "
+        "(multi-class, multiclass-classification). With --from it overrides the inferred task.",
+    ),
+    outliers: bool | None = typer.Option(
+        None, "--outliers/--no-outliers", help="Regression targets or residuals have outliers."
+    ),
+    imbalanced: bool | None = typer.Option(
+        None,
+        "--imbalanced/--no-imbalanced",
+        help="Classification with a much rarer class (largest/smallest ≥ 3).",
+    ),
+    asymmetric: _Side | None = typer.Option(
+        None,
+        "--asymmetric",
+        case_sensitive=False,
+        help="Regression where under- (or over-) prediction costs more.",
+    ),
+    quantile: float | None = typer.Option(
+        None,
+        "--quantile",
+        metavar="Q",
+        help="Regression: the prediction is the Q-quantile (0 < Q < 1).",
+    ),
+    counts: bool | None = typer.Option(
+        None, "--counts/--no-counts", help="Regression on non-negative counts."
+    ),
+    source: str | None = typer.Option(
+        None,
+        "--from",
+        metavar="FILE",
+        help="Measure a predictions file (or - for stdin) and infer task and conditions; "
+        "flags override what it infers.",
+    ),
+    true: str | None = typer.Option(
+        None, "--true", "-t", metavar="COL", help="Truth column (with --from)."
+    ),
+    pred: str | None = typer.Option(
+        None,
+        "--pred",
+        "-p",
+        metavar="COL",
+        help="Prediction column (with --from); without it, the first.",
+    ),
+    fmt: str | None = typer.Option(
+        None,
+        "--format",
+        metavar="FORMAT",
+        help="Input format for --from: csv, tsv, parquet, jsonl.",
+    ),
+    output: _Format = typer.Option(_Format.table, "--output", "-o", help="table or json."),
+) -> None:
+    """Recommend a loss for your task, with the reason, from flags or from your data.
+
+    With no option, print the whole selection table.
+    """
+    from losscli import recommend as rules
+    from losscli.errors import UsageError
+    from losscli.render import recommend as render
+
+    side = asymmetric.value if asymmetric is not None else None
+    if source is None:
+        for flag, value in (("--true", true), ("--pred", pred), ("--format", fmt)):
+            if value is not None:
+                raise UsageError(f"{flag} needs --from FILE")
+        rec = rules.recommend(
+            task,
+            outliers=bool(outliers),
+            imbalanced=bool(imbalanced),
+            asymmetric=side,
+            quantile=quantile,
+            counts=bool(counts),
+        )
+    else:
+        rec = rules.recommend_from_file(
+            source,
+            fmt=fmt,
+            true=true,
+            pred=pred,
+            task=task,
+            outliers=outliers,
+            imbalanced=imbalanced,
+            asymmetric=side,
+            quantile=quantile,
+            counts=counts,
+        )
+    for message in rec.warnings:
+        warn(message)
+    if output is _Format.json:
+        if rec.task is None:
+            raise UsageError(
+                "nothing to recommend: give --task TASK (with conditions) or --from FILE; "
+                "'losscli recommend' alone prints the selection table"
+            )
+        typer.echo(render.recommend_json(rec), nl=False)
+    else:
+        make_console().print(render.recommend_renderable(rec))
