@@ -309,10 +309,14 @@ class Batch:
         return self._cached(key, compute)
 
     def wsum(self, values: FloatArray) -> float:
-        """Σ wᵢ vᵢ (pairwise summation through numpy)."""
+        """Σ wᵢ vᵢ, with numpy's pairwise summation.
+
+        Not ``np.dot``: BLAS would start a second thread for every chunk, taking
+        the core the file parser runs on, and sums less carefully.
+        """
         if self.weight is None:
             return float(values.sum())
-        return float(np.dot(self.weight, values))
+        return float((self.weight * values).sum())
 
     @property
     def total_weight(self) -> float:
