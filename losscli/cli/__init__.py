@@ -11,6 +11,8 @@ module level: ``losscli --help`` and ``losscli recommend`` must start fast.
 from __future__ import annotations
 
 from losscli.cli import (  # noqa: F401  (each import registers its command)
+    evaluate_cmd,
+    history_cmd,
     losses_cmd,
     recommend_cmd,
 )

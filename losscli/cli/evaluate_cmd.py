@@ -1,0 +1,277 @@
+"""``losscli evaluate``: every applicable loss for a predictions file.
+
+Thin glue: options → :func:`losscli.evaluate.evaluate_file` → gates → render →
+emit. numpy, pandas and pyarrow are imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import sys
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from losscli.cli._app import app, emit_text, make_console, warn
+from losscli.errors import ExitStatus
+
+
+class _Output(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class _Task(StrEnum):
+    auto = "auto"
+    regression = "regression"
+    binary = "binary"
+    multiclass = "multiclass"
+
+
+class _Format(StrEnum):
+    csv = "csv"
+    tsv = "tsv"
+    parquet = "parquet"
+    jsonl = "jsonl"
+
+
+class _Progress:
+    """A rich progress line on stderr, only when stderr is a terminal and the read
+    has taken more than a moment (so short runs and pipelines never see it)."""
+
+    DELAY = 0.5
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.start = time.monotonic()
+        self.enabled = sys.stderr.isatty()
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, rows: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            if time.monotonic() - self.start < self.DELAY:
+                return
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=make_console(stderr=True),
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("", total=None)
+        self.bar.update(self.task, description=f"reading {self.name}: {rows:,} rows")
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _render_table(renderable: Any, to_file: bool) -> str:
+    if not to_file:
+        console = make_console()
+        with console.capture() as capture:
+            console.print(renderable)
+        return str(capture.get())
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    Console(
+        file=buffer,
+        markup=False,
+        emoji=False,
+        highlight=False,
+        force_terminal=False,
+        no_color=True,
+        width=120,
+        soft_wrap=False,
+    ).print(renderable)
+    return buffer.getvalue()
+
+
+@app.command("evaluate")
+def evaluate_command(
+    file: str = typer.Argument(
+        ...,
+        metavar="FILE",
+        help="Predictions file: CSV, TSV, Parquet, JSON Lines (optionally .gz/.bz2/.xz/.zst), "
+        "or - for stdin.",
+    ),
+    true: str | None = typer.Option(None, "--true", "-t", metavar="COL", help="Truth column."),
+    pred: list[str] | None = typer.Option(
+        None,
+        "--pred",
+        "-p",
+        metavar="COL",
+        help="Prediction column, one per model (repeatable); 'PREFIX*' selects one "
+        "probability column per class (multiclass).",
+    ),
+    task: _Task = typer.Option(_Task.auto, "--task", help="auto, regression, binary, multiclass."),
+    fmt: _Format | None = typer.Option(
+        None, "--format", help="Input format when the name does not say: csv, tsv, parquet, jsonl."
+    ),
+    weight: str | None = typer.Option(
+        None, "--weight", "-w", metavar="COL", help="Sample-weight column."
+    ),
+    by: str | None = typer.Option(
+        None, "--by", metavar="COL", help="Also report per value of this column."
+    ),
+    dropna: bool = typer.Option(
+        False, "--dropna", help="Drop rows with a missing value (and say how many)."
+    ),
+    loss: list[str] | None = typer.Option(
+        None,
+        "--loss",
+        "-l",
+        metavar="ID",
+        help="Loss id or alias (repeatable); default: every applicable one.",
+    ),
+    delta: float | None = typer.Option(None, "--delta", metavar="δ", help="Huber δ (default 1)."),
+    quantile: list[float] | None = typer.Option(
+        None, "--quantile", metavar="Q", help="Pinball-loss quantile in (0, 1) (repeatable)."
+    ),
+    weight_under: float | None = typer.Option(
+        None,
+        "--weight-under",
+        metavar="W",
+        help="asymmetric_mse weight of under-predictions (default 2).",
+    ),
+    weight_over: float | None = typer.Option(
+        None,
+        "--weight-over",
+        metavar="W",
+        help="asymmetric_mse weight of over-predictions (default 1).",
+    ),
+    gamma: float | None = typer.Option(
+        None, "--gamma", metavar="γ", help="Focal-loss γ (default 2)."
+    ),
+    class_weight: str | None = typer.Option(
+        None,
+        "--class-weight",
+        metavar="SPEC",
+        help="Weighted cross-entropy class weights: balanced (default) or LABEL=W,LABEL=W.",
+    ),
+    eps: float | None = typer.Option(
+        None,
+        "--eps",
+        metavar="ε",
+        help="Probability clipping ε for cross-entropy losses (default 1e-7).",
+    ),
+    renormalize: bool = typer.Option(
+        False, "--renormalize", help="Divide each multiclass probability row by its sum."
+    ),
+    logits: bool = typer.Option(
+        False, "--logits", help="Predictions are raw scores (logits), not probabilities."
+    ),
+    positive: str | None = typer.Option(
+        None,
+        "--positive",
+        metavar="LABEL",
+        help="The positive label of a two-label truth (e.g. yes).",
+    ),
+    output: _Output = typer.Option(
+        _Output.table, "--output", "-o", help="table, json, csv or markdown."
+    ),
+    output_file: Path | None = typer.Option(
+        None, "--output-file", metavar="FILE", help="Write the output to this file (atomically)."
+    ),
+    precision: int = typer.Option(
+        4,
+        "--precision",
+        min=1,
+        max=17,
+        metavar="N",
+        help="Significant digits in table and markdown.",
+    ),
+    fail_if: list[str] | None = typer.Option(
+        None,
+        "--fail-if",
+        metavar="EXPR",
+        help="Exit 1 when [MODEL:]LOSS OP NUMBER holds, OP one of < <= > >= (repeatable), "
+        "e.g. 'rmse>1.2'.",
+    ),
+) -> None:
+    """Every applicable loss for a predictions file, per model (and per group with --by).
+
+    Exit status: 0 ok, 1 a --fail-if gate failed, 2 usage or input error.
+    """
+    from losscli import gates as gate_mod
+    from losscli import readers
+    from losscli.evaluate import LossParams, evaluate_file
+    from losscli.render import evaluate as render
+
+    parsed_gates = gate_mod.parse_gates(fail_if or [])
+    params = LossParams(
+        delta=delta,
+        quantiles=tuple(quantile or ()),
+        weight_under=weight_under,
+        weight_over=weight_over,
+        gamma=gamma,
+        class_weight=class_weight,
+        eps=eps,
+        renormalize=renormalize,
+        logits=logits,
+    )
+    progress = _Progress(readers.display_name(file))
+    try:
+        report = evaluate_file(
+            file,
+            fmt=fmt.value if fmt is not None else None,
+            true=true,
+            preds=tuple(pred or ()),
+            task=task.value,
+            weight=weight,
+            by=by,
+            losses=tuple(loss) if loss else None,
+            params=params,
+            positive=positive,
+            dropna=dropna,
+            progress=progress,
+        )
+    finally:
+        progress.stop()
+    # Free every Arrow object now, while Arrow is alive: objects left for the
+    # interpreter's final teardown can abort the process at exit (a known Arrow
+    # shutdown race, apache/arrow#39862, #34314; seen once in ~100 runs here).
+    gc.collect()
+
+    aliases = {col: name for name, cols in report.model_columns.items() for col in cols}
+    skipped = {s.loss: s.reason for s in report.skipped}
+    report.gates = gate_mod.judge(
+        parsed_gates,
+        [(r.model, r.group, r.loss, r.value) for r in report.results],
+        models=report.models,
+        aliases=aliases,
+        skipped=skipped,
+    )
+
+    for message in report.warnings:
+        warn(message)
+
+    if output is _Output.json:
+        text = render.evaluate_json(report)
+    elif output is _Output.csv:
+        text = render.evaluate_csv(report)
+    elif output is _Output.markdown:
+        text = render.evaluate_markdown(report, precision)
+    else:
+        text = _render_table(render.evaluate_table(report, precision), output_file is not None)
+    emit_text(text, output_file)
+
+    failed = [g for g in report.gates if g.failed]
+    for outcome in failed:
+        sys.stderr.write(outcome.message(precision) + "\n")
+    if failed:
+        sys.stderr.flush()
+        raise typer.Exit(int(ExitStatus.GATE_FAILED))

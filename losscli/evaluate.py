@@ -1,0 +1,1458 @@
+"""Frames or file chunks → accumulated losses per (model, group, loss) → a report.
+
+Two entry points run the same engine:
+
+* :func:`evaluate_file` streams a file chunk by chunk (``readers.iter_arrays``:
+  Arrow batches of only the needed columns, numeric columns straight to float64
+  numpy), so memory stays flat whatever the file size; no DataFrame is built;
+* :func:`evaluate_frame` runs on a pandas DataFrame already in memory
+  (``losscli.evaluate_frame``), returning the same :class:`EvaluationReport`.
+
+Per chunk: convert and validate the columns (missing values, ±inf, truth labels,
+probabilities in [0, 1], weights ≥ 0) with messages naming the file, the column
+and the 1-based data row; then one :class:`losscli.losses.Batch` per model (so
+the error ``y - ŷ`` or ``log p`` is computed once and shared by every loss), fed
+to one accumulator per loss.
+
+``--by``: the group column is factorised per chunk (a lookup table for small-range
+integers, Arrow ``dictionary_encode`` or ``pandas.factorize`` otherwise) into
+global integer codes. Each loss's pointwise term is computed once on the chunk and
+summed per group with ``np.bincount`` (:func:`_grouped_update`, which mirrors the
+library's mean, R² and class-weighted accumulators); only a chunk where a loss's
+data requirement fails (msle with a negative value...) takes the per-group path:
+a stable (radix) sort by code and one Batch per group slice, so each group gets
+its own skip reason. The overall row is the *merge* of the group accumulators, so
+grouping does not evaluate each row twice. On 6M rows × 100 groups (CSV) the
+grouped run took 1.2-1.4× the ungrouped one, whole process.
+
+Batches are cache-sized (64K rows, :meth:`_Engine._slices`): ten losses over 10M
+rows took 0.53 s in 64K-row batches against 0.93 s in 1M-row ones.
+
+Task: ``auto`` decides from the first chunk (``detect.infer_task``); a later chunk
+that contradicts the guess (a truth value outside {0, 1}, a probability outside
+[0, 1]) is an error that suggests ``--task``.
+
+Result keys: the registry id of the loss (``mse``, ``binary_crossentropy``...),
+except the pinball loss, reported once per ``--quantile`` as ``pinball@Q``
+(``pinball@0.9``); the quantiles are listed in ``params["quantile"]``.
+
+A loss that does not apply to the data (msle with a negative value, r2 with a
+constant truth, class-balanced cross-entropy with one class) is listed in
+``skipped`` with its reason; when the user asked for that loss by name with
+``--loss``, it is an error instead (exit 2), since the run cannot give what was
+asked for.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from losscli import catalog
+from losscli.detect import Layout, detect_layout, infer_task
+from losscli.errors import InputError, LossInputError, UsageError
+from losscli.gates import GateOutcome, pinball_key
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from losscli.losses import Accumulator, Batch, LossSpec
+
+SCHEMA = "losscli.evaluate/1"
+TASK_CHOICES: tuple[str, ...] = ("auto", *catalog.TASKS)
+DEFAULT_CHUNK_ROWS = 1 << 20
+#: Bytes of one prediction column per Batch (see _Engine._slices).
+CACHE_BYTES = 512 << 10
+
+
+# --------------------------------------------------------------------------- report
+
+
+@dataclass(frozen=True)
+class Result:
+    model: str
+    group: str | None
+    loss: str
+    value: float
+    rows: int
+
+
+@dataclass(frozen=True)
+class Skipped:
+    loss: str
+    reason: str
+
+
+@dataclass
+class EvaluationReport:
+    """Everything ``losscli evaluate`` prints, in every format."""
+
+    file: str
+    task: str
+    rows: int
+    target: str
+    weight: str | None
+    group_by: str | None
+    models: list[str]
+    classes: list[str] | None
+    params: dict[str, Any]
+    results: list[Result]
+    skipped: list[Skipped]
+    #: loss result keys in report order (rows of the table)
+    losses: list[str] = field(default_factory=list)
+    #: group values in report order (without the overall ``None``)
+    groups: list[str] = field(default_factory=list)
+    #: model name → its prediction columns (a gate may name a model by column)
+    model_columns: dict[str, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    dropped: int = 0
+    gates: list[GateOutcome] = field(default_factory=list)
+
+    def value(self, model: str, loss: str, group: str | None = None) -> float | None:
+        for r in self.results:
+            if r.model == model and r.loss == loss and r.group == group:
+                return r.value
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of schema ``losscli.evaluate/1``, keys in order."""
+        return {
+            "schema": SCHEMA,
+            "file": self.file,
+            "task": self.task,
+            "rows": self.rows,
+            "target": self.target,
+            "weight": self.weight,
+            "group_by": self.group_by,
+            "models": list(self.models),
+            "classes": list(self.classes) if self.classes is not None else None,
+            "params": dict(self.params),
+            "results": [
+                {
+                    "model": r.model,
+                    "group": r.group,
+                    "loss": r.loss,
+                    "value": r.value,
+                    "rows": r.rows,
+                }
+                for r in self.results
+            ],
+            "skipped": [{"loss": s.loss, "reason": s.reason} for s in self.skipped],
+            "gates": [
+                {
+                    "expr": g.gate.expr,
+                    "model": g.model,
+                    "group": g.group,
+                    "value": g.value,
+                    "failed": g.failed,
+                }
+                for g in self.gates
+            ],
+        }
+
+
+# --------------------------------------------------------------------------- options
+
+
+@dataclass(frozen=True)
+class LossParams:
+    """The loss parameters of the command line; ``None`` = the loss's default."""
+
+    delta: float | None = None
+    quantiles: tuple[float, ...] = ()
+    weight_under: float | None = None
+    weight_over: float | None = None
+    gamma: float | None = None
+    class_weight: str | None = None
+    eps: float | None = None
+    renormalize: bool = False
+    logits: bool = False
+
+
+@dataclass(frozen=True)
+class _LossPlan:
+    key: str
+    spec: LossSpec
+    params: dict[str, Any]
+    requested: bool
+
+
+def _select_losses(
+    task: str, names: Sequence[str] | None, params: LossParams
+) -> list[tuple[str, str, float | None, bool]]:
+    """(key, loss id, quantile, requested) in report order."""
+    for q in params.quantiles:
+        if not (0.0 < q < 1.0):
+            raise UsageError(f"--quantile must be in (0, 1), got {q:g}")
+    if params.quantiles and task != catalog.REGRESSION:
+        raise UsageError(f"--quantile applies to regression (pinball loss), not to {task} data")
+    ids: list[tuple[str, bool]] = []
+    if not names:
+        ids = [(info.id, False) for info in catalog.for_task(task) if not info.on_request]
+        if params.quantiles:
+            ids.append(("pinball", False))
+    else:
+        for name in names:
+            loss_id = catalog.resolve(name)
+            if loss_id is None:
+                raise UsageError(f"unknown loss {name!r}; valid ids: {', '.join(catalog.BY_ID)}")
+            info = catalog.BY_ID[loss_id]
+            if task not in info.tasks:
+                fits = ", ".join(i.id for i in catalog.for_task(task))
+                raise UsageError(
+                    f"loss {loss_id!r} does not apply to {task} data; losses for {task}: {fits}"
+                )
+            if loss_id == "pinball" and not params.quantiles:
+                raise UsageError("pinball needs --quantile Q (repeatable), e.g. --quantile 0.9")
+            if loss_id not in (i for i, _ in ids):
+                ids.append((loss_id, True))
+        if params.quantiles and "pinball" not in (i for i, _ in ids):
+            ids.append(("pinball", True))  # --quantile asks for the pinball loss
+    out: list[tuple[str, str, float | None, bool]] = []
+    for loss_id, requested in ids:
+        if loss_id == "pinball":
+            for q in dict.fromkeys(params.quantiles):
+                out.append((pinball_key(q), loss_id, q, requested))
+        else:
+            out.append((loss_id, loss_id, None, requested))
+    return out
+
+
+def _parse_class_weight(text: str | None) -> str | dict[str, float] | None:
+    """``balanced`` or ``LABEL=W,LABEL=W`` (labels as in the file / class suffixes)."""
+    if text is None:
+        return None
+    if text.strip().lower() == "balanced":
+        return "balanced"
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        label, sep, weight = part.rpartition("=")
+        if not sep or not label.strip():
+            raise UsageError(
+                f"--class-weight {text!r}: expected 'balanced' or LABEL=W,LABEL=W "
+                "(e.g. cat=2,dog=1)"
+            )
+        try:
+            w = float(weight)
+        except ValueError:
+            raise UsageError(
+                f"--class-weight {text!r}: {weight.strip()!r} is not a number"
+            ) from None
+        if not (w >= 0 and math.isfinite(w)):
+            raise UsageError(f"--class-weight {text!r}: weights must be finite and ≥ 0")
+        out[label.strip()] = w
+    return out
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def _label_text(value: Any) -> str | None:
+    """A truth label or group value as text, the same from every reader:
+    ``3``, ``3.0`` and ``"3"`` are all ``"3"``; NaN / None is missing."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):  # (numpy float64 too)
+        value = float(value)
+        if math.isnan(value):
+            return None
+        if value.is_integer() and abs(value) < 2**53:
+            return str(int(value))
+        return repr(value)
+    try:
+        import numpy as np
+
+        if isinstance(value, np.generic):
+            return _label_text(value.item())
+    except ImportError:  # pragma: no cover
+        pass
+    return str(value)
+
+
+def _factorize(column: Any) -> tuple[np.ndarray, list[str | None]]:
+    """(codes, labels): codes index ``labels``; -1 = missing."""
+    import numpy as np
+    import pyarrow as pa
+
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if isinstance(column, pa.Array):
+        import pyarrow.compute as pc
+
+        from losscli.readers import arrow_int_codes
+
+        if pa.types.is_integer(column.type) and column.null_count == 0 and len(column):
+            from losscli.readers import arrow_int_codes
+
+            # Small-range integers (group ids, class indices): a lookup table beats
+            # hashing (dictionary_encode) several times over.
+            values = arrow_int_codes(column)
+            lo, hi = int(values.min()), int(values.max())
+            if hi - lo <= 1 << 20:
+                values -= lo  # (a private copy: arrow_int_codes copies)
+                seen = np.flatnonzero(np.bincount(values))
+                lut = np.full(hi - lo + 1, -1, dtype=np.intp)
+                lut[seen] = np.arange(seen.size)
+                return lut[values], [str(lo + int(v)) for v in seen]
+        if isinstance(column.type, pa.DictionaryType):
+            encoded = column
+        else:
+            encoded = pc.dictionary_encode(column)
+        codes = arrow_int_codes(encoded.indices)
+        labels = [_label_text(v) for v in encoded.dictionary.to_pylist()]
+    else:
+        import pandas as pd
+
+        raw_codes, uniques = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=True)
+        codes = np.asarray(raw_codes, dtype=np.intp)
+        labels = [_label_text(v) for v in uniques]
+    if any(label is None for label in labels):
+        lut = np.array([-1 if lab is None else i for i, lab in enumerate(labels)] + [-1])
+        codes = lut[codes]
+    return codes, labels
+
+
+def _is_text(column: Any) -> bool:
+    import numpy as np
+    import pyarrow as pa
+
+    if isinstance(column, pa.ChunkedArray | pa.Array):
+        t = column.type
+        return bool(
+            pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t)
+        )
+    return np.asarray(column).dtype.kind in "OUS"
+
+
+def _to_numpy_sample(column: Any) -> Any:
+    import numpy as np
+    import pyarrow as pa
+
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if isinstance(column, pa.Array):
+        t = column.type
+        if pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_decimal(t):
+            from losscli.readers import arrow_float64
+
+            return arrow_float64(column)
+        if pa.types.is_boolean(t):
+            return np.asarray(column.to_pylist(), dtype=object).astype(bool)
+        return np.asarray(column.to_pylist(), dtype=object)
+    return np.asarray(column)
+
+
+# --------------------------------------------------------------------------- engine
+
+
+class _Engine:
+    """Validates chunks and feeds the accumulators; one per evaluation."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        layout: Layout,
+        task: str,
+        task_was_auto: bool,
+        weight: str | None,
+        by: str | None,
+        losses: Sequence[str] | None,
+        params: LossParams,
+        positive: str | None,
+        dropna: bool,
+    ) -> None:
+        self.name = name
+        self.layout = layout
+        self.task = task
+        self.auto = task_was_auto
+        self.weight_col = weight
+        self.by = by
+        self.params = params
+        self.positive = positive
+        self.dropna = dropna
+        self.classes: list[str] | None = (
+            list(layout.classes) if layout.classes is not None else None
+        )
+        self.n_classes = len(self.classes) if self.classes else (2 if task == "binary" else 0)
+        self.class_lookup: dict[str, int] = {}
+        if self.classes:
+            for i, c in enumerate(self.classes):
+                self.class_lookup.setdefault(c, i)
+                num = _number_key(c)
+                if num is not None:
+                    self.class_lookup.setdefault(num, i)
+        self.binary_labels: dict[str, None] = {}
+        self.plans = self._plan(losses)
+        self.accs: dict[tuple[int, int | None], list[Accumulator]] = {}
+        self.group_ids: dict[str, int] = {}
+        self.group_labels: list[str] = []
+        self.rows = 0
+        self.dropped = 0
+        self.missing_count = 0
+        self.missing_first: tuple[int, str] | None = None
+        self.total_weight = 0.0
+        self.unnormalized = [0] * len(layout.models)
+        self.first_unnormalized: list[int | None] = [None] * len(layout.models)
+
+    # -- set-up ------------------------------------------------------------------------
+
+    def _class_index(self, label: str) -> int:
+        """Class index of a class-weight label (binary: 0/1 or the --positive label)."""
+        if self.task == "multiclass":
+            assert self.classes is not None
+            idx = self.class_lookup.get(label)
+            if idx is None:
+                idx = self.class_lookup.get(_number_key(label) or "")
+            if idx is None:
+                raise UsageError(
+                    f"--class-weight names {label!r}, not a class; classes are: "
+                    f"{', '.join(self.classes)}"
+                )
+            return idx
+        if self.positive is not None:
+            return 1 if label == self.positive else 0
+        key = _number_key(label)
+        if key == _number_key("1"):
+            return 1
+        if key == _number_key("0"):
+            return 0
+        raise UsageError(f"--class-weight names {label!r}; binary classes are 0 and 1")
+
+    def _plan(self, names: Sequence[str] | None) -> list[_LossPlan]:
+        from losscli.losses import REGISTRY
+
+        p = self.params
+        cw = _parse_class_weight(p.class_weight)
+        user: dict[str, Any] = {}
+        if p.delta is not None:
+            user["delta"] = p.delta
+        if p.weight_under is not None:
+            user["weight_under"] = p.weight_under
+        if p.weight_over is not None:
+            user["weight_over"] = p.weight_over
+        if p.gamma is not None:
+            user["gamma"] = p.gamma
+        if p.eps is not None:
+            user["eps"] = p.eps
+        if isinstance(cw, dict):
+            user["class_weight"] = {self._class_index(k): v for k, v in cw.items()}
+        plans = []
+        for key, loss_id, q, requested in _select_losses(self.task, names, p):
+            spec = REGISTRY[loss_id]
+            kwargs = {k: v for k, v in user.items() if k in spec.info.params}
+            if q is not None:
+                kwargs["quantile"] = q
+            spec.make(n_classes=max(self.n_classes, 2), **kwargs)  # validate params now
+            plans.append(_LossPlan(key, spec, kwargs, requested))
+        self.user_params = user
+        self.class_weight_text = cw
+        return plans
+
+    def report_params(self) -> dict[str, Any]:
+        """Effective parameters of the losses evaluated (defaults included)."""
+        out: dict[str, Any] = {}
+        quantiles: list[float] = []
+        for plan in self.plans:
+            for k, default in plan.spec.info.params.items():
+                if k == "quantile":
+                    quantiles.append(plan.params["quantile"])
+                    continue
+                if k == "alpha" and default is None:
+                    continue
+                if k == "class_weight":
+                    cw = self.class_weight_text
+                    out.setdefault(k, cw if cw is not None else default)
+                    continue
+                out.setdefault(k, plan.params.get(k, default))
+        if quantiles:
+            out["quantile"] = quantiles
+        if self.params.logits:
+            out["logits"] = True
+        if self.params.renormalize:
+            out["renormalize"] = True
+        if self.positive is not None:
+            out["positive"] = self.positive
+        return out
+
+    # -- per chunk ---------------------------------------------------------------------
+
+    def _row(self, index: int, offset: int, keep: np.ndarray | None) -> int:
+        """1-based file data row of element ``index`` of the (possibly compacted) chunk."""
+        import numpy as np
+
+        if keep is not None:
+            index = int(np.flatnonzero(keep)[index])
+        return offset + index + 1
+
+    def _fail(
+        self,
+        column: str,
+        mask: np.ndarray,
+        offset: int,
+        keep: np.ndarray | None,
+        what: str,
+        values: np.ndarray | None = None,
+        hint: str = "",
+    ) -> InputError:
+        import numpy as np
+
+        i = int(np.argmax(mask))
+        count = int(np.count_nonzero(mask))
+        shown = ""
+        if values is not None:
+            shown = f" ({_label_text(values[i])})"
+        more = f" and {count - 1} more in the same chunk" if count > 1 else ""
+        return InputError(
+            f"{self.name}: column {column!r}, row {self._row(i, offset, keep)}: "
+            f"{what}{shown}{more}{hint}"
+        )
+
+    def _truth(self, raw: Any, offset: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Truth as float64 (regression / binary 0-1 / class index); NaN = missing.
+        Also returns the raw label codes for messages (None if numeric)."""
+        import numpy as np
+
+        from losscli import readers
+
+        target = self.layout.target
+        if self.task == "regression":
+            return readers.numeric_array(
+                raw, name=self.name, column_name=target, offset=offset
+            ), None
+        if self.task == "binary" and self.positive is None:
+            if _is_text(raw):
+                codes, labels = _factorize(raw)
+                seen = [lab for lab in labels if lab is not None]
+                numeric = [_number_key(s) for s in seen]
+                if all(k in (_number_key("0"), _number_key("1")) for k in numeric):
+                    lut = np.array(
+                        [1.0 if _number_key(s or "") == _number_key("1") else 0.0 for s in labels]
+                        + [np.nan]
+                    )
+                    return lut[codes], None
+                raise InputError(
+                    f"{self.name}: the truth column {target!r} holds text labels "
+                    f"({', '.join(repr(s) for s in seen[:4])}); say which is the positive class "
+                    "with --positive LABEL"
+                )
+            return readers.numeric_array(
+                raw, name=self.name, column_name=target, offset=offset
+            ), None
+        codes, labels = _factorize(raw)
+        if self.task == "binary":
+            for lab in labels:
+                if lab is not None:
+                    self.binary_labels.setdefault(lab, None)
+            if len(self.binary_labels) > 2:
+                shown = ", ".join(repr(s) for s in list(self.binary_labels)[:5])
+                raise InputError(
+                    f"{self.name}: the truth column {target!r} holds more than two labels "
+                    f"({shown}); --positive needs a two-label truth"
+                )
+            lut = np.array([1.0 if lab == self.positive else 0.0 for lab in labels] + [np.nan])
+            return lut[codes], None
+        # multiclass: labels → class index through the prob_<class> suffixes
+        index = []
+        for lab in labels:
+            if lab is None:
+                index.append(np.nan)
+                continue
+            idx = self.class_lookup.get(lab)
+            if idx is None:
+                idx = self.class_lookup.get(_number_key(lab) or "")
+            index.append(-1.0 if idx is None else float(idx))
+        lut = np.array([*index, np.nan])
+        y = lut[codes]
+        unknown = y == -1.0
+        if unknown.any():
+            i = int(np.argmax(unknown))
+            assert self.classes is not None
+            raise InputError(
+                f"{self.name}: column {target!r}, row {offset + i + 1}: label "
+                f"{labels[codes[i]]!r} has no probability column; classes are: "
+                f"{', '.join(self.classes)}"
+            )
+        return y, None
+
+    def feed(self, offset: int, columns: Mapping[str, Any]) -> None:
+        import numpy as np
+
+        from losscli import readers
+
+        layout = self.layout
+        y, _ = self._truth(columns[layout.target], offset)
+        n = y.shape[0]
+        preds: list[np.ndarray] = []
+        for model in layout.models:
+            arrays = [
+                readers.numeric_array(columns[c], name=self.name, column_name=c, offset=offset)
+                for c in model.columns
+            ]
+            preds.append(arrays[0] if len(arrays) == 1 else np.column_stack(arrays))
+        w = None
+        if self.weight_col is not None:
+            w = readers.numeric_array(
+                columns[self.weight_col], name=self.name, column_name=self.weight_col, offset=offset
+            )
+        gcodes = None
+        if self.by is not None:
+            codes, labels = _factorize(columns[self.by])
+            lut = np.empty(len(labels) + 1, dtype=np.intp)
+            for i, lab in enumerate(labels):
+                if lab is None:
+                    lut[i] = -1
+                    continue
+                gid = self.group_ids.get(lab)
+                if gid is None:
+                    gid = self.group_ids[lab] = len(self.group_labels)
+                    self.group_labels.append(lab)
+                lut[i] = gid
+            lut[-1] = -1
+            gcodes = lut[codes]
+
+        # -- missing values ----------------------------------------------------------
+        checks: list[tuple[str, np.ndarray]] = [(layout.target, np.isnan(y))]
+        for model, pred in zip(layout.models, preds, strict=True):
+            mask = np.isnan(pred)
+            if mask.ndim == 2:
+                for j, col in enumerate(model.columns):
+                    checks.append((col, mask[:, j]))
+            else:
+                checks.append((model.columns[0], mask))
+        if w is not None and self.weight_col is not None:
+            checks.append((self.weight_col, np.isnan(w)))
+        if gcodes is not None and self.by is not None:
+            checks.append((self.by, gcodes < 0))
+        missing: np.ndarray | None = None
+        first: tuple[int, str] | None = None
+        for col, mask in checks:
+            if mask.any():
+                i = int(np.argmax(mask))
+                if first is None or i < first[0]:
+                    first = (i, col)
+                missing = mask if missing is None else (missing | mask)
+        keep: np.ndarray | None = None
+        if missing is not None:
+            count = int(np.count_nonzero(missing))
+            if not self.dropna:
+                self.missing_count += count
+                if self.missing_first is None and first is not None:
+                    self.missing_first = (offset + first[0] + 1, first[1])
+                return
+            self.dropped += count
+            keep = ~missing
+            y = y[keep]
+            preds = [p[keep] for p in preds]
+            if w is not None:
+                w = w[keep]
+            if gcodes is not None:
+                gcodes = gcodes[keep]
+            n = y.shape[0]
+            if n == 0:
+                return
+        if self.missing_count:
+            return  # already failing: only count the missing values of the rest
+
+        self._validate(y, preds, w, offset, keep)
+        self.rows += n
+        if w is not None:
+            self.total_weight += float(w.sum())
+
+        if gcodes is None:
+            self._update(None, y, preds, w, offset)
+            return
+        n_groups = len(self.group_labels)
+        counts = np.bincount(gcodes, minlength=n_groups)
+        present = np.flatnonzero(counts)
+        if present.size == 1:
+            self._update(int(present[0]), y, preds, w, offset)
+            return
+        # Fast path: each loss's pointwise term is computed once on the whole chunk
+        # and summed per group with np.bincount (no sort, no per-group Batch).
+        slow: set[tuple[int, int]] = set()
+        for m, pred in enumerate(preds):
+            parts = [
+                (
+                    self._batch(
+                        m,
+                        y[sl],
+                        pred[sl],
+                        None if w is None else w[sl],
+                        offset + sl.start,
+                        count=True,
+                    ),
+                    gcodes[sl],
+                )
+                for sl in self._slices(n)
+            ]
+            per_group = [self._accs(m, int(g)) for g in present]
+            for li in range(len(self.plans)):
+                accs = [ga[li] for ga in per_group]
+                if not _grouped_update(accs, parts, counts, present, n_groups):
+                    slow.add((m, li))
+        if not slow:
+            return
+        # Slow path (a loss whose data check fails in this chunk, or an accumulator
+        # the fast path does not know): each group's rows as their own Batch.
+        # A stable sort of small integers is a radix sort in numpy: O(n).
+        small = gcodes.astype(np.int16 if n_groups < 2**15 else np.int32, copy=False)
+        order = np.argsort(small, kind="stable")
+        y_s = y[order]
+        preds_s = [p[order] for p in preds]
+        w_s = w[order] if w is not None else None
+        bounds = np.concatenate(([0], np.cumsum(counts)))
+        for g in present:
+            lo, hi = int(bounds[g]), int(bounds[g + 1])
+            for m in range(len(preds)):
+                only = [li for (mm, li) in slow if mm == m]
+                if not only:
+                    continue
+                batch = self._batch(
+                    m,
+                    y_s[lo:hi],
+                    preds_s[m][lo:hi],
+                    None if w_s is None else w_s[lo:hi],
+                    offset,
+                    count=False,
+                )
+                accs = self._accs(m, int(g))
+                for li in only:
+                    accs[li].update(batch)
+
+    def _validate(
+        self,
+        y: np.ndarray,
+        preds: list[np.ndarray],
+        w: np.ndarray | None,
+        offset: int,
+        keep: np.ndarray | None,
+    ) -> None:
+        import numpy as np
+
+        layout = self.layout
+        target = layout.target
+        if self.task != "multiclass":
+            bad = np.isinf(y)
+            if bad.any():
+                raise self._fail(target, bad, offset, keep, "the truth is infinite", y)
+        for model, pred in zip(layout.models, preds, strict=True):
+            bad2 = np.isinf(pred)
+            if bad2.any():
+                rows = bad2.any(axis=1) if bad2.ndim == 2 else bad2
+                col = (
+                    model.columns[int(np.argmax(bad2[int(np.argmax(rows))]))]
+                    if bad2.ndim == 2
+                    else model.columns[0]
+                )
+                raise self._fail(col, rows, offset, keep, "the prediction is infinite")
+        if w is not None and self.weight_col is not None:
+            if np.isinf(w).any():
+                raise self._fail(self.weight_col, np.isinf(w), offset, keep, "infinite weight")
+            if (w < 0).any():
+                raise self._fail(
+                    self.weight_col,
+                    w < 0,
+                    offset,
+                    keep,
+                    "negative weight",
+                    w,
+                    "; weights must be ≥ 0",
+                )
+        if self.task == "binary":
+            bad = (y != 0.0) & (y != 1.0)
+            if bad.any():
+                hint = (
+                    "; the first rows looked binary: say --task regression"
+                    if self.auto
+                    else "; binary truth must be 0 or 1 (or name the positive label with "
+                    "--positive)"
+                )
+                raise self._fail(target, bad, offset, keep, "truth is not 0 or 1", y, hint)
+        if self.task in ("binary", "multiclass") and not self.params.logits:
+            for model, pred in zip(layout.models, preds, strict=True):
+                out = (pred < 0.0) | (pred > 1.0)
+                if out.any():
+                    rows = out.any(axis=1) if out.ndim == 2 else out
+                    i = int(np.argmax(rows))
+                    j = int(np.argmax(out[i])) if out.ndim == 2 else 0
+                    col = model.columns[j]
+                    value = pred[i, j] if pred.ndim == 2 else pred[i]
+                    hint = "; pass --logits if these are raw scores"
+                    if self.auto and self.task == "binary":
+                        hint += ", or --task regression"
+                    more = int(np.count_nonzero(rows)) - 1
+                    raise InputError(
+                        f"{self.name}: column {col!r}, row {self._row(i, offset, keep)}: "
+                        f"probability {_label_text(float(value))} is outside [0, 1]"
+                        f"{f' and {more} more in the same chunk' if more else ''}{hint}"
+                    )
+
+    def _update(
+        self,
+        gid: int | None,
+        y: np.ndarray,
+        preds: list[np.ndarray],
+        w: np.ndarray | None,
+        offset: int,
+    ) -> None:
+        accs_of = [self._accs(m, gid) for m in range(len(preds))]
+        for sl in self._slices(y.shape[0]):
+            for m, pred in enumerate(preds):
+                batch = self._batch(
+                    m,
+                    y[sl],
+                    pred[sl],
+                    None if w is None else w[sl],
+                    offset + sl.start,
+                    count=True,
+                )
+                for acc in accs_of[m]:
+                    acc.update(batch)
+
+    def _slices(self, n: int) -> list[slice]:
+        """Cache-sized pieces of a chunk. Every loss runs a chain of element-wise
+        numpy operations over the batch; on 64K-row pieces the temporaries stay in
+        the CPU cache: 10 regression losses over 10M rows took 0.93 s in 1M-row
+        batches and 0.53 s in 64K-row ones (256K: 0.57 s, 16K: 0.53 s, 8K: 0.58 s)."""
+        width = max(self.n_classes, 1) if self.task == "multiclass" else 1
+        step = max(2048, CACHE_BYTES // (8 * width))
+        return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+    def _batch(
+        self,
+        m: int,
+        y: np.ndarray,
+        pred: np.ndarray,
+        w: np.ndarray | None,
+        offset: int,
+        *,
+        count: bool,
+    ) -> Batch:
+        from losscli.losses import Batch
+
+        try:
+            batch = Batch(
+                self.task,
+                y,
+                pred,
+                w,
+                logits=self.params.logits,
+                n_classes=self.n_classes if self.task == "multiclass" else None,
+                offset=offset,
+                renormalize=self.params.renormalize,
+            )
+        except LossInputError as exc:
+            raise InputError(f"{self.name}: {exc}") from None
+        if count and batch.unnormalized_rows:
+            self.unnormalized[m] += batch.unnormalized_rows
+            if self.first_unnormalized[m] is None and batch.first_unnormalized is not None:
+                self.first_unnormalized[m] = batch.first_unnormalized + 1
+        return batch
+
+    def _accs(self, m: int, gid: int | None) -> list[Accumulator]:
+        accs = self.accs.get((m, gid))
+        if accs is None:
+            accs = [
+                plan.spec.make(n_classes=max(self.n_classes, 2), **plan.params)
+                for plan in self.plans
+            ]
+            self.accs[(m, gid)] = accs
+        return accs
+
+    # -- end ---------------------------------------------------------------------------
+
+    def finish(self) -> EvaluationReport:
+        layout = self.layout
+        if self.missing_count:
+            assert self.missing_first is not None
+            row, col = self.missing_first
+            noun = "row has" if self.missing_count == 1 else "rows have"
+            raise InputError(
+                f"{self.name}: {self.missing_count} {noun} a missing value (first: column "
+                f"{col!r}, row {row}); drop such rows with --dropna"
+            )
+        if self.rows == 0:
+            raise InputError(
+                f"{self.name}: no rows left to evaluate"
+                + (f" after dropping {self.dropped} with missing values" if self.dropped else "")
+            )
+        if self.weight_col is not None and self.total_weight <= 0.0:
+            raise InputError(
+                f"{self.name}: column {self.weight_col!r}: every weight is 0; nothing to average"
+            )
+        if self.task == "binary" and self.positive is not None:
+            if self.positive not in self.binary_labels:
+                raise InputError(
+                    f"{self.name}: --positive {self.positive!r} is not a label of column "
+                    f"{layout.target!r}; labels are: {', '.join(self.binary_labels)}"
+                )
+            negatives = [lab for lab in self.binary_labels if lab != self.positive]
+            self.classes = [*negatives[:1], self.positive]
+
+        exact = self.by is None and self.dropped == 0
+        names = [m.name for m in layout.models]
+        group_order = _sorted_groups(self.group_labels)
+        results: list[Result] = []
+        skipped: list[Skipped] = []
+        skipped_keys: set[tuple[str, str]] = set()
+        overall: dict[int, list[Accumulator]] = {}
+        for m in range(len(layout.models)):
+            if self.by is None:
+                overall[m] = self.accs[(m, None)]
+            else:
+                merged = [
+                    plan.spec.make(n_classes=max(self.n_classes, 2), **plan.params)
+                    for plan in self.plans
+                ]
+                for gid in range(len(self.group_labels)):
+                    for acc, part in zip(merged, self.accs.get((m, gid), []), strict=False):
+                        acc.merge(part)
+                overall[m] = merged
+
+        skipped_overall: set[str] = set()
+        group_skips: dict[tuple[str, str], list[str]] = {}
+
+        def judge_one(group: str | None, m: int, plan: _LossPlan, acc: Accumulator) -> None:
+            reason = acc.skip_reason()
+            value: float | None = None
+            if reason is None:
+                try:
+                    value = acc.result()
+                except LossInputError as exc:
+                    reason = str(exc)
+            if reason is None and value is not None:
+                results.append(Result(names[m], group, plan.key, value, acc.rows))
+                return
+            text = _clean_reason(reason or "not applicable", exact)
+            if len(names) > 1:
+                text += f" (model {names[m]})"
+            if group is None:
+                if plan.requested:
+                    raise InputError(f"{self.name}: {plan.key} does not apply: {text}")
+                skipped_overall.add(plan.key)
+            elif plan.key in skipped_overall:
+                return  # the overall entry already says why
+            else:
+                group_skips.setdefault((plan.key, text), []).append(group)
+                return
+            if (plan.key, text) not in skipped_keys:
+                skipped_keys.add((plan.key, text))
+                skipped.append(Skipped(plan.key, text))
+
+        by_key: dict[tuple[str | None, int], list[Accumulator]] = {}
+        for m in range(len(layout.models)):
+            by_key[(None, m)] = overall[m]
+            for label in group_order:
+                accs = self.accs.get((m, self.group_ids[label]))
+                if accs is not None:
+                    by_key[(label, m)] = accs
+        # Overall rows first, then each group; within each, loss by loss, model by model.
+        for group in [None, *group_order]:
+            for li, plan in enumerate(self.plans):
+                for m in range(len(layout.models)):
+                    accs = by_key.get((group, m))
+                    if accs is not None:
+                        judge_one(group, m, plan, accs[li])
+        for (key, text), groups in group_skips.items():
+            shown = ", ".join(groups[:5]) + (
+                f" and {len(groups) - 5} more" if len(groups) > 5 else ""
+            )
+            noun = "group" if len(groups) == 1 else "groups"
+            skipped.append(Skipped(key, f"{text} ({noun} {shown})"))
+
+        warnings: list[str] = []
+        if self.dropped:
+            noun = "row" if self.dropped == 1 else "rows"
+            warnings.append(
+                f"{self.name}: dropped {self.dropped} {noun} with a missing value (--dropna)"
+            )
+        for m, count in enumerate(self.unnormalized):
+            if count and not self.params.renormalize:
+                first = self.first_unnormalized[m]
+                where = f" (first at row {first})" if first is not None and exact else ""
+                warnings.append(
+                    f"{self.name}: {count} rows of model {names[m]!r} do not sum to 1 within "
+                    f"0.001{where}; --renormalize divides each row by its sum"
+                )
+        return EvaluationReport(
+            file=self.name,
+            task=self.task,
+            rows=self.rows,
+            target=layout.target,
+            weight=self.weight_col,
+            group_by=self.by,
+            models=names,
+            classes=self.classes,
+            params=self.report_params(),
+            results=results,
+            skipped=skipped,
+            losses=[p.key for p in self.plans],
+            groups=group_order,
+            model_columns={m.name: list(m.columns) for m in layout.models},
+            warnings=warnings,
+            dropped=self.dropped,
+        )
+
+
+# --------------------------------------------------------------------------- grouping
+
+_MEAN_ATTRS = ("term", "check", "total", "weight", "rows", "reason")
+_R2_ATTRS = ("sse", "mean", "m2", "weight", "rows")
+_CW_ATTRS = ("term", "k", "sums", "weights", "counts", "rows")
+
+
+def _grouped_update(
+    accs: list[Accumulator],
+    parts: list[tuple[Batch, np.ndarray]],
+    counts: np.ndarray,
+    present: np.ndarray,
+    n_groups: int,
+) -> bool:
+    """Add a chunk (``parts``: its cache-sized Batches with their group codes) to
+    one accumulator per present group (``accs[i]`` for group ``present[i]``), with
+    per-group sums from ``np.bincount``; False (nothing changed) when this
+    accumulator kind or this chunk needs the per-group path.
+
+    Mirrors the update rules of the loss library's accumulators: the weighted mean
+    (Σ w ℓ, Σ w), R² (Σw, weighted mean, Σw(y - ȳ)², Σw e², merged with Chan's
+    formula through ``merge``) and the class-weighted sums (per group × class).
+    """
+    import numpy as np
+
+    from losscli import losses
+
+    proto: Any = accs[0]
+    kind = type(proto)
+    weighted = parts[0][0].weight is not None
+
+    def bsum(values: Callable[[Batch, np.ndarray], np.ndarray]) -> np.ndarray:
+        total = np.zeros(n_groups)
+        for b, codes in parts:
+            v = values(b, codes)
+            total += np.bincount(
+                codes, weights=v if b.weight is None else b.weight * v, minlength=n_groups
+            )
+        return total
+
+    def wsum() -> np.ndarray:
+        if not weighted:
+            return counts.astype(np.float64)
+        total = np.zeros(n_groups)
+        for b, codes in parts:
+            total += np.bincount(codes, weights=b.weight, minlength=n_groups)
+        return total
+
+    if kind is losses.MeanAccumulator and all(hasattr(proto, a) for a in _MEAN_ATTRS):
+        mean_accs: list[Any] = list(accs)
+        skipping = [a.reason is not None for a in mean_accs]
+        if all(skipping):
+            # every group here already breaks the loss's requirement: count rows only
+            for a, g in zip(mean_accs, present, strict=True):
+                a.rows += int(counts[g])
+            return True
+        if proto.check is not None and any(proto.check(b) is not None for b, _ in parts):
+            return False  # some group breaks the requirement here: find which, per group
+        totals = bsum(lambda b, _: proto.term(b))
+        weights = wsum()
+        for a, g, skip in zip(mean_accs, present, skipping, strict=True):
+            a.rows += int(counts[g])
+            if not skip:
+                a.total += float(totals[g])
+                a.weight += float(weights[g])
+        return True
+    if kind is losses.R2Accumulator and all(hasattr(proto, a) for a in _R2_ATTRS):
+        weights = wsum()
+        sy = bsum(lambda b, _: b.y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = np.where(weights > 0, sy / weights, 0.0)
+
+        def dev2(b: Batch, codes: np.ndarray) -> np.ndarray:
+            d = b.y - mean[codes]
+            return d * d
+
+        m2 = bsum(dev2)
+        sse = bsum(lambda b, _: b.sq_e)
+        for a, g in zip(accs, present, strict=True):
+            part: Any = losses.R2Accumulator()
+            part.rows = int(counts[g])
+            part.sse = float(sse[g])
+            if weights[g] > 0:
+                part.weight = float(weights[g])
+                part.mean = float(mean[g])
+                part.m2 = float(m2[g])
+            a.merge(part)
+        return True
+    if kind is losses.ClassWeightedAccumulator and all(hasattr(proto, a) for a in _CW_ATTRS):
+        k = int(proto.k)
+        if any(b.n_classes != k for b, _ in parts):
+            return False
+        size = n_groups * k
+        sums = np.zeros(size)
+        cnt = np.zeros(size, dtype=np.int64)
+        wts = np.zeros(size)
+        for b, codes in parts:
+            loss = proto.term(b)
+            key = codes * k + b.label
+            sums += np.bincount(
+                key, weights=loss if b.weight is None else b.weight * loss, minlength=size
+            )
+            c = np.bincount(key, minlength=size)
+            cnt += c
+            wts += c if b.weight is None else np.bincount(key, weights=b.weight, minlength=size)
+        sums2, cnt2, wts2 = (
+            sums.reshape(n_groups, k),
+            cnt.reshape(n_groups, k),
+            wts.reshape(n_groups, k),
+        )
+        cw_accs: list[Any] = list(accs)
+        for a, g in zip(cw_accs, present, strict=True):
+            a.rows += int(counts[g])
+            a.sums += sums2[g]
+            a.weights += wts2[g]
+            a.counts += cnt2[g]
+        return True
+    return False
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _number_key(text: str) -> str | None:
+    """``"num:<float>"`` when ``text`` is a number (so label 2 matches class ``2.0``)."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(value):
+        return None
+    return f"num:{value!r}"
+
+
+def _sorted_groups(labels: Sequence[str]) -> list[str]:
+    """Numeric group values in numeric order, others in text order."""
+
+    def key(label: str) -> tuple[int, float, str]:
+        try:
+            return (0, float(label), label)
+        except ValueError:
+            return (1, 0.0, label)
+
+    return sorted(labels, key=key)
+
+
+_INDEX = re.compile(r"(first (?:violation )?at) index (\d+)")
+
+
+def _clean_reason(reason: str, exact: bool) -> str:
+    """The library says "first violation at index N" (0-based, chunk offset added);
+    the CLI speaks of 1-based data rows, and when rows were reordered (--by) or
+    dropped (--dropna) the index does not name a file row, so it goes."""
+    if exact:
+        return _INDEX.sub(lambda m: f"{m.group(1)} row {int(m.group(2)) + 1}", reason)
+    return re.sub(r";? *first (?:violation )?at index \d+", "", reason)
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def _resolve_task(task: str, positive: str | None) -> str | None:
+    key = task.strip().lower()
+    if key not in TASK_CHOICES:
+        raise UsageError(f"unknown task {task!r}; choose one of: {', '.join(TASK_CHOICES)}")
+    if positive is not None and key in ("regression", "multiclass"):
+        raise UsageError(f"--positive makes the truth binary; it does not go with --task {key}")
+    return None if key == "auto" else key
+
+
+def _needed_columns(
+    name: str, columns: Sequence[str], layout: Layout, weight: str | None, by: str | None
+) -> list[str]:
+    for col, flag in ((weight, "--weight"), (by, "--by")):
+        if col is not None and col not in columns:
+            raise InputError(
+                f"column {col!r} ({flag}) not found in {name}; columns are: {', '.join(columns)}"
+            )
+        if col is not None and col in layout.pred_columns:
+            raise UsageError(f"column {col!r} cannot be both {flag} and a prediction")
+    if weight is not None and weight == layout.target:
+        raise UsageError(f"column {weight!r} cannot be both --weight and the truth")
+    needed = [layout.target, *layout.pred_columns]
+    for col in (weight, by):
+        if col is not None and col not in needed:
+            needed.append(col)
+    return needed
+
+
+def _decide_task(
+    layout: Layout, task: str | None, positive: str | None, first: Mapping[str, Any], name: str
+) -> str:
+    if layout.multiclass:
+        if task not in (None, "multiclass"):
+            raise UsageError(
+                "the predictions are one probability column per class "
+                f"({', '.join(layout.pred_columns)}): that is --task multiclass, not {task}"
+            )
+        return "multiclass"
+    if task == "multiclass":
+        raise UsageError(
+            "--task multiclass needs one probability column per class, e.g. --pred 'prob_*'"
+        )
+    if task is not None:
+        return task
+    if positive is not None:
+        return "binary"
+    truth = _to_numpy_sample(first[layout.target])
+    pred = _to_numpy_sample(first[layout.models[0].columns[0]])
+    if truth.dtype == object and _some_numbers(truth):
+        # numbers with some text among them: text in a numeric column, not labels
+        from losscli.readers import numeric_array
+
+        numeric_array(truth, name=name, column_name=layout.target)
+    return infer_task(truth, pred, layout, source=name)
+
+
+def _some_numbers(values: Any) -> bool:
+    """Whether any of the first 1000 text values reads as a number."""
+    for value in values[:1000]:
+        if value is None:
+            continue
+        try:
+            float(str(value))
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def _run(
+    chunks: Iterator[tuple[int, Mapping[str, Any]]],
+    *,
+    name: str,
+    layout: Layout,
+    task: str,
+    weight: str | None,
+    by: str | None,
+    losses: Sequence[str] | None,
+    params: LossParams,
+    positive: str | None,
+    dropna: bool,
+    progress: Callable[[int], None] | None = None,
+) -> EvaluationReport:
+    engine: _Engine | None = None
+    task_choice = _resolve_task(task, positive)
+    try:
+        engine = _consume(
+            chunks,
+            engine,
+            layout,
+            task_choice,
+            positive,
+            name,
+            weight,
+            by,
+            losses,
+            params,
+            dropna,
+            progress,
+        )
+    finally:
+        # an error mid-file leaves the reader suspended: close it (files, threads) now
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    if engine is None:
+        raise InputError(f"{name} has a header but no data rows")
+    return engine.finish()
+
+
+def _consume(
+    chunks: Iterator[tuple[int, Mapping[str, Any]]],
+    engine: _Engine | None,
+    layout: Layout,
+    task_choice: str | None,
+    positive: str | None,
+    name: str,
+    weight: str | None,
+    by: str | None,
+    losses: Sequence[str] | None,
+    params: LossParams,
+    dropna: bool,
+    progress: Callable[[int], None] | None,
+) -> _Engine | None:
+    read = 0
+    for offset, columns in chunks:
+        if engine is None:
+            decided = _decide_task(layout, task_choice, positive, columns, name)
+            engine = _Engine(
+                name=name,
+                layout=layout,
+                task=decided,
+                task_was_auto=task_choice is None,
+                weight=weight,
+                by=by,
+                losses=losses,
+                params=params,
+                positive=positive,
+                dropna=dropna,
+            )
+        engine.feed(offset, columns)
+        if progress is not None:
+            first = next(iter(columns.values()))
+            read += len(first)
+            progress(read)
+    return engine
+
+
+def evaluate_file(
+    source: str,
+    *,
+    fmt: str | None = None,
+    true: str | None = None,
+    preds: Sequence[str] = (),
+    task: str = "auto",
+    weight: str | None = None,
+    by: str | None = None,
+    losses: Sequence[str] | None = None,
+    params: LossParams | None = None,
+    positive: str | None = None,
+    dropna: bool = False,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    progress: Callable[[int], None] | None = None,
+) -> EvaluationReport:
+    """Evaluate a file (or ``-`` for stdin), streaming it chunk by chunk."""
+    from losscli import readers
+
+    params = params or LossParams()
+    _resolve_task(task, positive)
+    name = readers.display_name(source)
+    columns = readers.read_columns(source, fmt=fmt)
+    layout = detect_layout(
+        columns, true=true, preds=preds, source=name, exclude=[c for c in (weight, by) if c]
+    )
+    needed = _needed_columns(name, columns, layout, weight, by)
+    sniffed = readers.sniff_types(source, fmt=fmt, columns=needed)
+    types: dict[str, str] = {c: "float64" for c in layout.pred_columns}
+    if weight is not None:
+        types[weight] = "float64"
+    kind = sniffed.get(layout.target)
+    if kind == "number" and positive is None:
+        types[layout.target] = "float64"
+    elif kind in ("text", "empty") or (kind == "number" and positive is not None):
+        types[layout.target] = "string"
+    chunks = readers.iter_arrays(
+        source,
+        fmt=fmt,
+        columns=needed,
+        column_types=types,
+        chunk_rows=chunk_rows,
+        # per-group work has a fixed cost per (chunk, group): fewer, larger chunks
+        coalesce=by is not None,
+    )
+    return _run(
+        chunks,
+        name=name,
+        layout=layout,
+        task=task,
+        weight=weight,
+        by=by,
+        losses=losses,
+        params=params,
+        positive=positive,
+        dropna=dropna,
+        progress=progress,
+    )
+
+
+def _frame_column(series: pd.Series) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if pd.api.types.is_numeric_dtype(dtype):
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    return series.astype(object).where(series.notna(), None).to_numpy(dtype=object)
+
+
+def evaluate_frame(
+    df: pd.DataFrame,
+    *,
+    true: str | None = None,
+    preds: Sequence[str] = (),
+    task: str = "auto",
+    weight: str | None = None,
+    by: str | None = None,
+    losses: Sequence[str] | None = None,
+    delta: float | None = None,
+    quantiles: Sequence[float] = (),
+    weight_under: float | None = None,
+    weight_over: float | None = None,
+    gamma: float | None = None,
+    class_weight: str | None = None,
+    eps: float | None = None,
+    renormalize: bool = False,
+    logits: bool = False,
+    positive: str | None = None,
+    dropna: bool = False,
+    source: str = "<frame>",
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> EvaluationReport:
+    """Evaluate an in-memory DataFrame; the same engine and report as the CLI.
+
+    >>> import pandas as pd, losscli
+    >>> df = pd.DataFrame({"y_true": [3, -0.5, 2, 7], "y_pred": [2.5, 0.0, 2, 8]})
+    >>> losscli.evaluate_frame(df, losses=["mse"]).value("y_pred", "mse")
+    0.375
+    """
+    from losscli.readers import _check_duplicates
+
+    columns = [str(c) for c in df.columns]
+    _check_duplicates(columns, source)
+    if len(df) == 0:
+        raise InputError(f"{source} has no rows")
+    params = LossParams(
+        delta=delta,
+        quantiles=tuple(float(q) for q in quantiles),
+        weight_under=weight_under,
+        weight_over=weight_over,
+        gamma=gamma,
+        class_weight=class_weight,
+        eps=eps,
+        renormalize=renormalize,
+        logits=logits,
+    )
+    _resolve_task(task, positive)
+    layout = detect_layout(
+        columns, true=true, preds=preds, source=source, exclude=[c for c in (weight, by) if c]
+    )
+    needed = _needed_columns(source, columns, layout, weight, by)
+    frame = df.set_axis(columns, axis=1)
+
+    def chunks() -> Iterator[tuple[int, Mapping[str, Any]]]:
+        step = max(1, int(chunk_rows))
+        for start in range(0, len(frame), step):
+            part = frame.iloc[start : start + step]
+            yield start, {c: _frame_column(part[c]) for c in needed}
+
+    return _run(
+        chunks(),
+        name=source,
+        layout=layout,
+        task=task,
+        weight=weight,
+        by=by,
+        losses=losses,
+        params=params,
+        positive=positive,
+        dropna=dropna,
+    )

@@ -1,0 +1,271 @@
+"""Render an :class:`losscli.evaluate.EvaluationReport`: rich table, JSON, CSV, Markdown.
+
+* table: a title line (file, task, rows used), one row per loss (× group with
+  ``--by``), one column per model, the best model of each row in bold and marked
+  ``*`` (a marker, not only a style, so it shows without colour; lower is better,
+  r2 higher), a short "use when" column, then footnotes: skipped losses with
+  their reason, the parameters used, the gates.
+* json: the ``losscli.evaluate/1`` document of :meth:`EvaluationReport.to_dict`.
+* csv: ``model,group,loss,value,rows``, values at full precision, text cells
+  through :func:`losscli.render.csv_cell` (no live spreadsheet formulas).
+* markdown: a GitHub table (loss rows, model columns) for a pull-request comment
+  or ``$GITHUB_STEP_SUMMARY``; cell text escaped so a column name cannot break
+  the table or inject markup.
+
+Renderers return; they never print. Untrusted text (file, column, model, class
+and group names) enters rich only as :class:`rich.text.Text` via ``safe_text``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from typing import TYPE_CHECKING, Any
+
+from losscli import catalog
+from losscli.render import csv_cell, fmt_number, safe_text, to_json
+
+if TYPE_CHECKING:
+    from losscli.evaluate import EvaluationReport
+
+BEST_MARK = "*"
+_USE_WHEN_WIDTH = 48
+_PARAM_SYMBOL = {"delta": "δ", "eps": "ε", "gamma": "γ", "quantile": "quantile"}
+
+
+def evaluate_json(report: EvaluationReport) -> str:
+    return to_json(report.to_dict())
+
+
+def _full(value: float) -> str:
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return repr(float(value))
+
+
+def evaluate_csv(report: EvaluationReport) -> str:
+    """One line per result; numbers written by us, text cells neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["model", "group", "loss", "value", "rows"])
+    for r in report.results:
+        writer.writerow(
+            [
+                csv_cell(r.model),
+                "" if r.group is None else csv_cell(r.group),
+                csv_cell(r.loss),
+                _full(r.value),
+                str(r.rows),
+            ]
+        )
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- shared
+
+
+def _base_id(key: str) -> str:
+    return key.split("@", 1)[0]
+
+
+def greater_is_better(key: str) -> bool:
+    info = catalog.BY_ID.get(_base_id(key))
+    return bool(info and info.greater_is_better)
+
+
+def _rows(report: EvaluationReport) -> list[tuple[str | None, str, dict[str, float]]]:
+    """(group, loss, {model: value}) in report order, losses without any value left out."""
+    table: dict[tuple[str | None, str], dict[str, float]] = {}
+    for r in report.results:
+        table.setdefault((r.group, r.loss), {})[r.model] = r.value
+    order: list[tuple[str | None, str]] = []
+    for group in [None, *report.groups]:
+        for loss in report.losses:
+            if (group, loss) in table:
+                order.append((group, loss))
+    return [(g, loss, table[(g, loss)]) for g, loss in order]
+
+
+def best_model(values: dict[str, float], loss: str) -> str | None:
+    """The best model of a row, ``None`` with fewer than two models or a tie for all."""
+    finite = {m: v for m, v in values.items() if math.isfinite(v)}
+    if len(values) < 2 or not finite:
+        return None
+    pick = max if greater_is_better(loss) else min
+    best = pick(finite, key=lambda m: finite[m])
+    if all(v == finite[best] for v in finite.values()):
+        return None
+    return best
+
+
+def _param_text(name: str, value: Any) -> str:
+    symbol = _PARAM_SYMBOL.get(name, name)
+    if isinstance(value, list):
+        return f"{symbol}={', '.join(f'{v:g}' if isinstance(v, float) else str(v) for v in value)}"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{safe_text(k)}={v:g}" for k, v in value.items())
+        return f"{symbol}={{{inner}}}"
+    if isinstance(value, float):
+        return f"{symbol}={value:g}"
+    if isinstance(value, bool):
+        return name
+    return f"{symbol}={safe_text(value)}"
+
+
+def params_line(report: EvaluationReport) -> str:
+    return ", ".join(_param_text(k, v) for k, v in report.params.items())
+
+
+def _title(report: EvaluationReport) -> str:
+    rows = f"{report.rows:,} rows"
+    if report.dropped:
+        rows += f" ({report.dropped:,} dropped)"
+    extra = ""
+    if report.classes:
+        extra = f" · classes {', '.join(report.classes)}"
+    group = f" · by {report.group_by}" if report.group_by else ""
+    return (
+        f"losscli evaluate · {report.file} · {report.task} · {rows} · truth {report.target}"
+        f"{group}{extra}"
+    )
+
+
+def _use_when(loss: str) -> str:
+    info = catalog.BY_ID.get(_base_id(loss))
+    if info is None:
+        return ""
+    text = info.use_when.split(";")[0].strip()
+    if len(text) > _USE_WHEN_WIDTH:
+        text = text[: _USE_WHEN_WIDTH - 1].rstrip() + "…"
+    return text
+
+
+def _gate_lines(report: EvaluationReport, precision: int) -> list[str]:
+    lines = []
+    for g in report.gates:
+        state = "FAILED" if g.failed else "passed"
+        lines.append(
+            f"gate {g.gate.expr.strip()}: {state} (model {g.model}: "
+            f"{fmt_number(g.value, precision)})"
+        )
+    return lines
+
+
+# --------------------------------------------------------------------------- table
+
+
+def evaluate_table(report: EvaluationReport, precision: int = 4) -> Any:
+    """A rich renderable: title, table, footnotes."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_lines=False)
+    if report.group_by is not None:
+        table.add_column(Text(safe_text(report.group_by)), overflow="fold")
+    table.add_column("loss", no_wrap=True)
+    for model in report.models:
+        table.add_column(Text(safe_text(model)), justify="right", overflow="fold")
+    table.add_column("use when", overflow="fold", style="dim")
+    for group, loss, values in _rows(report):
+        best = best_model(values, loss)
+        cells: list[Any] = []
+        if report.group_by is not None:
+            cells.append(
+                Text(
+                    "all" if group is None else safe_text(group),
+                    style="italic" if group is None else "",
+                )
+            )
+        label = loss + (" ↑" if greater_is_better(loss) else "")
+        cells.append(Text(label))
+        for model in report.models:
+            value = values.get(model)
+            if value is None:
+                cells.append(Text("—"))
+                continue
+            text = fmt_number(value, precision)
+            if model == best:
+                cells.append(Text(f"{BEST_MARK}{text}", style="bold green"))
+            else:
+                cells.append(Text(text))
+        cells.append(Text(_use_when(loss) if group is None else ""))
+        table.add_row(*cells)
+
+    notes: list[Text] = []
+    if len(report.models) > 1:
+        notes.append(
+            Text(f"{BEST_MARK} best model of the row (lower is better; ↑ higher is better)")
+        )
+    for s in report.skipped:
+        notes.append(Text(safe_text(f"skipped {s.loss}: {s.reason}")))
+    params = params_line(report)
+    if params:
+        notes.append(Text(safe_text(f"parameters: {params}")))
+    if report.weight:
+        notes.append(Text(safe_text(f"weighted by column {report.weight}")))
+    for line in _gate_lines(report, precision):
+        notes.append(Text(safe_text(line), style="bold red" if "FAILED" in line else ""))
+    return Group(Text(safe_text(_title(report)), style="bold"), table, *notes)
+
+
+# --------------------------------------------------------------------------- markdown
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#!~])")
+
+
+def md_escape(value: object) -> str:
+    """Cell text that cannot break a GitHub table or inject markup/HTML."""
+    text = safe_text(value).replace("\r", " ").replace("\n", " ")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def evaluate_markdown(report: EvaluationReport, precision: int = 4) -> str:
+    lines: list[str] = []
+    rows = f"{report.rows:,} rows"
+    lines.append(
+        f"**losscli evaluate** · {md_escape(report.file)} · {report.task} · {rows}"
+        + (f" · by {md_escape(report.group_by)}" if report.group_by else "")
+    )
+    lines.append("")
+    header = []
+    if report.group_by is not None:
+        header.append(md_escape(report.group_by))
+    header.append("loss")
+    header.extend(md_escape(m) for m in report.models)
+    lines.append("| " + " | ".join(header) + " |")
+    align = [":--"] * (1 if report.group_by is None else 2) + ["--:"] * len(report.models)
+    lines.append("| " + " | ".join(align) + " |")
+    for group, loss, values in _rows(report):
+        best = best_model(values, loss)
+        cells = []
+        if report.group_by is not None:
+            cells.append("*all*" if group is None else md_escape(group))
+        cells.append(md_escape(loss + (" ↑" if greater_is_better(loss) else "")))
+        for model in report.models:
+            value = values.get(model)
+            if value is None:
+                cells.append("—")
+            elif model == best:
+                cells.append(f"**{fmt_number(value, precision)}**")
+            else:
+                cells.append(fmt_number(value, precision))
+        lines.append("| " + " | ".join(cells) + " |")
+    notes = []
+    if len(report.models) > 1:
+        notes.append("Bold: best model of the row (lower is better; ↑ higher is better).")
+    for s in report.skipped:
+        notes.append(f"Skipped {md_escape(s.loss)}: {md_escape(s.reason)}")
+    params = params_line(report)
+    if params:
+        notes.append(f"Parameters: {md_escape(params)}")
+    for line in _gate_lines(report, precision):
+        notes.append(md_escape(line))
+    if notes:
+        lines.append("")
+        lines.extend(f"- {n}" for n in notes)
+    return "\n".join(lines) + "\n"
