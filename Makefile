@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CODE := losscli tests $(wildcard benchmarks sample_data)
 
 .DEFAULT_GOAL := help
 .PHONY: help venv demo test lint fmt typecheck pytest bench bench-quick clean
@@ -26,12 +27,12 @@ demo: $(STAMP) ## Run losscli on the sample data
 	$(BIN)/losscli history sample_data/train_log.csv
 
 lint: $(STAMP) ## ruff check and ruff format --check
-	$(BIN)/ruff check losscli tests benchmarks sample_data
-	$(BIN)/ruff format --check losscli tests benchmarks sample_data
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
 
 fmt: $(STAMP) ## Format the code with ruff
-	$(BIN)/ruff format losscli tests benchmarks sample_data
-	$(BIN)/ruff check --fix losscli tests benchmarks sample_data
+	$(BIN)/ruff format $(CODE)
+	$(BIN)/ruff check --fix $(CODE)
 
 typecheck: $(STAMP) ## mypy on the package
 	$(BIN)/mypy losscli
