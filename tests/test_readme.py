@@ -64,3 +64,37 @@ def test_readme_command_runs(command: str, status: int, tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
     if status == 0:
         assert proc.stdout.strip() or "--output-file" in command or "--plot" in command
+
+
+def _python_blocks() -> list[str]:
+    blocks: list[str] = []
+    current: list[str] | None = None
+    for line in README.read_text(encoding="utf-8").splitlines():
+        if current is None and line.strip() == "```python":
+            current = []
+        elif current is not None and line.startswith("```"):
+            blocks.append("\n".join(current))
+            current = None
+        elif current is not None:
+            current.append(line)
+    return blocks
+
+
+def test_readme_python_examples_run_and_show_true_values() -> None:
+    blocks = _python_blocks()
+    assert blocks, "the README shows the library from Python"
+    for block in blocks:
+        namespace: dict[str, object] = {}
+        exec(compile(block, "README.md", "exec"), namespace)  # the README's own example code
+        # a value the README states in a comment must be what the line returns
+        for line in block.splitlines():
+            match = re.match(
+                r"^(?P<expr>[^#=]+?)\s+#\s*(?P<value>-?\d+\.\d+)(?P<more>\.\.\.)?$", line
+            )
+            if match:
+                value = eval(match.group("expr"), namespace)  # README example, trusted text
+                shown = match.group("value")
+                if match.group("more"):
+                    assert str(value).startswith(shown), (line, value)
+                else:
+                    assert value == pytest.approx(float(shown), rel=1e-12), (line, value)
