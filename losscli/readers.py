@@ -32,10 +32,13 @@ numpy float64 without a copy. But ``open_csv``'s memory grows with the file (its
 read-ahead outruns a slower consumer: Arrow pool peak 68 MiB at 2M rows, 150 MiB
 at 6M), so CSV/TSV/JSONL are cut into 4 MiB blocks of whole lines here and each
 block is parsed by Arrow's multi-threaded ``read_csv`` / ``read_json``
-(:func:`_csv_blocks`): pool peak 9 MiB at any size, same speed. On 10M rows
-(396 MB CSV) ``losscli evaluate`` with all ten regression losses then ran in
-2.2-2.4 s at 127-158 MiB peak RSS, against 1.7-1.8 s / 229 MiB for DuckDB
-computing three losses (same machine, same minute).
+(:func:`_csv_blocks`, two blocks parsed at once on two threads): pool peak
+9 MiB at any size. On 10M rows (368 MB CSV) ``losscli evaluate`` with all ten
+regression losses then ran in 1.6-1.7 s at 129 MiB peak RSS, against 2.0 s /
+271 MiB for DuckDB computing the same ten losses (same run; 20M rows: 129 MiB).
+Uncompressed files are read block by block at their offsets
+(:func:`_file_line_blocks`), so a block is never copied to be joined with the
+rest of a cut line.
 
 Each block infers the types of the columns it holds, so the caller fixes the
 types of the columns it needs (``float64`` for predictions and weights, and for a
@@ -61,7 +64,9 @@ import re
 import shutil
 import sys
 import tempfile
+from collections import deque
 from collections.abc import Generator, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -80,8 +85,13 @@ DEFAULT_CHUNK_ROWS = 1 << 20
 DEFAULT_BLOCK_BYTES = 8 << 20
 #: Bytes of CSV read and parsed at a time by the streaming path (see _csv_blocks).
 CSV_BLOCK_BYTES = 4 << 20
-#: Arrow's parallel-parse unit inside one block (2 cores: 4 sub-blocks a block).
+#: Arrow's parse unit for the header / schema sniffing (one block, Arrow's threads).
 PARSE_BLOCK_BYTES = 1 << 20
+#: CSV blocks parsed at the same time by the streaming path (one thread each).
+CSV_PARSE_THREADS = 2
+#: Row groups of up to this many values (rows × columns read) are read whole
+#: (Parquet); bigger ones in batches of this many values.
+PARQUET_GROUP_VALUES = 4 << 20
 
 _SUFFIX_FORMAT = {
     ".csv": "csv",
@@ -131,6 +141,15 @@ class _Resolved:
 
 
 _stdin_spool: tuple[object, Path] | None = None
+#: Every spool file made by this process (deleted by cleanup() or at exit).
+_spooled: list[Path] = []
+
+
+def cleanup() -> None:
+    """Delete the temporary copies of stdin. Registered with ``atexit`` too; the
+    console script calls it itself, since it ends with ``os._exit``."""
+    while _spooled:
+        _unlink_quietly(_spooled.pop())
 
 
 def _spool_stdin() -> Path:
@@ -143,7 +162,9 @@ def _spool_stdin() -> Path:
     raw: IO[bytes] = getattr(stream, "buffer", None) or stream  # type: ignore[assignment]
     fd, name = tempfile.mkstemp(prefix="losscli-stdin-")
     path = Path(name)
-    atexit.register(_unlink_quietly, path)
+    if not _spooled:
+        atexit.register(cleanup)
+    _spooled.append(path)
     try:
         with os.fdopen(fd, "wb") as out:
             shutil.copyfileobj(raw, out, 1 << 20)
@@ -475,9 +496,10 @@ def _csv_options(
 
     read = pc.ReadOptions(block_size=block_bytes, use_threads=True)
     parse = pc.ParseOptions(delimiter=_delimiter(res.fmt))
-    types = {
-        k: pa.float64() if v == "float64" else pa.string() for k, v in (column_types or {}).items()
-    }
+    # "dictionary": text read straight into a dictionary array by the parser
+    # threads (a --by column: its codes are what the grouping needs).
+    kinds = {"float64": pa.float64(), "dictionary": pa.dictionary(pa.int32(), pa.string())}
+    types = {k: kinds.get(v, pa.string()) for k, v in (column_types or {}).items()}
     convert = pc.ConvertOptions(
         include_columns=list(columns) if columns is not None else None,
         column_types=types or None,
@@ -497,7 +519,8 @@ def iter_batches(
 ) -> Iterator[Any]:
     """Arrow ``RecordBatch``es of at most ``chunk_rows`` rows, columns in the order
     requested. ``column_types`` maps column → ``"float64"`` | ``"string"`` (CSV/TSV
-    only: other formats carry their types). ``coalesce=True`` joins the reader's
+    only: other formats carry their types; ``"dictionary"`` reads text as an Arrow
+    dictionary array, as ``dictionary_encode`` would make it). ``coalesce=True`` joins the reader's
     blocks into batches of ``chunk_rows`` rows (fewer, larger chunks: what a
     per-group evaluation wants). Raises InputError for empty files and files with a
     header but no data rows."""
@@ -575,9 +598,7 @@ def _raw_batches(
     if res.fmt == "parquet":
         pf = _parquet_file(res)
         try:
-            yield from pf.iter_batches(
-                batch_size=chunk_rows, columns=list(columns) if columns is not None else None
-            )
+            yield from _parquet_batches(pf, columns, chunk_rows)
         except (pa.ArrowException, OSError) as exc:
             raise InputError(f"{res.name} is not a valid Parquet file ({_short(exc)})") from None
         finally:
@@ -612,6 +633,38 @@ def _raw_batches(
         raise InputError(f"cannot read {res.name}: {_short(exc)}") from None
 
 
+def _parquet_batches(pf: Any, columns: Sequence[str] | None, chunk_rows: int) -> Iterator[Any]:
+    """Row group by row group (``read_row_group``, only ``columns``), or
+    ``iter_batches`` for a file whose row groups are too big to hold one at a time.
+
+    Measured on 10M rows (10 row groups of 1M, whole process, read + 10 losses):
+    ``read_row_group`` 0.98 s / 209 MiB, ``iter_batches(1M)`` 1.06 s / 265 MiB, both
+    flat from 5M to 20M rows (notes/perf.md). A row group is decoded whole, so
+    memory follows the writer's row-group size: above ``PARQUET_GROUP_VALUES``
+    values (e.g. 2M rows of two columns, or 1M rows of 11), or when a test asks for
+    small chunks, batches are read instead.
+    """
+    cols = list(columns) if columns is not None else None
+    meta = pf.metadata
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    width = max(1, len(cols) if cols is not None else meta.num_columns)
+    if any(n * width > PARQUET_GROUP_VALUES for n in sizes):
+        # wide (multiclass: 11 columns) or huge row groups: batches of at most
+        # PARQUET_GROUP_VALUES values (1M × 11 columns: peak RSS 406 → 334 MiB)
+        batch = max(1, min(chunk_rows, PARQUET_GROUP_VALUES // width))
+        yield from pf.iter_batches(batch_size=batch, columns=cols)
+        return
+    if chunk_rows < DEFAULT_CHUNK_ROWS:
+        yield from pf.iter_batches(batch_size=chunk_rows, columns=cols)
+        return
+    for i, n in enumerate(sizes):
+        if n == 0:
+            continue
+        table = pf.read_row_group(i, columns=cols, use_threads=False)
+        yield from table.combine_chunks().to_batches(max_chunksize=chunk_rows)
+        del table  # (free the row group before decoding the next)
+
+
 def _csv_block_bytes(chunk_rows: int) -> int:
     # Roughly 24 bytes a row of two numbers; small chunk sizes (tests) give small blocks.
     return max(1 << 10, min(CSV_BLOCK_BYTES, chunk_rows * 24))
@@ -621,7 +674,17 @@ def _csv_blocks(
     res: _Resolved, parse: Any, convert: Any, block_bytes: int, names: Sequence[str]
 ) -> Iterator[Any]:
     """Parse a CSV/TSV ``block_bytes`` at a time, each block cut after its last
-    complete line, with Arrow's multi-threaded ``read_csv``.
+    complete line, two blocks at once: a pool of ``CSV_PARSE_THREADS`` threads,
+    each running Arrow's single-threaded ``read_csv`` (``use_threads=False``) on
+    its own block; results are taken in file order, so the first failing block
+    raises first, and at most three blocks are in flight (memory stays flat).
+
+    Measured (10M rows, 368 MB, read + 10 losses, whole process, same run,
+    notes/perf.md): one block at a time with Arrow's own threads 2.13 s / 152 MiB,
+    two single-threaded parses at once 1.79 s / 179 MiB, DuckDB 1.88 s. Arrow's
+    internal threads split a 4 MiB block into 1 MiB parse units and wait for the
+    slowest; two whole blocks keep both cores busy, also while the main thread
+    computes the losses.
 
     Why not ``pyarrow.csv.open_csv``: its streaming reader reads ahead of a slow
     consumer without bound; with 8 MiB blocks its pool peaked at 68 MiB for a 2M-row
@@ -634,18 +697,38 @@ def _csv_blocks(
     import pyarrow as pa
     import pyarrow.csv as pc
 
-    first = pc.ReadOptions(block_size=PARSE_BLOCK_BYTES, use_threads=True)
-    rest = pc.ReadOptions(block_size=PARSE_BLOCK_BYTES, use_threads=True, column_names=list(names))
-    header_seen = False
-    for block in _line_blocks(res, block_bytes, quotes=True):
-        table = pc.read_csv(
-            pa.py_buffer(block),
-            read_options=rest if header_seen else first,
-            parse_options=parse,
-            convert_options=convert,
+    columns = list(names)
+
+    def parse_block(block: Any, header: bool) -> Any:
+        # One thread per block (use_threads=False), CSV_PARSE_THREADS blocks at once;
+        # Arrow's parse unit covers the whole block, so Arrow never cuts it itself
+        # (its cut would not know about a newline inside quotes).
+        size = max(len(block) + 1, 1 << 20)
+        read = (
+            pc.ReadOptions(block_size=size, use_threads=False)
+            if header
+            else pc.ReadOptions(block_size=size, use_threads=False, column_names=columns)
         )
-        header_seen = True
-        yield from table.to_batches()
+        return pc.read_csv(
+            pa.py_buffer(block), read_options=read, parse_options=parse, convert_options=convert
+        )
+
+    blocks = _line_blocks(res, block_bytes, quotes=True)
+    pool = ThreadPoolExecutor(max_workers=CSV_PARSE_THREADS, thread_name_prefix="losscli-csv")
+    inflight: deque[Future[Any]] = deque()
+    try:
+        for i, block in enumerate(blocks):
+            inflight.append(pool.submit(parse_block, block, i == 0))
+            if len(inflight) > CSV_PARSE_THREADS:
+                # results in file order: the first failing block raises first
+                yield from inflight.popleft().result().to_batches()
+        while inflight:
+            yield from inflight.popleft().result().to_batches()
+    finally:
+        blocks.close()
+        for future in inflight:
+            future.cancel()
+        pool.shutdown(wait=True)  # no parser thread outlives the reader
 
 
 def _line_blocks(
@@ -654,6 +737,9 @@ def _line_blocks(
     """The decompressed bytes of ``res`` in blocks of about ``block_bytes``, each
     ending after a complete line (with ``quotes``: a line ending outside a quoted
     field, i.e. with an even count of ``"`` before it). Blank blocks are skipped."""
+    if res.compression is None:
+        yield from _file_line_blocks(res, block_bytes, quotes=quotes)
+        return
     stream = _arrow_input(res)
     pending = b""
     try:
@@ -676,6 +762,58 @@ def _line_blocks(
                 break
     finally:
         stream.close()
+
+
+def _file_line_blocks(res: _Resolved, block_bytes: int, *, quotes: bool) -> Iterator[memoryview]:
+    """:func:`_line_blocks` for an uncompressed file: each block is read at its own
+    offset into its own buffer, and the line cut at its end is read again at the
+    start of the next block, so no block is ever copied to join a line's two
+    halves. The buffer is a ``bytearray``, searched in place (``rfind``, ``find``:
+    memchr speed); quotes are counted (numpy) only in a block that has one. On the
+    10M-row grouped CSV (quoted group names, 428 MB) the main thread spent 1.1 s
+    in the concatenating reader (``bytes.count`` alone 0.67 s) and 0.1 s in this
+    one; on a file without quotes, only the read itself remains."""
+    try:
+        fh = open(res.path, "rb", buffering=0)  # noqa: SIM115  (closed below)
+    except OSError as exc:
+        raise InputError(f"cannot read {res.name}: {exc.strerror or exc}") from None
+    pos = 0
+    size = block_bytes
+    is_quote: Any = None  # one reused mask (a fresh 4 MiB one per block: ~1000 faults)
+    try:
+        while True:
+            buf = bytearray(size)
+            view = memoryview(buf)
+            fh.seek(pos)
+            got = 0
+            while got < size:
+                n = fh.readinto(view[got:])
+                if not n:
+                    break
+                got += n
+            if got < size:  # the end of the file: the rest, whatever it ends with
+                block = view[:got]
+                if got > 256 or (got and not bytes(block).isspace()):
+                    yield block
+                return
+            cut = buf.rfind(b"\n") + 1
+            odd = False
+            if quotes and cut and buf.find(b'"', 0, cut) >= 0:
+                import numpy as np
+
+                if is_quote is None or is_quote.size < cut:
+                    is_quote = np.empty(size, dtype=bool)
+                chars = np.frombuffer(buf, dtype=np.uint8, count=cut)
+                odd = bool(np.count_nonzero(np.equal(chars, ord('"'), out=is_quote[:cut])) % 2)
+                del chars  # (a bytearray with an export cannot be resized; none is)
+            if cut == 0 or odd:
+                size *= 2  # no complete line yet, or inside a quoted field: read more
+                continue
+            yield view[:cut]
+            pos += cut
+            size = block_bytes
+    finally:
+        fh.close()
 
 
 def _head_bytes(res: _Resolved, block_bytes: int = PARSE_BLOCK_BYTES) -> bytes:
@@ -703,7 +841,10 @@ def _csv_error(
         return InputError(
             f"{res.name}: ragged CSV{where}: expected {m.group(1)} fields, got {m.group(2)}"
         )
-    m = re.search(r"column #(\d+): CSV conversion error to (\w+): invalid value '(.*)'", text)
+    # (the single-threaded parser puts "Row #N: " (row within the block) before it)
+    m = re.search(
+        r"column #(\d+): (?:Row #\d+: )?CSV conversion error to (\w+): invalid value '(.*)'", text
+    )
     if m:
         index, value = int(m.group(1)), m.group(3)
         col = available[index] if index < len(available) else f"#{index}"

@@ -6,7 +6,6 @@ emit. numpy, pandas and pyarrow are imported only when the command runs.
 
 from __future__ import annotations
 
-import gc
 import io
 import sys
 import time
@@ -241,10 +240,10 @@ def evaluate_command(
         )
     finally:
         progress.stop()
-    # Free every Arrow object now, while Arrow is alive: objects left for the
-    # interpreter's final teardown can abort the process at exit (a known Arrow
-    # shutdown race, apache/arrow#39862, #34314; seen once in ~100 runs here).
-    gc.collect()
+    # No gc.collect() here any more: the console script ends with os._exit, so
+    # no Arrow object is left to the interpreter's teardown, where Arrow's
+    # shutdown race could abort the process (apache/arrow#39862; see
+    # losscli.cli.main). The readers close their files and threads themselves.
 
     aliases = {col: name for name, cols in report.model_columns.items() for col in cols}
     skipped = {s.loss: s.reason for s in report.skipped}

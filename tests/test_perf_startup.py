@@ -1,0 +1,281 @@
+"""Start-up and exit of the console script (issue 6): what is imported, how the
+process ends, and that the pydantic-free option coercion of ``losscli.cli._app``
+gives exactly what typer's own coercion gives.
+
+Import checks run in a fresh interpreter (this test process has everything loaded);
+each group has a control that proves the probe sees a heavy import when one happens.
+Timings are never asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+from typer._click.exceptions import BadParameter
+from typer._coercion import build_runtime_param
+
+from losscli.cli import app
+from losscli.cli._app import _FastCoercion
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
+HEAVY = ("numpy", "pandas", "pyarrow")
+
+PROBE = """
+import json, sys
+from typer.testing import CliRunner
+from losscli.cli import app
+result = CliRunner().invoke(app, sys.argv[1:])
+loaded = sorted({m.split(".")[0] for m in sys.modules} & {"numpy", "pandas", "pyarrow", "pydantic"})
+print(json.dumps({"exit": result.exit_code, "loaded": loaded}))
+"""
+
+
+def _probe(*args: str) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=True
+    )
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["evaluate", "no-such-file.csv"],
+        ["evaluate", str(SAMPLES)],  # a directory
+        ["evaluate", str(SAMPLES / "make_samples.py")],  # unknown format
+        ["evaluate", str(SAMPLES / "regression.csv"), "-l", "nope"],
+        ["evaluate", str(SAMPLES / "regression.csv"), "--quantile", "2"],
+        ["evaluate", str(SAMPLES / "regression.csv"), "--class-weight", "a=b"],
+        ["evaluate", str(SAMPLES / "regression.parquet"), "--precision", "0"],
+        ["evaluate", str(SAMPLES / "regression.parquet"), "-o", "xml"],
+        ["evaluate", str(SAMPLES / "regression.parquet"), "--fail-if", "mse>>1"],
+    ],
+)
+def test_evaluate_error_paths_import_no_numpy_pandas_pyarrow(args: list[str]) -> None:
+    result = _probe(*args)
+    assert result["exit"] == 2
+    assert not set(result["loaded"]) & set(HEAVY), result
+
+
+def test_the_probe_sees_numpy_and_pyarrow_when_evaluate_runs() -> None:
+    result = _probe("evaluate", str(SAMPLES / "regression.csv"), "-o", "json")
+    assert result["exit"] == 0
+    assert {"numpy", "pyarrow"} <= set(result["loaded"])
+    assert "pandas" not in result["loaded"]  # the streaming path never needs it
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["recommend", "--task", "binary", "-o", "json"],
+        ["recommend", "--task", "regression", "--asymmetric", "UNDER", "--quantile", "0.9"],
+        ["evaluate", str(SAMPLES / "regression.csv"), "-o", "json", "--precision", "5"],
+    ],
+)
+def test_valid_options_do_not_load_pydantic(args: list[str]) -> None:
+    result = _probe(*args)
+    assert result["exit"] == 0
+    assert "pydantic" not in result["loaded"]
+
+
+def test_an_invalid_option_value_still_gets_typers_message() -> None:
+    """Control: a value the fast path does not take goes to typer (and pydantic)."""
+    result = _probe("evaluate", str(SAMPLES / "regression.csv"), "--precision", "0")
+    assert result["exit"] == 2
+    assert "pydantic" in result["loaded"]
+
+
+# ----------------------------------------------------------------- fast coercion
+
+
+def _params() -> list[tuple[str, Any]]:
+    group: Any = typer.main.get_command(app)
+    out = [(f"losscli {p.name}", p) for p in group.params]
+    for name, command in group.commands.items():
+        out += [(f"{name} {p.name}", p) for p in command.params]
+    return out
+
+
+_VALUES: list[Any] = [
+    None,
+    "",
+    "abc",
+    "x.csv",
+    "-",
+    "./out/r.json",
+    "0",
+    "4",
+    "+4",
+    "-3",
+    "17",
+    "18",
+    "007",
+    " 4",
+    "4.0",
+    "1_000",
+    "0.9",
+    ".5",
+    "5.",
+    "1e-7",
+    "1E5",
+    "-0",
+    "inf",
+    "nan",
+    "table",
+    "json",
+    "JSON",
+    "markdown",
+    "auto",
+    "binary",
+    "under",
+    "UNDER",
+    "epoch",
+    0,
+    4,
+    2.5,
+    True,
+    ["a", "b"],
+    ("0.5", "0.9"),
+    ("1", "x"),
+    (),
+]
+
+
+def _outcome(runtime: Any, value: Any, param: Any, ctx: Any) -> tuple[str, Any]:
+    try:
+        got = runtime.coerce(value, param=param, ctx=ctx)
+    except BadParameter as exc:
+        return "error", exc.format_message()
+    return "value", (type(got), got if not isinstance(got, float) or got == got else "nan")
+
+
+@pytest.mark.parametrize("label,param", _params(), ids=[label for label, _ in _params()])
+def test_fast_coercion_gives_what_typer_gives(label: str, param: Any) -> None:
+    group: Any = typer.main.get_command(app)
+    ctx = group.make_context("losscli", ["--help"], resilient_parsing=True)
+    fast = _FastCoercion(param.type_descriptor)
+    slow = build_runtime_param(param.type_descriptor)
+    for value in _VALUES:
+        if isinstance(value, list | tuple) and not param.multiple:
+            continue
+        if param.multiple and isinstance(value, str):
+            continue
+        expected = _outcome(slow, value, param, ctx)
+        assert _outcome(fast, value, param, ctx) == expected, (label, value)
+
+
+# ----------------------------------------------------------------- exit
+
+
+def _console(
+    *args: str, stdin: str | None = None, tmpdir: Path
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TMPDIR": str(tmpdir)}
+    return subprocess.run(
+        [sys.executable, "-m", "losscli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+
+
+def test_console_script_exit_status_output_and_stdin_spool_cleanup(tmp_path: Path) -> None:
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    data = "y_true,y_pred\n1,1.5\n2,2\n3,2.5\n"
+    ok = _console("evaluate", "-", "-o", "json", "-l", "mse", stdin=data, tmpdir=spool)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["results"][0]["value"] == pytest.approx(1 / 6, rel=1e-15)
+    gate = _console("evaluate", "-", "-l", "mse", "--fail-if", "mse>0.1", stdin=data, tmpdir=spool)
+    assert gate.returncode == 1
+    assert "gate failed" in gate.stderr
+    bad = _console("evaluate", "-", "--true", "nope", stdin=data, tmpdir=spool)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("losscli: error: ")
+    assert list(spool.iterdir()) == []  # every stdin copy deleted, though os._exit skips atexit
+    assert _console("--version", tmpdir=spool).stdout.startswith("losscli ")
+    assert _console("frobnicate", tmpdir=spool).returncode == 2
+
+
+def test_console_script_output_reaches_a_file_intact(tmp_path: Path) -> None:
+    """stdout is flushed before os._exit, also when it is a file, not a terminal."""
+    out = tmp_path / "out.json"
+    with open(out, "w", encoding="utf-8") as fh:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "losscli",
+                "evaluate",
+                str(SAMPLES / "regression.csv"),
+                "-o",
+                "json",
+            ],
+            stdout=fh,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text(encoding="utf-8"))["rows"] == 500
+
+
+# ----------------------------------------------------------------- readers
+
+
+@pytest.mark.parametrize("group_values", [None, 150])
+def test_parquet_row_groups_and_wide_batches_read_every_row_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, group_values: int | None
+) -> None:
+    """Row group by row group (default), or in batches when a row group holds more
+    than PARQUET_GROUP_VALUES values: the same rows, in file order, either way."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from losscli import readers
+
+    if group_values is not None:
+        monkeypatch.setattr(readers, "PARQUET_GROUP_VALUES", group_values)
+    n = 1000
+    path = tmp_path / "g.parquet"
+    table = pa.table({"y": [float(i) for i in range(n)], "p": [i * 0.5 for i in range(n)]})
+    pq.write_table(table, path, row_group_size=128)
+    batches = list(readers.iter_batches(path, columns=["p", "y"]))
+    if group_values is not None:
+        assert max(b.num_rows for b in batches) <= group_values // 2
+    else:
+        assert [b.num_rows for b in batches] == [128] * 7 + [n - 7 * 128]
+    ys = [v for b in batches for v in b.column(1).to_pylist()]
+    ps = [v for b in batches for v in b.column(0).to_pylist()]
+    assert ys == [float(i) for i in range(n)]
+    assert ps == [i * 0.5 for i in range(n)]
+
+
+def test_csv_blocks_parsed_two_at_a_time_keep_file_order(tmp_path: Path) -> None:
+    """Many blocks (small chunk_rows → small blocks) go through the 2-thread pool;
+    rows come back in file order, each exactly once, quoted newlines intact."""
+    from losscli import readers
+
+    rows = [f'{i},"a\nb {i}",{i / 4}' for i in range(3000)]
+    path = tmp_path / "q.csv"
+    path.write_text("n,text,x\n" + "\n".join(rows) + "\n")
+    got: list[int] = []
+    texts: list[str] = []
+    for batch in readers.iter_batches(
+        path, columns=["n", "text"], column_types={"n": "float64"}, chunk_rows=50
+    ):
+        got += [int(v) for v in batch.column(0).to_pylist()]
+        texts += batch.column(1).to_pylist()
+    assert got == list(range(3000))
+    assert texts[2999] == "a\nb 2999"
