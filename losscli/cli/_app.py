@@ -20,11 +20,9 @@ minimal Typer + rich app's ``--help`` 0.20 s.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -32,7 +30,8 @@ import typer
 from typer.core import TyperGroup
 
 from losscli import __version__
-from losscli.errors import ExitStatus, LossCliError, UsageError
+from losscli.atomic import write_atomic
+from losscli.errors import ExitStatus, LossCliError
 
 
 def fail(message: str, status: ExitStatus = ExitStatus.ERROR) -> NoReturn:
@@ -234,17 +233,4 @@ def emit_text(text: str, output_file: Path | None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    target = Path(output_file)
-    folder = target.parent if str(target.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise UsageError(f"cannot write {target}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomic(output_file, lambda fh: fh.write(text))

@@ -12,14 +12,13 @@ line, the overfitting region is marked on the x axis with ``~``. Untrusted text
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from losscli.atomic import write_atomic
 from losscli.errors import UsageError
 from losscli.history import HistoryReport, Number
 from losscli.render import fmt_number, safe_text, to_json
@@ -385,19 +384,4 @@ def write_plot(report: HistoryReport, path: str | os.PathLike[str]) -> None:
     ax.legend()
     fig.tight_layout()
 
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise UsageError(f"cannot write {target}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=PLOT_DPI)
-        os.replace(tmp, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
-        raise
+    write_atomic(path, lambda fh: fig.savefig(fh, format="png", dpi=PLOT_DPI), binary=True)
