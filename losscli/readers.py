@@ -306,15 +306,20 @@ def _decode_error(res: _Resolved, exc: BaseException) -> InputError:
     return InputError(f"cannot read {res.name}: {what}")
 
 
+def _require_bytes(res: _Resolved) -> None:
+    """An unreadable or zero-byte file is an InputError naming it."""
+    try:
+        size = res.path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"cannot read {res.name}: {exc.strerror}") from None
+    if size == 0:
+        raise InputError(f"{res.name} is empty")
+
+
 def _columns_of(res: _Resolved) -> list[str]:
     """Column names of a resolved source, checked: not empty, no duplicates."""
     if res.fmt in ("csv", "tsv"):
-        try:
-            size = res.path.stat().st_size
-        except OSError as exc:
-            raise InputError(f"cannot read {res.name}: {exc.strerror}") from None
-        if size == 0:
-            raise InputError(f"{res.name} is empty")
+        _require_bytes(res)
         records = _first_records(res, 2)
         if not records or all(not c.strip() for c in records[0]):
             raise InputError(f"{res.name} is empty (no header line)")
@@ -371,12 +376,7 @@ def _parquet_file(res: _Resolved) -> Any:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    try:
-        size = res.path.stat().st_size
-    except OSError as exc:
-        raise InputError(f"cannot read {res.name}: {exc.strerror}") from None
-    if size == 0:
-        raise InputError(f"{res.name} is empty")
+    _require_bytes(res)
     try:
         # pre_buffer=False keeps memory flat whatever the file size (issue 6).
         return pq.ParquetFile(str(res.path), pre_buffer=False)
@@ -396,12 +396,7 @@ def _jsonl_columns(res: _Resolved) -> list[str]:
     import pyarrow as pa
     import pyarrow.json as pj
 
-    try:
-        size = res.path.stat().st_size
-    except OSError as exc:
-        raise InputError(f"cannot read {res.name}: {exc.strerror}") from None
-    if size == 0:
-        raise InputError(f"{res.name} is empty")
+    _require_bytes(res)
     try:
         head = _head_bytes(res)
         names = list(pj.read_json(pa.py_buffer(head)).schema.names) if head.strip() else []
