@@ -11,10 +11,14 @@ CODE := losscli tests $(wildcard benchmarks sample_data)
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# The C scanner (losscli/_native) is compiled by the install, so a change to it
+# re-runs the install; the bytecode is compiled as pip does for a wheel.
+$(STAMP): pyproject.toml $(wildcard losscli/_native/*.c losscli/_native/*.h)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,plot,bench]'
+	$(BIN)/python -c "import losscli._fastcsv" || { echo "the C scanner did not build (is a C compiler installed?)" >&2; exit 1; }
+	$(BIN)/python -m compileall -q losscli
 	@touch $(STAMP)
 
 venv: $(STAMP) ## Create the virtual environment and install losscli with its dev tools
@@ -46,4 +50,4 @@ bench: $(STAMP) ## Run the performance benchmark and write benchmarks/RESULTS.md
 	$(BIN)/python benchmarks/bench.py
 
 clean: ## Remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build losscli/*.so

@@ -288,11 +288,15 @@ def _label_text(value: Any) -> str | None:
 def _factorize(column: Any) -> tuple[np.ndarray, list[str | None]]:
     """(codes, labels): codes index ``labels``; -1 = missing."""
     import numpy as np
-    import pyarrow as pa
 
-    if isinstance(column, pa.ChunkedArray):
+    from losscli.readers import TextCodes
+
+    if isinstance(column, TextCodes):  # the C scanner's: never missing
+        return column.codes.astype(np.intp), list(column.labels)
+    pa = _pyarrow_if(column)
+    if pa is not None and isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
-    if isinstance(column, pa.Array):
+    if pa is not None and isinstance(column, pa.Array):
         import pyarrow.compute as pc
 
         from losscli.readers import arrow_int_codes
@@ -328,11 +332,25 @@ def _factorize(column: Any) -> tuple[np.ndarray, list[str | None]]:
     return codes, labels
 
 
-def _is_text(column: Any) -> bool:
-    import numpy as np
+def _pyarrow_if(column: Any) -> Any:
+    """The pyarrow module when ``column`` is an Arrow object, else None: a numpy
+    column (the C scanner's, a DataFrame's) is handled without importing pyarrow."""
+    if type(column).__module__.partition(".")[0] != "pyarrow":
+        return None
     import pyarrow as pa
 
-    if isinstance(column, pa.ChunkedArray | pa.Array):
+    return pa
+
+
+def _is_text(column: Any) -> bool:
+    import numpy as np
+
+    from losscli.readers import TextCodes
+
+    if isinstance(column, TextCodes):
+        return True
+    pa = _pyarrow_if(column)
+    if pa is not None and isinstance(column, pa.ChunkedArray | pa.Array):
         t = column.type
         return bool(
             pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t)
@@ -342,11 +360,15 @@ def _is_text(column: Any) -> bool:
 
 def _to_numpy_sample(column: Any) -> Any:
     import numpy as np
-    import pyarrow as pa
 
-    if isinstance(column, pa.ChunkedArray):
+    from losscli.readers import TextCodes
+
+    if isinstance(column, TextCodes):
+        return column.to_objects()
+    pa = _pyarrow_if(column)
+    if pa is not None and isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
-    if isinstance(column, pa.Array):
+    if pa is not None and isinstance(column, pa.Array):
         t = column.type
         if pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_decimal(t):
             from losscli.readers import arrow_float64

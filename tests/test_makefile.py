@@ -60,3 +60,24 @@ def test_ci_entry_point_runs_make_test() -> None:
     assert script.startswith("#!/usr/bin/env bash")
     assert "set -euo pipefail" in script
     assert "make test" in script
+
+
+def test_a_change_to_the_c_scanner_reinstalls(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    native = tmp_path / "losscli" / "_native"
+    native.mkdir(parents=True)
+    (native / "fastcsv.c").write_text("/* */\n")
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / ".installed").touch()
+    assert _make("-q", "venv", f"VENV={venv}", cwd=tmp_path).returncode == 0
+    later = time.time() + 10
+    os.utime(native / "fastcsv.c", (later, later))
+    assert _make("-q", "venv", f"VENV={venv}", cwd=tmp_path).returncode != 0
+
+
+def test_the_install_checks_the_c_scanner_and_compiles_bytecode() -> None:
+    plan = _make("-n", "venv", "VENV=/nonexistent/venv").stdout
+    assert "import losscli._fastcsv" in plan
+    assert "compileall" in plan
