@@ -40,6 +40,18 @@ Uncompressed files are read block by block at their offsets
 (:func:`_file_line_blocks`), so a block is never copied to be joined with the
 rest of a cut line.
 
+Since then each CSV/TSV block is first offered to the C scanner
+(:mod:`losscli._fastcsv`, source in ``losscli/_native/fastcsv.c``) when every
+requested column has a fixed type (float64, or text read as codes): Arrow spent
+≈ 2 CPU-s of a 10M-row run tokenising and converting, the scanner ≈ 1 CPU-s with
+correctly rounded floats; the run went from ≈ 2.0 s / 120 MiB to ≈ 1.4 s / 55 MiB.
+It returns exactly what Arrow would, or declines the block (anything unusual: a
+missing or null-like cell, a quoted number, a ragged row...), which Arrow then
+parses, so messages, types and rows are Arrow's and this module's as before
+(``tests/test_fastcsv.py`` holds both to this). Its blocks come as numpy columns
+(:class:`_ArrayBatch`, :class:`TextCodes`), so a plain CSV is evaluated without
+importing pyarrow at all.
+
 Each block infers the types of the columns it holds, so the caller fixes the
 types of the columns it needs (``float64`` for predictions and weights, and for a
 numeric truth): an integer column with ``1.5`` in a later block then reads fine,
