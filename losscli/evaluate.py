@@ -293,6 +293,8 @@ def _factorize(column: Any) -> tuple[np.ndarray, list[str | None]]:
 
     if isinstance(column, TextCodes):  # the C scanner's: never missing
         return column.codes.astype(np.intp), list(column.labels)
+    if isinstance(column, np.ndarray) and column.dtype.kind == "f" and column.ndim == 1:
+        return _factorize_numbers(column)
     pa = _pyarrow_if(column)
     if pa is not None and isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
@@ -330,6 +332,21 @@ def _factorize(column: Any) -> tuple[np.ndarray, list[str | None]]:
         lut = np.array([-1 if lab is None else i for i, lab in enumerate(labels)] + [-1])
         codes = lut[codes]
     return codes, labels
+
+
+def _factorize_numbers(values: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
+    """:func:`_factorize` of a float column (class indices read by the C scanner, a
+    DataFrame's numbers): sorted unique values renumbered in order of first
+    appearance, as Arrow's ``dictionary_encode`` and ``pandas.factorize`` number
+    them, without importing either (pandas costs 0.3 s, and its object arrays more)."""
+    import numpy as np
+
+    uniques, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(order.size, dtype=np.intp)
+    rank[order] = np.arange(order.size)
+    labels = [_label_text(float(v)) for v in uniques[order]]  # NaN → None (missing)
+    return rank[inverse.reshape(-1)], labels
 
 
 def _pyarrow_if(column: Any) -> Any:

@@ -434,3 +434,20 @@ def test_report_to_dict_key_order() -> None:
         "gates",
     ]
     assert list(doc["results"][0]) == ["model", "group", "loss", "value", "rows"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_numbers_factorize_as_pandas_does_without_pandas(seed: int) -> None:
+    # class indices and numeric labels from the C scanner are factorised in numpy:
+    # same codes and labels, in order of first appearance, as pandas.factorize
+    from losscli.evaluate import _factorize_numbers, _label_text
+
+    rng = np.random.default_rng(seed)
+    values = rng.choice([3.0, 0.0, 7.5, -2.0, 1e20, np.nan, 3.0, 0.0], size=500)
+    codes, labels = _factorize_numbers(values)
+    expected_codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    expected = [_label_text(v) for v in uniques]
+    present = [lab for lab in labels if lab is not None]
+    assert present == expected
+    lookup = np.array([-1 if lab is None else expected.index(lab) for lab in labels])
+    assert lookup[codes].tolist() == expected_codes.tolist()
