@@ -390,3 +390,33 @@ def test_multiclass_text_labels_read_the_same(
     path = write_rows(tmp_path / "mc.csv", rows, "label,prob_cat,prob_dog,prob_bird")
     report = evaluate_both(monkeypatch, path, chunk_rows=256)
     assert report["task"] == "multiclass"
+
+
+@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.binary(max_size=300)
+    | st.lists(
+        st.sampled_from([b"1", b"-2.5e3", b",", b"\n", b"\r", b'"', b"ab", b"\t", b" "])
+    ).map(b"".join),
+    st.integers(1, 4),
+    st.data(),
+)
+def test_any_bytes_give_rows_or_a_reason_never_a_crash(block: bytes, ncols: int, data: Any) -> None:
+    # (run under AddressSanitizer too: see notes/perf.md)
+    columns = data.draw(
+        st.lists(st.integers(0, ncols - 1), min_size=1, max_size=ncols, unique=True)
+    )
+    kinds = "".join(data.draw(st.sampled_from("ft")) for _ in columns)
+    out = _fastcsv.parse(block, ncols, tuple(columns), kinds, ",", data.draw(st.booleans()))
+    if isinstance(out, str):
+        assert " at byte " in out
+        return
+    rows, parts = out
+    assert rows <= block.count(b"\n") + 1
+    for kind, part in zip(kinds, parts, strict=True):
+        if kind == "f":
+            assert len(part) == 8 * rows
+        else:
+            codes, labels = part
+            assert len(codes) == 4 * rows
+            assert all(0 <= c < len(labels) for c in np.frombuffer(codes, np.int32))
