@@ -742,15 +742,18 @@ class _Engine:
         self.rows += n
         if w is not None:
             self.total_weight += float(w.sum())
+        # each row's index in the input, when rows were dropped (--dropna): the
+        # losses' messages then still name the input's rows
+        index = None if keep is None else offset + np.flatnonzero(keep)
 
         if gcodes is None:
-            self._update(None, y, preds, w, offset)
+            self._update(None, y, preds, w, offset, index)
             return
         n_groups = len(self.group_labels)
         counts = np.bincount(gcodes, minlength=n_groups)
         present = np.flatnonzero(counts)
         if present.size == 1:
-            self._update(int(present[0]), y, preds, w, offset)
+            self._update(int(present[0]), y, preds, w, offset, index)
             return
         # Fast path: each loss's pointwise term is computed once on the whole chunk
         # and summed per group with np.bincount (no sort, no per-group Batch).
@@ -768,9 +771,7 @@ class _Engine:
                 for li in range(len(self.plans))
             ]
             for sl, (_, codes, _) in zip(self._slices(n), rows, strict=True):
-                batch = self._batch(
-                    m, y[sl], pred[sl], None if w is None else w[sl], offset + sl.start, count=True
-                )
+                batch = self._piece(m, sl, y, pred, w, offset, index)
                 memo: dict[int, Any] = {}  # (keys: ids of arrays the Batch keeps alive)
                 for one in sums:
                     one.add(batch, codes, memo)
@@ -784,6 +785,7 @@ class _Engine:
         # A stable sort of small integers is a radix sort in numpy: O(n).
         small = gcodes.astype(np.int16 if n_groups < 2**15 else np.int32, copy=False)
         order = np.argsort(small, kind="stable")
+        index_s = (offset + order) if index is None else index[order]  # (rows reordered)
         y_s = y[order]
         preds_s = [p[order] for p in preds]
         w_s = w[order] if w is not None else None
@@ -801,6 +803,7 @@ class _Engine:
                     None if w_s is None else w_s[lo:hi],
                     offset,
                     count=False,
+                    index=index_s[lo:hi],
                 )
                 accs = self._accs(m, int(g))
                 for li in only:
@@ -888,20 +891,35 @@ class _Engine:
         preds: list[np.ndarray],
         w: np.ndarray | None,
         offset: int,
+        index: np.ndarray | None = None,
     ) -> None:
         accs_of = [self._accs(m, gid) for m in range(len(preds))]
         for sl in self._slices(y.shape[0]):
             for m, pred in enumerate(preds):
-                batch = self._batch(
-                    m,
-                    y[sl],
-                    pred[sl],
-                    None if w is None else w[sl],
-                    offset + sl.start,
-                    count=True,
-                )
+                batch = self._piece(m, sl, y, pred, w, offset, index)
                 for acc in accs_of[m]:
                     acc.update(batch)
+
+    def _piece(
+        self,
+        m: int,
+        sl: slice,
+        y: np.ndarray,
+        pred: np.ndarray,
+        w: np.ndarray | None,
+        offset: int,
+        index: np.ndarray | None,
+    ) -> Batch:
+        """Rows ``sl`` of a chunk as a counted Batch, with their input positions."""
+        return self._batch(
+            m,
+            y[sl],
+            pred[sl],
+            None if w is None else w[sl],
+            offset + sl.start,
+            count=True,
+            index=None if index is None else index[sl],
+        )
 
     def _slices(self, n: int) -> list[slice]:
         """Cache-sized pieces of a chunk. Every loss runs a chain of element-wise
@@ -921,6 +939,7 @@ class _Engine:
         offset: int,
         *,
         count: bool,
+        index: np.ndarray | None = None,
     ) -> Batch:
         from losscli.losses import Batch
 
@@ -934,6 +953,7 @@ class _Engine:
                 n_classes=self.n_classes if self.task == "multiclass" else None,
                 offset=offset,
                 renormalize=self.params.renormalize,
+                index=index,
             )
         except LossInputError as exc:
             raise InputError(f"{self.name}: {exc}") from None
@@ -983,7 +1003,6 @@ class _Engine:
             negatives = [lab for lab in self.binary_labels if lab != self.positive]
             self.classes = [*negatives[:1], self.positive]
 
-        exact = self.by is None and self.dropped == 0
         names = [m.name for m in layout.models]
         group_order = _sorted_groups(self.group_labels)
         results: list[Result] = []
@@ -1017,7 +1036,7 @@ class _Engine:
             if reason is None and value is not None:
                 results.append(Result(names[m], group, plan.key, value, acc.rows))
                 return
-            text = _clean_reason(reason or "not applicable", exact)
+            text = _clean_reason(reason or "not applicable")
             if len(names) > 1:
                 text += f" (model {names[m]})"
             if group is None:
@@ -1063,7 +1082,7 @@ class _Engine:
         for m, count in enumerate(self.unnormalized):
             if count and not self.params.renormalize:
                 first = self.first_unnormalized[m]
-                where = f" (first at row {first})" if first is not None and exact else ""
+                where = f" (first at row {first})" if first is not None else ""
                 warnings.append(
                     f"{self.name}: {count} rows of model {names[m]!r} do not sum to 1 within "
                     f"0.001{where}; --renormalize divides each row by its sum"
@@ -1300,13 +1319,11 @@ def _sorted_groups(labels: Sequence[str]) -> list[str]:
 _INDEX = re.compile(r"(first (?:violation )?at) index (\d+)")
 
 
-def _clean_reason(reason: str, exact: bool) -> str:
-    """The library says "first violation at index N" (0-based, chunk offset added);
-    the CLI speaks of 1-based data rows, and when rows were reordered (--by) or
-    dropped (--dropna) the index does not name a file row, so it goes."""
-    if exact:
-        return _INDEX.sub(lambda m: f"{m.group(1)} row {int(m.group(2)) + 1}", reason)
-    return re.sub(r";? *first (?:violation )?at index \d+", "", reason)
+def _clean_reason(reason: str) -> str:
+    """The library says "first violation at index N" (0-based index into the input:
+    batches of reordered or dropped rows carry each row's index); the CLI speaks of
+    1-based data rows."""
+    return _INDEX.sub(lambda m: f"{m.group(1)} row {int(m.group(2)) + 1}", reason)
 
 
 # --------------------------------------------------------------------------- entry points

@@ -451,3 +451,49 @@ def test_numbers_factorize_as_pandas_does_without_pandas(seed: int) -> None:
     assert present == expected
     lookup = np.array([-1 if lab is None else expected.index(lab) for lab in labels])
     assert lookup[codes].tolist() == expected_codes.tolist()
+
+
+def _skip_reasons(report: Any) -> dict[str, str]:
+    return {s["loss"]: s["reason"] for s in report.to_dict()["skipped"]}
+
+
+@pytest.mark.parametrize("chunk_rows", [2, 3, 1 << 20])
+def test_skip_reasons_name_the_input_row_under_by(tmp_path: Path, chunk_rows: int) -> None:
+    # group a's first negative truth is on row 5, group b's on row 3: the overall
+    # reason names row 3, however the rows are grouped, sorted and chunked
+    path = tmp_path / "by.csv"
+    path.write_text("y_true,y_pred,g\n1,1.5,a\n2,2.5,b\n-1,0.5,b\n3,2.5,a\n-2,0.5,a\n4,4.5,b\n")
+    report = losscli.evaluate.evaluate_file(str(path), by="g", chunk_rows=chunk_rows)
+    reasons = _skip_reasons(report)
+    assert reasons["msle"] == "msle needs y_true ≥ 0; first violation at row 3"
+    assert reasons["poisson_deviance"].endswith("first violation at row 3")
+
+
+@pytest.mark.parametrize("chunk_rows", [2, 1 << 20])
+def test_skip_reasons_name_the_input_row_after_dropna(tmp_path: Path, chunk_rows: int) -> None:
+    # two rows dropped before the violation: the reason still names the file's row 5
+    path = tmp_path / "gaps.csv"
+    path.write_text("y_true,y_pred\n1,1.5\n,2.5\n2,\n3,2.5\n0,0.5\n4,4.5\n")
+    report = losscli.evaluate.evaluate_file(str(path), dropna=True, chunk_rows=chunk_rows)
+    assert _skip_reasons(report)["mape"] == "mape needs a non-zero y_true; first violation at row 5"
+
+
+def test_a_requested_loss_names_the_row_under_by(tmp_path: Path) -> None:
+    path = tmp_path / "by.csv"
+    path.write_text("y_true,y_pred,g\n1,1.5,a\n2,2.5,b\n-1,0.5,b\n-3,2.5,a\n")
+    with pytest.raises(InputError, match=r"msle does not apply: .*first violation at row 3$"):
+        losscli.evaluate.evaluate_file(str(path), by="g", losses=["msle"])
+
+
+def test_a_batch_of_reordered_rows_reports_their_input_index() -> None:
+    from losscli import losses
+
+    batch = losses.Batch(
+        "regression", [1.0, -1.0, 2.0], [1.0, 1.0, 1.0], index=np.array([10, 3, 7])
+    )
+    acc = losses.REGISTRY["msle"].make()
+    acc.update(batch)
+    assert acc.skip_reason() == "msle needs y_true ≥ 0; first violation at index 3"
+    early = losses.REGISTRY["msle"].make()
+    early.update(losses.Batch("regression", [-1.0], [1.0], offset=1))
+    assert acc.merge(early).skip_reason().endswith("at index 1")  # the earlier row wins
