@@ -423,6 +423,7 @@ class Accumulator:
 
 Term = Callable[[Batch], FloatArray]
 Check = Callable[[Batch], "str | None"]
+Violations = Callable[[Batch], "npt.NDArray[np.bool_]"]
 
 
 class MeanAccumulator(Accumulator):
@@ -433,10 +434,14 @@ class MeanAccumulator(Accumulator):
         term: Term,
         check: Check | None = None,
         transform: Callable[[float], float] | None = None,
+        violations: Violations | None = None,
     ) -> None:
         self.term = term
         self.check = check
         self.transform = transform
+        #: the rows that make ``check`` fail, as a mask (lets a grouped evaluation
+        #: set aside only the groups holding one)
+        self.violations = violations
         self.total = 0.0
         self.weight = 0.0
         self.rows = 0
@@ -810,9 +815,9 @@ def _class_weight(value: Any, n_classes: int) -> str | dict[int, float]:
 Factory = Callable[..., Accumulator]
 
 
-def _mean(term: Term, check: Check | None = None) -> Factory:
+def _mean(term: Term, check: Check | None = None, violations: Violations | None = None) -> Factory:
     def make(**_: Any) -> Accumulator:
-        return MeanAccumulator(term, check)
+        return MeanAccumulator(term, check, violations=violations)
 
     return make
 
@@ -863,9 +868,11 @@ def _factories() -> dict[str, Factory]:
         "log_cosh": _mean(_log_cosh_term),
         "asymmetric_mse": asym_,
         "pinball": pinball_,
-        "mape": _mean(_mape_term, _mape_check),
-        "msle": _mean(_msle_term, _msle_check),
-        "poisson_deviance": _mean(_poisson_term, _poisson_check),
+        "mape": _mean(_mape_term, _mape_check, lambda b: b.y == 0),
+        "msle": _mean(_msle_term, _msle_check, lambda b: (b.y < 0) | (b.pred < 0)),
+        "poisson_deviance": _mean(
+            _poisson_term, _poisson_check, lambda b: (b.y < 0) | (b.pred <= 0)
+        ),
         "r2": lambda **_: R2Accumulator(),
         "binary_crossentropy": ce_,
         "weighted_binary_crossentropy": weighted_,

@@ -497,3 +497,23 @@ def test_a_batch_of_reordered_rows_reports_their_input_index() -> None:
     early = losses.REGISTRY["msle"].make()
     early.update(losses.Batch("regression", [-1.0], [1.0], offset=1))
     assert acc.merge(early).skip_reason().endswith("at index 1")  # the earlier row wins
+
+
+@pytest.mark.parametrize("chunk_rows", [3, 1 << 20])
+def test_a_violation_in_one_group_leaves_the_other_groups_summed(
+    tmp_path: Path, chunk_rows: int
+) -> None:
+    # group b holds a negative target: msle is skipped overall (naming row 4) and
+    # for b, while a and c get their msle, equal to scikit-learn's on their rows
+    path = tmp_path / "part.csv"
+    rows = [(1, 1.5, "a"), (2, 2.5, "b"), (3, 0.5, "c"), (-1, 2.5, "b"), (5, 4.5, "a")]
+    rows += [(6, 6.5, "c"), (2, 1.0, "a"), (4, 3.0, "c")]
+    path.write_text("y_true,y_pred,g\n" + "".join(f"{y},{p},{g}\n" for y, p, g in rows))
+    report = losscli.evaluate.evaluate_file(str(path), by="g", chunk_rows=chunk_rows)
+    msle = {r["group"]: r["value"] for r in report.to_dict()["results"] if r["loss"] == "msle"}
+    assert set(msle) == {"a", "c"}
+    for group in ("a", "c"):
+        y = [r[0] for r in rows if r[2] == group]
+        p = [r[1] for r in rows if r[2] == group]
+        assert msle[group] == pytest.approx(metrics.mean_squared_log_error(y, p), rel=1e-12)
+    assert _skip_reasons(report)["msle"].endswith("first violation at row 4")
