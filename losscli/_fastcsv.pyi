@@ -15,3 +15,7 @@ def parse(
 
 def parse_float(text: bytes) -> float | None:
     """``text`` as a float if the scanner accepts it as a plain number, else None."""
+
+def tune_malloc() -> bool:
+    """Have glibc's malloc keep blocks up to 4 MiB in its heap (the CLI's process
+    only); False where the C library is not glibc."""

@@ -420,3 +420,18 @@ def test_any_bytes_give_rows_or_a_reason_never_a_crash(block: bytes, ncols: int,
             codes, labels = part
             assert len(codes) == 4 * rows
             assert all(0 <= c < len(labels) for c in np.frombuffer(codes, np.int32))
+
+
+def test_short_rows_grow_the_outputs() -> None:
+    # rows of 4 bytes: four times the rows the first buffers are sized for
+    block = b"y,p\n" + b"".join(b"%d,%d\n" % (i % 10, (i + 3) % 10) for i in range(50000))
+    batch = fast_block(block, ["y", "p"], {"y": "float64", "p": "float64"}, ",")
+    assert batch is not None and batch.num_rows == 50000
+    assert batch.column(0)[-3:].tolist() == [7.0, 8.0, 9.0]
+    assert batch.column(1)[:3].tolist() == [3.0, 4.0, 5.0]
+
+
+def test_malloc_is_tuned_where_the_c_library_is_glibc() -> None:
+    import platform
+
+    assert _fastcsv.tune_malloc() is (platform.libc_ver()[0] == "glibc")

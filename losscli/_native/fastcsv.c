@@ -30,6 +30,9 @@
 
 #include <errno.h>
 #include <math.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,12 +358,30 @@ typedef struct {
     char kinds[MAX_OUT];
     char delim;
     int skip_header;
-    void *data[MAX_OUT]; /* double * or int32_t * per output */
+    void *data[MAX_OUT]; /* double * or int32_t * per output (malloc'd, grown) */
+    size_t cap;          /* rows data[] has room for */
     dict_t dicts[MAX_OUT];
     size_t rows;
     const char *why;
     size_t where; /* byte offset of the declined field or row */
 } scan_t;
+
+/* Twice the room in every output (no GIL needed: plain realloc). */
+static int
+grow(scan_t *sc)
+{
+    size_t cap = sc->cap * 2;
+    for (int i = 0; i < sc->nout; i++) {
+        size_t width = sc->kinds[i] == 'f' ? sizeof(double) : sizeof(int32_t);
+        void *data = realloc(sc->data[i], cap * width);
+        if (!data) {
+            return 0;
+        }
+        sc->data[i] = data;
+    }
+    sc->cap = cap;
+    return 1;
+}
 
 #define DECLINE(msg)                      \
     do {                                  \
@@ -388,6 +409,9 @@ scan(scan_t *sc)
     }
     size_t row = 0;
     while (p < end) {
+        if (row == sc->cap && !grow(sc)) {
+            DECLINE("out of memory");
+        }
         for (int col = 0;; col++) {
             if (col > last) {
                 DECLINE("more fields than the header");
@@ -534,16 +558,18 @@ fastcsv_parse(PyObject *self, PyObject *args)
     sc.delim = (char)delim;
     sc.skip_header = skip_header;
 
-    /* a row holds ncols - 1 delimiters and a line end at least: a bound on the
-     * rows, with no pass over the block (untouched capacity is never paged in) */
-    size_t cap = sc.len / (size_t)ncols + 2;
+    /* Outputs are scanned into malloc'd buffers sized for rows of 16 bytes or
+     * more (grown if need be), then copied into exact-size bytearrays: buffers of a
+     * few MiB come from malloc's warm heap, where a bound of one row per ncols
+     * bytes (16 MiB a column) was a fresh mapping paged in for every block. */
+    sc.cap = sc.len / 16 + 16;
     for (Py_ssize_t i = 0; i < nout; i++) {
         size_t width = kinds[i] == 'f' ? sizeof(double) : sizeof(int32_t);
-        bufs[i] = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(cap * width));
-        if (!bufs[i]) {
+        sc.data[i] = malloc(sc.cap * width);
+        if (!sc.data[i]) {
+            PyErr_NoMemory();
             goto done;
         }
-        sc.data[i] = PyByteArray_AS_STRING(bufs[i]);
     }
 
     int ok;
@@ -561,7 +587,8 @@ fastcsv_parse(PyObject *self, PyObject *args)
     }
     for (Py_ssize_t i = 0; i < nout; i++) {
         size_t width = kinds[i] == 'f' ? sizeof(double) : sizeof(int32_t);
-        if (PyByteArray_Resize(bufs[i], (Py_ssize_t)(sc.rows * width)) < 0) {
+        bufs[i] = PyByteArray_FromStringAndSize(sc.data[i], (Py_ssize_t)(sc.rows * width));
+        if (!bufs[i]) {
             goto done;
         }
         PyObject *item;
@@ -596,6 +623,7 @@ done:
     Py_XDECREF(outs);
     for (int i = 0; i < MAX_OUT; i++) {
         Py_XDECREF(bufs[i]);
+        free(sc.data[i]);
         dict_free(&sc.dicts[i]);
     }
     PyMem_Free(sc.out_of_col);
@@ -620,7 +648,26 @@ fastcsv_parse_float(PyObject *self, PyObject *arg)
     return PyFloat_FromDouble(v);
 }
 
+/* tune_malloc() -> bool: glibc's malloc, told to serve blocks up to 4 MiB from
+ * its heap and to keep up to 32 MiB free there, instead of mapping and unmapping
+ * them each time: the scanner's block outputs and numpy's 64K-row temporaries
+ * then reuse warm pages. The CLI calls it (the process is its own); a library
+ * user's process is left as it is. False where the C library is not glibc. */
+static PyObject *
+fastcsv_tune_malloc(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+#if defined(__GLIBC__)
+    int ok = mallopt(M_MMAP_THRESHOLD, 4 << 20) && mallopt(M_TRIM_THRESHOLD, 32 << 20);
+    return PyBool_FromLong(ok);
+#else
+    Py_RETURN_FALSE;
+#endif
+}
+
 static PyMethodDef methods[] = {
+    {"tune_malloc", fastcsv_tune_malloc, METH_NOARGS, "tune_malloc() -> bool"},
     {"parse", fastcsv_parse, METH_VARARGS,
      "parse(block, ncols, columns, kinds, delimiter, skip_header) -> (rows, outputs) | str"},
     {"parse_float", fastcsv_parse_float, METH_O, "parse_float(bytes) -> float | None"},
