@@ -54,7 +54,6 @@ asked for.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -289,13 +288,13 @@ def _factorize(column: Any) -> tuple[np.ndarray, list[str | None]]:
     """(codes, labels): codes index ``labels``; -1 = missing."""
     import numpy as np
 
-    from losscli.readers import TextCodes
+    from losscli.readers import TextCodes, pyarrow_if
 
     if isinstance(column, TextCodes):  # the C scanner's: never missing
         return column.codes.astype(np.intp), list(column.labels)
     if isinstance(column, np.ndarray) and column.dtype.kind == "f" and column.ndim == 1:
         return _factorize_numbers(column)
-    pa = _pyarrow_if(column)
+    pa = pyarrow_if(column)
     if pa is not None and isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
     if pa is not None and isinstance(column, pa.Array):
@@ -349,24 +348,14 @@ def _factorize_numbers(values: np.ndarray) -> tuple[np.ndarray, list[str | None]
     return rank[inverse.reshape(-1)], labels
 
 
-def _pyarrow_if(column: Any) -> Any:
-    """The pyarrow module when ``column`` is an Arrow object, else None: a numpy
-    column (the C scanner's, a DataFrame's) is handled without importing pyarrow."""
-    if type(column).__module__.partition(".")[0] != "pyarrow":
-        return None
-    import pyarrow as pa
-
-    return pa
-
-
 def _is_text(column: Any) -> bool:
     import numpy as np
 
-    from losscli.readers import TextCodes
+    from losscli.readers import TextCodes, pyarrow_if
 
     if isinstance(column, TextCodes):
         return True
-    pa = _pyarrow_if(column)
+    pa = pyarrow_if(column)
     if pa is not None and isinstance(column, pa.ChunkedArray | pa.Array):
         t = column.type
         return bool(
@@ -378,11 +367,11 @@ def _is_text(column: Any) -> bool:
 def _to_numpy_sample(column: Any) -> Any:
     import numpy as np
 
-    from losscli.readers import TextCodes
+    from losscli.readers import TextCodes, pyarrow_if
 
     if isinstance(column, TextCodes):
         return column.to_objects()
-    pa = _pyarrow_if(column)
+    pa = pyarrow_if(column)
     if pa is not None and isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
     if pa is not None and isinstance(column, pa.Array):
@@ -440,6 +429,7 @@ class _Engine:
         self.binary_labels: dict[str, None] = {}
         self.plans = self._plan(losses)
         self.accs: dict[tuple[int, int | None], list[Accumulator]] = {}
+        self._protos: list[tuple[Accumulator, bool]] | None = None  # see _prototypes
         self.group_ids: dict[str, int] = {}
         self.group_labels: list[str] = []
         self.rows = 0
@@ -973,15 +963,13 @@ class _Engine:
         group gets copies (20K groups × 10 losses: 2.0 s → 0.3 s)."""
         import numpy as np
 
-        protos: list[tuple[Accumulator, bool]] | None = getattr(self, "_protos", None)
-        if protos is None:
-            protos = []
+        if self._protos is None:
+            self._protos = []
             for plan in self.plans:
                 acc = plan.spec.make(n_classes=max(self.n_classes, 2), **plan.params)
                 deep = any(isinstance(v, np.ndarray | list | dict) for v in vars(acc).values())
-                protos.append((acc, deep))
-            self._protos = protos
-        return protos
+                self._protos.append((acc, deep))
+        return self._protos
 
     # -- end ---------------------------------------------------------------------------
 
@@ -1353,14 +1341,13 @@ def _sorted_groups(labels: Sequence[str]) -> list[str]:
     return sorted(labels, key=key)
 
 
-_INDEX = re.compile(r"(first (?:violation )?at) index (\d+)")
-
-
 def _clean_reason(reason: str) -> str:
     """The library says "first violation at index N" (0-based index into the input:
     batches of reordered or dropped rows carry each row's index); the CLI speaks of
     1-based data rows."""
-    return _INDEX.sub(lambda m: f"{m.group(1)} row {int(m.group(2)) + 1}", reason)
+    from losscli.losses import AT_INDEX
+
+    return AT_INDEX.sub(lambda m: f"{m.group(1)} row {int(m.group(2)) + 1}", reason)
 
 
 # --------------------------------------------------------------------------- entry points

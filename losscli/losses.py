@@ -660,7 +660,9 @@ def _pinball_term(quantile: float) -> Term:
     return term
 
 
-_AT_INDEX = re.compile(r"at index (\d+)")
+#: "first violation at index N" / "first at index N" in the library's messages
+#: (evaluate turns N into a 1-based row with the same pattern)
+AT_INDEX = re.compile(r"(first (?:violation )?at) index (\d+)")
 
 
 def _earlier(a: str | None, b: str | None) -> str | None:
@@ -668,10 +670,10 @@ def _earlier(a: str | None, b: str | None) -> str | None:
     merged out of order, e.g. the groups of --by, keep the input's first violation)."""
     if a is None or b is None:
         return a or b
-    ia, ib = _AT_INDEX.search(a), _AT_INDEX.search(b)
+    ia, ib = AT_INDEX.search(a), AT_INDEX.search(b)
     if ia is None or ib is None:
         return a if ib is None else b
-    return a if int(ia.group(1)) <= int(ib.group(1)) else b
+    return a if int(ia.group(2)) <= int(ib.group(2)) else b
 
 
 def _requirement(loss: str, what: str, violated: npt.NDArray[np.bool_], b: Batch) -> str | None:

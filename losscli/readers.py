@@ -1160,6 +1160,16 @@ def _find_value_row(res: _Resolved, index: int, value: str) -> int | None:
 # --------------------------------------------------------------------------- numpy
 
 
+def pyarrow_if(column: Any) -> Any:
+    """The pyarrow module when ``column`` is an Arrow object, else None: a numpy
+    column (the C scanner's, a DataFrame's) is handled without importing pyarrow."""
+    if type(column).__module__.partition(".")[0] != "pyarrow":
+        return None
+    import pyarrow as pa
+
+    return pa
+
+
 def numeric_array(column: Any, *, name: str, column_name: str, offset: int = 0) -> np.ndarray:
     """An Arrow or pandas/numpy column as float64, missing values as NaN.
 
@@ -1168,17 +1178,12 @@ def numeric_array(column: Any, *, name: str, column_name: str, offset: int = 0) 
     """
     import numpy as np
 
-    if isinstance(column, np.ndarray) and column.dtype.kind in "fiub":
-        return column.astype(np.float64, copy=False)  # (before importing pyarrow)
-    if isinstance(column, TextCodes):
-        return _text_to_float(
-            column.to_objects(), name=name, column_name=column_name, offset=offset
-        )
-    import pyarrow as pa
-
-    if isinstance(column, pa.ChunkedArray):
+    pa = pyarrow_if(column)
+    if pa is not None and isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
-    if isinstance(column, pa.Array):
+    if isinstance(column, TextCodes):
+        values = column.to_objects()
+    elif pa is not None and isinstance(column, pa.Array):
         t = column.type
         if pa.types.is_null(t):
             return np.full(len(column), np.nan)
