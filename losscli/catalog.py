@@ -33,6 +33,10 @@ class LossInfo:
     greater_is_better: bool = False
     #: reported only when asked for (pinball needs a quantile)
     on_request: bool = False
+    #: computed from predicted labels too (a hard-label prediction column)
+    on_labels: bool = False
+    #: how it relates to other libraries' definitions, where it is not obvious
+    convention: str = ""
 
 
 CATALOG: tuple[LossInfo, ...] = (
@@ -189,6 +193,21 @@ CATALOG: tuple[LossInfo, ...] = (
         "mean 1[argmax ≠ y]  (binary: p > 0.5 predicts 1)",
         "only the hard decision counts",
         aliases=("error_rate", "zero_one_loss"),
+        on_labels=True,
+        convention="= sklearn zero_one_loss; 1 - Keras accuracy",
+    ),
+    LossInfo(
+        "balanced_zero_one",
+        "Balanced error rate",
+        (BINARY, MULTICLASS),
+        "mean over classes c of the truth of Σ_{y=c} w·1[ŷ ≠ c] / Σ_{y=c} w",
+        "imbalanced classes and only the hard decision counts (labels, no probabilities)",
+        aliases=("balanced_error_rate", "ber", "balanced_zero_one_loss"),
+        on_labels=True,
+        convention=(
+            "= sklearn 1 - balanced_accuracy_score (weighted recalls; classes absent "
+            "from the truth are left out)"
+        ),
     ),
 )
 
@@ -203,6 +222,11 @@ for _info in CATALOG:
 def resolve(name: str) -> str | None:
     """Map a loss id or alias (any case, ``-`` or ``_``) to its id, or ``None``."""
     return _LOOKUP.get(name.strip().lower().replace("-", "_"))
+
+
+def for_labels(task: str) -> tuple[LossInfo, ...]:
+    """Losses of ``task`` that a label prediction (no probabilities) gives."""
+    return tuple(info for info in for_task(task) if info.on_labels)
 
 
 def for_task(task: str) -> tuple[LossInfo, ...]:

@@ -73,6 +73,8 @@ class ModelCols:
     name: str
     columns: tuple[str, ...]
     classes: tuple[str, ...] | None = None
+    #: what the column names say the values are: "probability", "score", "label" or None
+    hint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,9 @@ class Layout:
     target: str
     models: tuple[ModelCols, ...]
     multiclass: bool
+    #: (model, column not used, column used): a label column beside the same
+    #: model's probabilities (``lr_pred`` beside ``lr_proba``)
+    unused: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def classes(self) -> tuple[str, ...] | None:

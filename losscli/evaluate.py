@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from losscli.labels import Decision
     from losscli.losses import Accumulator, Batch, LossSpec
 
 SCHEMA = "losscli.evaluate/1"
@@ -118,6 +119,8 @@ class EvaluationReport:
     warnings: list[str] = field(default_factory=list)
     dropped: int = 0
     gates: list[GateOutcome] = field(default_factory=list)
+    #: per model: name, kind ("probability" | "label" | "score" | "value"), columns
+    models_info: list[dict[str, Any]] = field(default_factory=list)
 
     def value(self, model: str, loss: str, group: str | None = None) -> float | None:
         for r in self.results:
@@ -136,6 +139,7 @@ class EvaluationReport:
             "weight": self.weight,
             "group_by": self.group_by,
             "models": list(self.models),
+            "models_info": [dict(m) for m in self.models_info],
             "classes": list(self.classes) if self.classes is not None else None,
             "params": dict(self.params),
             "results": [
@@ -405,7 +409,14 @@ class _Engine:
         params: LossParams,
         positive: str | None,
         dropna: bool,
+        decision: Decision | None = None,
     ) -> None:
+        from losscli.labels import LabelCodes
+
+        #: label mode: the predictions are class labels (see losscli.labels)
+        self.labels = LabelCodes() if decision is not None and decision.labels else None
+        self.decision = decision
+        self.requested = tuple(losses or ())
         self.name = name
         self.layout = layout
         self.task = task
@@ -480,11 +491,18 @@ class _Engine:
             user["gamma"] = p.gamma
         if p.eps is not None:
             user["eps"] = p.eps
-        if isinstance(cw, dict):
+        if isinstance(cw, dict) and self.labels is None:
             user["class_weight"] = {self._class_index(k): v for k, v in cw.items()}
         plans = []
         for key, loss_id, q, requested in _select_losses(self.task, names, p):
             spec = REGISTRY[loss_id]
+            if self.labels is not None and not spec.info.on_labels:
+                if not requested:
+                    continue  # listed as skipped by _describe
+                raise InputError(
+                    f"{self.name}: {key} does not apply: it needs probabilities, and the "
+                    f"predictions ({', '.join(self.layout.pred_columns)}) are class labels"
+                )
             kwargs = {k: v for k, v in user.items() if k in spec.info.params}
             if q is not None:
                 kwargs["quantile"] = q
@@ -561,6 +579,8 @@ class _Engine:
         from losscli import readers
 
         target = self.layout.target
+        if self.labels is not None:
+            return self.labels.encode(raw, name=self.name, column=target, offset=offset), None
         if self.task == "regression":
             return readers.numeric_array(
                 raw, name=self.name, column_name=target, offset=offset
@@ -585,6 +605,8 @@ class _Engine:
                 raw, name=self.name, column_name=target, offset=offset
             ), None
         codes, labels = _factorize(raw)
+        if self.decision is not None and self.decision.classes is not None:
+            self._two_columns_only(codes, labels, offset)
         if self.task == "binary":
             for lab in labels:
                 if lab is not None:
@@ -595,7 +617,11 @@ class _Engine:
                     f"{self.name}: the truth column {target!r} holds more than two labels "
                     f"({shown}); --positive needs a two-label truth"
                 )
-            lut = np.array([1.0 if lab == self.positive else 0.0 for lab in labels] + [np.nan])
+            pos = (self.positive or "").strip()
+            lut = np.array(
+                [1.0 if lab is not None and lab.strip() == pos else 0.0 for lab in labels]
+                + [np.nan]
+            )
             return lut[codes], None
         # multiclass: labels → class index through the prob_<class> suffixes
         index = []
@@ -604,6 +630,8 @@ class _Engine:
                 index.append(np.nan)
                 continue
             idx = self.class_lookup.get(lab)
+            if idx is None:
+                idx = self.class_lookup.get(lab.strip())  # ("cat " and its prob_cat header)
             if idx is None:
                 idx = self.class_lookup.get(_number_key(lab) or "")
             index.append(-1.0 if idx is None else float(idx))
@@ -631,7 +659,9 @@ class _Engine:
         preds: list[np.ndarray] = []
         for model in layout.models:
             arrays = [
-                readers.numeric_array(columns[c], name=self.name, column_name=c, offset=offset)
+                self._prediction(columns[c], c, offset)
+                if self.labels is not None
+                else readers.numeric_array(columns[c], name=self.name, column_name=c, offset=offset)
                 for c in model.columns
             ]
             preds.append(arrays[0] if len(arrays) == 1 else _stack_columns(arrays))
@@ -655,6 +685,8 @@ class _Engine:
                 lut[i] = gid
             lut[-1] = -1
             gcodes = lut[codes]
+
+        self._grow_classes()
 
         # -- missing values ----------------------------------------------------------
         # One sum per column says "no NaN, no ±inf" for the whole chunk (NaN and inf
@@ -840,6 +872,8 @@ class _Engine:
                     w,
                     "; weights must be ≥ 0",
                 )
+        if self.labels is not None:
+            return  # class indices made by LabelCodes: nothing left to check
         if self.task == "binary":
             bad = (y != 0.0) & (y != 1.0)
             if bad.any():
@@ -932,12 +966,15 @@ class _Engine:
 
         try:
             batch = Batch(
-                self.task,
+                "multiclass" if self.labels is not None else self.task,
                 y,
                 pred,
                 w,
                 logits=self.params.logits,
-                n_classes=self.n_classes if self.task == "multiclass" else None,
+                n_classes=(
+                    self.n_classes if self.task == "multiclass" or self.labels is not None else None
+                ),
+                labels=self.labels is not None,
                 offset=offset,
                 renormalize=self.params.renormalize,
                 index=index,
@@ -993,12 +1030,12 @@ class _Engine:
                 f"{self.name}: column {self.weight_col!r}: every weight is 0; nothing to average"
             )
         if self.task == "binary" and self.positive is not None:
-            if self.positive not in self.binary_labels:
+            if self.positive.strip() not in {lab.strip() for lab in self.binary_labels}:
                 raise InputError(
                     f"{self.name}: --positive {self.positive!r} is not a label of column "
                     f"{layout.target!r}; labels are: {', '.join(self.binary_labels)}"
                 )
-            negatives = [lab for lab in self.binary_labels if lab != self.positive]
+            negatives = [lab for lab in self.binary_labels if lab.strip() != self.positive.strip()]
             self.classes = [*negatives[:1], self.positive]
 
         names = [m.name for m in layout.models]
@@ -1085,24 +1122,100 @@ class _Engine:
                     f"{self.name}: {count} rows of model {names[m]!r} do not sum to 1 within "
                     f"0.001{where}; --renormalize divides each row by its sum"
                 )
-        return EvaluationReport(
-            file=self.name,
-            task=self.task,
-            rows=self.rows,
-            target=layout.target,
-            weight=self.weight_col,
-            group_by=self.by,
-            models=names,
-            classes=self.classes,
-            params=self.report_params(),
-            results=results,
-            skipped=skipped,
-            losses=[p.key for p in self.plans],
-            groups=group_order,
-            model_columns={m.name: list(m.columns) for m in layout.models},
-            warnings=warnings,
-            dropped=self.dropped,
+        return self._describe(
+            EvaluationReport(
+                file=self.name,
+                task=self.task,
+                rows=self.rows,
+                target=layout.target,
+                weight=self.weight_col,
+                group_by=self.by,
+                models=names,
+                classes=self.classes,
+                params=self.report_params(),
+                results=results,
+                skipped=skipped,
+                losses=[p.key for p in self.plans],
+                groups=group_order,
+                model_columns={m.name: list(m.columns) for m in layout.models},
+                warnings=warnings,
+                dropped=self.dropped,
+            )
         )
+
+    # -- label predictions and model kinds (losscli.labels) ------------------------------
+
+    def _prediction(self, raw: Any, column: str, offset: int) -> np.ndarray:
+        assert self.labels is not None
+        return self.labels.encode(raw, name=self.name, column=column, offset=offset)
+
+    def _two_columns_only(self, codes: np.ndarray, labels: list[str | None], offset: int) -> None:
+        """Two probability columns read as binary: every truth label must be one of
+        their two classes (a label may carry the trailing space of its header)."""
+        import numpy as np
+
+        assert self.decision is not None and self.decision.classes is not None
+        known = set(self.decision.classes)
+        unknown = [lab is not None and lab.strip() not in known for lab in labels]
+        if any(unknown):
+            bad = np.asarray(unknown)[codes] & (codes >= 0)
+            i = int(np.argmax(bad))
+            raise InputError(
+                f"{self.name}: column {self.layout.target!r}, row {offset + i + 1}: label "
+                f"{labels[codes[i]]!r} has no probability column; classes are: "
+                f"{', '.join(self.decision.classes)}"
+            )
+
+    def _grow_classes(self) -> None:
+        """Label mode: widen the per-class accumulators to the classes seen so far."""
+        if self.labels is None or len(self.labels) <= self.n_classes:
+            return
+        self.n_classes = len(self.labels)
+        protos = [p for p, _ in self._protos] if self._protos is not None else []
+        for acc in [*protos, *(a for accs in self.accs.values() for a in accs)]:
+            grow = getattr(acc, "grow", None)
+            if grow is not None:
+                grow(self.n_classes)
+
+    def _describe(self, report: EvaluationReport) -> EvaluationReport:
+        """Label mode's task, classes and skipped losses; notes; each model's kind."""
+        from losscli.labels import NEEDS_PROBABILITIES, label_skips
+
+        d = self.decision
+        if d is not None:
+            report.warnings[:0] = d.notes
+            if d.classes is not None:
+                report.classes = list(d.classes)
+            for model, unused, used in self.layout.unused:
+                report.warnings.append(
+                    f"{self.name}: model {model!r}: column {unused!r} (labels) was not used; "
+                    f"the probabilities in {used!r} are its predictions"
+                )
+        if self.labels is not None:
+            classes = self.labels.sorted_labels()
+            if self.task == "binary" and len(classes) > 2:
+                shown = ", ".join(repr(c) for c in classes[:5])
+                raise InputError(
+                    f"{self.name}: --task binary, but truth and predictions hold "
+                    f"{len(classes)} labels ({shown}); say --task multiclass"
+                )
+            if self.auto or self.task == "multiclass":
+                report.task = "binary" if len(classes) <= 2 and self.auto else "multiclass"
+            report.classes = classes
+            have = {s.loss for s in report.skipped}
+            for key in label_skips(report.task, self.requested):
+                if key not in have:
+                    report.skipped.append(Skipped(key, NEEDS_PROBABILITIES))
+        if self.labels is not None:
+            kind = "label"
+        elif self.task == "regression":
+            kind = "value"
+        else:
+            kind = "score" if self.params.logits else "probability"
+        report.models_info = [
+            {"name": m.name, "kind": kind, "columns": list(m.columns)} for m in self.layout.models
+        ]
+        return report
 
 
 # --------------------------------------------------------------------------- grouping
@@ -1154,7 +1267,9 @@ class _GroupedSums:
             self.kind = "r2"
             self.sy = np.zeros(n_groups)
             self.sse = np.zeros(n_groups)
-        elif kind is losses.ClassWeightedAccumulator and all(hasattr(proto, a) for a in _CW_ATTRS):
+        elif issubclass(kind, losses.ClassWeightedAccumulator) and all(
+            hasattr(proto, a) for a in _CW_ATTRS
+        ):
             self.kind = "cw"
             self.k = int(proto.k)
             size = n_groups * self.k
@@ -1422,6 +1537,17 @@ def _decide_task(
     return infer_task(truth, pred, layout, source=name)
 
 
+def _label_task(layout: Layout, first: Mapping[str, Any]) -> str:
+    """Label mode, ``--task auto``: binary when the first chunk holds at most two
+    labels (truth and predictions together), multiclass otherwise; the report's
+    task is settled on every label seen (``_Engine._describe``)."""
+    seen: set[str | None] = set()
+    for col in (layout.target, *layout.pred_columns):
+        seen.update(_factorize(first[col])[1])
+    seen.discard(None)
+    return "binary" if len(seen) <= 2 else "multiclass"
+
+
 def _some_numbers(values: Any) -> bool:
     """Whether any of the first 1000 text values reads as a number."""
     for value in values[:1000]:
@@ -1493,18 +1619,25 @@ def _consume(
     read = 0
     for offset, columns in chunks:
         if engine is None:
-            decided = _decide_task(layout, task_choice, positive, columns, name)
+            from losscli.labels import plan_input
+
+            d = plan_input(layout, task_choice, positive, columns, name, losses)
+            if d.labels:
+                decided = d.task or _label_task(d.layout, columns)
+            else:
+                decided = _decide_task(d.layout, d.task, d.positive, columns, name)
             engine = _Engine(
                 name=name,
-                layout=layout,
+                layout=d.layout,
                 task=decided,
                 task_was_auto=task_choice is None,
                 weight=weight,
                 by=by,
                 losses=losses,
                 params=params,
-                positive=positive,
+                positive=d.positive,
                 dropna=dropna,
+                decision=d,
             )
         engine.feed(offset, columns)
         if progress is not None:
@@ -1543,7 +1676,9 @@ def evaluate_file(
     )
     needed = _needed_columns(name, columns, layout, weight, by)
     sniffed = readers.sniff_types(source, fmt=fmt, columns=needed)
-    types: dict[str, str] = {c: "float64" for c in layout.pred_columns}
+    types: dict[str, str] = {
+        c: "string" if sniffed.get(c) == "text" else "float64" for c in layout.pred_columns
+    }
     if weight is not None:
         types[weight] = "float64"
     kind = sniffed.get(layout.target)

@@ -80,6 +80,7 @@ __all__ = [
     "Batch",
     "LossSpec",
     "asymmetric_mse",
+    "balanced_zero_one",
     "binary_crossentropy",
     "brier",
     "categorical_crossentropy",
@@ -182,11 +183,16 @@ class Batch:
         offset: int = 0,
         renormalize: bool = False,
         index: npt.NDArray[np.intp] | None = None,
+        labels: bool = False,
     ) -> None:
         if task not in catalog.TASKS:
             raise LossInputError(f"unknown task {task!r}; expected one of {catalog.TASKS}")
+        if labels and (task == REGRESSION or logits):
+            raise LossInputError("label predictions are class indices of a classification task")
         self.task = task
         self.logits = logits
+        #: ``y_pred`` holds predicted class indices (hard labels), not probabilities
+        self.labels = labels
         self.offset = offset
         #: where each row is in the input (``index`` when given: rows dropped or
         #: reordered), so every message names the input's row
@@ -198,7 +204,13 @@ class Batch:
         self.first_unnormalized: int | None = None
 
         pred = _as_float(y_pred, "y_pred")
-        if task == MULTICLASS:
+        if labels:
+            if pred.ndim != 1:
+                raise LossInputError(f"label predictions must be 1-D, got shape {pred.shape}")
+            self.n_classes = 2 if task == BINARY else int(n_classes or 0)
+            if self.n_classes < 2:
+                raise LossInputError("multiclass label predictions need n_classes ≥ 2")
+        elif task == MULTICLASS:
             if pred.ndim != 2:
                 raise LossInputError(
                     f"multiclass y_pred must be 2-D (n rows × K classes), got shape {pred.shape}"
@@ -246,17 +258,25 @@ class Batch:
             self.pred = pred
             return
 
-        labels = true
+        classes = true
         if task == BINARY:
-            bad = (labels != 0.0) & (labels != 1.0)
+            bad = (classes != 0.0) & (classes != 1.0)
             if bad.any():
                 raise _bad("y_true", bad, where, "not 0 or 1")
         else:
-            bad = (labels < 0) | (labels >= self.n_classes) | (labels != np.floor(labels))
+            bad = (classes < 0) | (classes >= self.n_classes) | (classes != np.floor(classes))
             if bad.any():
                 raise _bad("y_true", bad, where, f"not a class index 0..{self.n_classes - 1}")
         self.y = true
-        self.label: IntArray = labels.astype(np.intp)
+        self.label: IntArray = classes.astype(np.intp)
+        if self.labels:
+            bad = (pred < 0) | (pred >= self.n_classes) | (pred != np.floor(pred))
+            if bad.any():
+                raise _bad("y_pred", bad, where, f"not a class index 0..{self.n_classes - 1}")
+            self.pred = pred
+            #: the predicted class of each row (label predictions only)
+            self.pred_label: IntArray = pred.astype(np.intp)
+            return
 
         if not logits and (pred.min() < 0.0 or pred.max() > 1.0):
             outside = _rows((pred < 0.0) | (pred > 1.0))
@@ -610,6 +630,48 @@ class ClassWeightedAccumulator(Accumulator):
             raise LossInputError("the weights (sample × class) sum to 0")
         return float(np.dot(cw, self.sums)) / denominator
 
+    def grow(self, n_classes: int) -> None:
+        """Make room for classes ``k..n_classes-1`` (label predictions meet their
+        classes as the file streams by); a new class has no rows yet."""
+        extra = n_classes - self.k
+        if extra <= 0:
+            return
+        self.sums = np.concatenate((self.sums, np.zeros(extra)))
+        self.weights = np.concatenate((self.weights, np.zeros(extra)))
+        self.counts = np.concatenate((self.counts, np.zeros(extra, dtype=np.int64)))
+        self.k = n_classes
+
+
+class BalancedAccumulator(ClassWeightedAccumulator):
+    """Class-balanced mean of a term: (1/|C|) Σ_{c∈C} S_c / W_c, C = {c : W_c > 0}.
+
+    The state of :class:`ClassWeightedAccumulator` (S_c = Σ_{y=c} sᵢℓᵢ,
+    W_c = Σ_{y=c} sᵢ, s = sample weights) with the class weights w_c = 1 / W_c. With
+    ℓ = 1[ŷ ≠ y] this is the balanced error rate, 1 - mean per-class recall = sklearn
+    ``1 - balanced_accuracy_score(y, ŷ, sample_weight=s)``: its recalls are the
+    diagonal of the weighted confusion matrix over the row sums W_c, and a class
+    whose row sum is 0 (predicted but absent from the truth, or of zero weight) is
+    left out of the mean, as sklearn does (with a warning there).
+    """
+
+    def __init__(self, term: Term, n_classes: int) -> None:
+        super().__init__(term, n_classes, "balanced")
+
+    def class_weights(self) -> FloatArray:
+        with np.errstate(divide="ignore"):
+            return np.where(self.weights > 0, 1.0 / self.weights, 0.0)
+
+    def skip_reason(self) -> str | None:
+        return None  # one class is enough: its recall is the balanced accuracy
+
+    def result(self) -> float:
+        if self.rows == 0:
+            raise LossInputError("empty input: no rows to evaluate")
+        present = self.weights > 0
+        if not present.any():
+            raise LossInputError("sample_weight sums to 0: every row has weight 0")
+        return float(np.mean(self.sums[present] / self.weights[present]))
+
 
 # --------------------------------------------------------------------------- pointwise terms
 
@@ -764,6 +826,8 @@ def _brier_term(b: Batch) -> FloatArray:
 
 
 def _zero_one_term(b: Batch) -> FloatArray:
+    if b.labels:
+        return np.not_equal(b.pred_label, b.label).astype(np.float64)
     if b.task == BINARY:
         # p > 0.5 predicts class 1 (Keras BinaryAccuracy's threshold rule); a tie is class 0.
         predicted = b.pred > 0.0 if b.logits else b.pred > 0.5
@@ -883,6 +947,9 @@ def _factories() -> dict[str, Factory]:
         "focal": focal_,
         "brier": _mean(_brier_term),
         "zero_one": _mean(_zero_one_term),
+        "balanced_zero_one": lambda n_classes=2, **_: BalancedAccumulator(
+            _zero_one_term, n_classes
+        ),
     }
 
 
@@ -933,7 +1000,7 @@ class LossSpec:
                 f"its parameters are: {', '.join(self.info.params) or 'none'}"
             )
         values = {**self.info.params, **params}
-        if self.id.startswith("weighted_"):
+        if self.id.startswith("weighted_") or self.id == "balanced_zero_one":
             values["n_classes"] = n_classes
         return self.factory(**values)
 
@@ -1276,3 +1343,16 @@ def zero_one(
     p > 0.5 (score > 0 with logits); multiclass takes the argmax (first on ties).
     = sklearn ``zero_one_loss`` on the predicted labels; 1 - Keras accuracy."""
     return _compute("zero_one", y_true, y_pred, sample_weight, {"logits": logits})
+
+
+def balanced_zero_one(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    sample_weight: ArrayLike | None = None,
+    logits: bool = False,
+) -> float:
+    """Balanced error rate: the mean over the classes c of the truth of
+    Σ_{y=c} wᵢ·1[ŷᵢ ≠ c] / Σ_{y=c} wᵢ, ŷ decided as in :func:`zero_one`.
+    = sklearn ``1 - balanced_accuracy_score`` on the predicted labels."""
+    return _compute("balanced_zero_one", y_true, y_pred, sample_weight, {"logits": logits})

@@ -427,6 +427,7 @@ def test_report_to_dict_key_order() -> None:
         "weight",
         "group_by",
         "models",
+        "models_info",
         "classes",
         "params",
         "results",

@@ -156,6 +156,7 @@ def test_json_shape_and_order() -> None:
         "weight",
         "group_by",
         "models",
+        "models_info",
         "classes",
         "params",
         "results",

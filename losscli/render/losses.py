@@ -23,6 +23,8 @@ def losses_json(infos: Sequence[LossInfo]) -> str:
                     "use_when": info.use_when,
                     "params": dict(info.params),
                     "greater_is_better": info.greater_is_better,
+                    "on_labels": info.on_labels,
+                    "convention": info.convention,
                 }
                 for info in infos
             ],
@@ -43,6 +45,8 @@ def losses_table(infos: Sequence[LossInfo]) -> Any:
     for info in infos:
         params = ", ".join(f"{k}={v}" for k, v in info.params.items())
         formula = info.formula + (f"  [{params}]" if params else "")
+        if info.convention:
+            formula += f"  ({info.convention})"
         table.add_row(
             Text(info.id),
             Text(", ".join(info.aliases)),
