@@ -23,7 +23,7 @@ otherwise regression.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,17 @@ TRUTH_NAMES: tuple[str, ...] = (
     "true",
     "labels",
     "targets",
+    "y_test",
+    "true_values",
+    "true_value",
+    "actual_values",
+    "true_label",
+    "true_labels",
+    "true_class",
+    "actual_label",
+    "actual_class",
+    "gt",
+    "observed",
 )
 PRED_NAMES: tuple[str, ...] = (
     "y_pred",
@@ -56,8 +67,78 @@ PRED_NAMES: tuple[str, ...] = (
     "score",
     "y_hat",
     "yhat",
+    "preds",
+    "oof",
+    "predicted_values",
+    "predicted_value",
+    "pred_label",
+    "pred_labels",
+    "pred_class",
+    "predicted_label",
+    "predicted_labels",
+    "predicted_class",
+    "y_pred_label",
 )
+#: what a prediction's name says its values are (names not listed: nothing)
+NAME_HINTS: dict[str, str] = {
+    **dict.fromkeys(
+        ("prob", "proba", "probability", "y_prob", "y_proba", "_prob", "_proba", "_probability"),
+        "probability",
+    ),
+    **dict.fromkeys(("score", "y_score", "_score"), "score"),
+    **dict.fromkeys(
+        (
+            "pred_label",
+            "pred_labels",
+            "pred_class",
+            "predicted_label",
+            "predicted_labels",
+            "predicted_class",
+            "y_pred_label",
+        ),
+        "label",
+    ),
+}
 MODEL_PREFIXES: tuple[str, ...] = ("pred_", "prediction_", "preds_")
+#: ``<model>_proba`` / ``<model>_pred`` ...: one model each, named by the prefix
+MODEL_SUFFIXES: tuple[str, ...] = (
+    "_proba",
+    "_prob",
+    "_probability",
+    "_pred",
+    "_preds",
+    "_prediction",
+    "_predictions",
+    "_predicted",
+    "_score",
+)
+#: ``Actual_<x>`` (the truth) with ``OOF_<x>`` / ``p_<x>`` / ``pred_<x>`` (its prediction)
+PAIRED_TRUTH_PREFIXES: tuple[str, ...] = ("actual_", "true_", "y_true_")
+PAIRED_PRED_PREFIXES: tuple[str, ...] = ("oof_", "p_", "pred_", "predicted_", "prediction_")
+#: columns that identify a row and are never the truth or a prediction
+ID_NAMES: frozenset[str] = frozenset(
+    (
+        "",
+        "id",
+        "index",
+        "idx",
+        "row",
+        "row_id",
+        "filename",
+        "file",
+        "file_name",
+        "path",
+        "image",
+        "image_id",
+        "image_name",
+        "sample_id",
+        "key",
+        "uid",
+        "unnamed:_0",
+    )
+)
+#: words of a name that say "prediction" (the fallback once the truth is named)
+PRED_WORDS: tuple[str, ...] = ("pred", "prob", "score", "oof", "hat", "forecast", "estimate")
 CLASS_PREFIXES: tuple[str, ...] = ("prob_", "proba_", "p_")
 
 _FLAGS_HINT = (
@@ -96,8 +177,16 @@ class Layout:
 
 
 def _key(column: str) -> str:
-    """How names are matched: case and surrounding spaces do not count."""
-    return column.strip().lower()
+    """How names are matched: case and surrounding spaces do not count, and a
+    space or a hyphen is an underscore (``True Values`` is ``true_values``)."""
+    return column.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def is_id(column: str) -> bool:
+    """Whether a column's name says it identifies rows (``id``, ``filename``, the
+    index pandas writes as an unnamed first column, ...)."""
+    key = _key(column)
+    return key in ID_NAMES or key.startswith("unnamed:")
 
 
 def _listing(columns: Sequence[str]) -> str:
@@ -206,6 +295,7 @@ def detect_layout(
     source: str = "",
     require_pred: bool = True,
     exclude: Sequence[str] = (),
+    kinds: Callable[[Sequence[str]], Mapping[str, str]] | None = None,
 ) -> Layout:
     """Find the truth and prediction columns among ``columns``.
 
@@ -213,6 +303,9 @@ def detect_layout(
     exactly, then case-insensitively); ``exclude`` names columns that are neither
     (``--weight``, ``--by``). ``require_pred=False`` (used by ``recommend``) returns
     a layout with no models instead of failing when no prediction column is found.
+    ``kinds`` (columns → ``"number"`` | ``"text"`` | ``"id"`` ..., from the data) is
+    asked only when the truth is named and no prediction column is: a single
+    numeric non-id column left is then the prediction.
     """
     cols = list(columns)
     skip = {c for c in exclude if c in cols}
@@ -232,8 +325,12 @@ def detect_layout(
 
     # -- truth ------------------------------------------------------------------------
     used = {c for m in models for c in m.columns}
+    unused: tuple[tuple[str, str, str], ...] = ()
+    paired = None if true is not None or models else _paired(cols, skip)
     if true is not None:
         target = _find_column(true, cols, source, "--true")
+    elif paired is not None:
+        target, models = paired
     else:
         target = _guess_truth(cols, skip | used, source, bool(models))
     if target in used:
@@ -241,7 +338,11 @@ def detect_layout(
 
     # -- predictions guessed ----------------------------------------------------------
     if not models:
-        models = _guess_preds(cols, skip | {target}, source)
+        models, unused = _guess_preds(cols, skip | {target}, source)
+    if not models:
+        models = _paired_preds(target, cols, skip)
+    if not models and true is not None:
+        models = _fallback_pred(cols, skip | {target}, kinds)
     if not models:
         if not require_pred:
             return Layout(target, (), False)
@@ -254,7 +355,7 @@ def detect_layout(
     final = _unique_names(models)
     if multiclass:
         final = _check_classes(final, source)
-    return Layout(target, final, multiclass)
+    return Layout(target, final, multiclass, unused)
 
 
 def _guess_truth(cols: list[str], skip: set[str], source: str, have_preds: bool) -> str:
@@ -266,7 +367,7 @@ def _guess_truth(cols: list[str], skip: set[str], source: str, have_preds: bool)
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
-        rest = [c for c in cols if c not in skip]
+        rest = [c for c in cols if c not in skip and not is_id(c)]
         if have_preds and len(rest) == 1:
             return rest[0]
         raise InputError(
@@ -291,7 +392,12 @@ def _guess_truth(cols: list[str], skip: set[str], source: str, have_preds: bool)
     )
 
 
-def _guess_preds(cols: list[str], skip: set[str], source: str) -> list[ModelCols]:
+def _guess_preds(
+    cols: list[str], skip: set[str], source: str
+) -> tuple[list[ModelCols], tuple[tuple[str, str, str], ...]]:
+    """Prediction columns by name: a class family; else the usual names and
+    ``pred_<model>``; else ``<model>_proba`` / ``<model>_pred`` ... (a model with
+    both keeps its probabilities: the other column is returned as unused)."""
     families = _class_families(cols, skip)
     if len(families) > 1:
         raise InputError(
@@ -300,17 +406,106 @@ def _guess_preds(cols: list[str], skip: set[str], source: str) -> list[ModelCols
             f"columns are: {_listing(cols)}"
         )
     if families:
-        return [families[0]]
+        f = families[0]
+        return [ModelCols(f.name, f.columns, f.classes, "probability")], ()
     models: list[ModelCols] = []
-    lower = {c: _key(c) for c in cols if c not in skip}
+    lower = {c: _key(c) for c in cols if c not in skip and not is_id(c)}
+    taken: set[str] = set()
     for name in PRED_NAMES:
-        models.extend(ModelCols(c.strip(), (c,), None) for c in lower if lower[c] == name)
+        for c in lower:
+            if lower[c] == name:
+                models.append(ModelCols(c.strip(), (c,), None, NAME_HINTS.get(name)))
+                taken.add(c)
     for c, low in lower.items():
-        for prefix in MODEL_PREFIXES:
-            if low.startswith(prefix) and len(low) > len(prefix):
-                models.append(ModelCols(c.strip()[len(prefix) :], (c,), None))
-                break
-    return models
+        prefix = next((p for p in MODEL_PREFIXES if low.startswith(p) and low != p), None)
+        if prefix is not None and c not in taken:
+            models.append(ModelCols(c.strip()[len(prefix) :], (c,), None))
+            taken.add(c)
+    if not models:
+        for c, low in lower.items():
+            suffix = next((x for x in MODEL_SUFFIXES if low.endswith(x) and low != x), None)
+            if suffix is not None:
+                name = c.strip()[: len(c.strip()) - len(suffix)]
+                models.append(ModelCols(name, (c,), None, NAME_HINTS.get(suffix)))
+    return _pair_models(models)
+
+
+def _pair_models(
+    models: list[ModelCols],
+) -> tuple[list[ModelCols], tuple[tuple[str, str, str], ...]]:
+    """One model with a probability column and a label column (``lr_proba`` +
+    ``lr_pred``; ``y_prob`` + ``y_pred``) is one model: its probabilities."""
+    groups: dict[str, list[ModelCols]] = {}
+    for m in models:
+        groups.setdefault(m.name.lower(), []).append(m)
+    if len(groups) == 2 and len(models) == 2:
+        probs = [m for m in models if m.hint == "probability"]
+        rest = [m for m in models if m.hint != "probability"]
+        generic = {"y_pred", "pred", "prediction", "predicted", "predictions", "preds"}
+        if len(probs) == 1 and (rest[0].hint == "label" or _key(rest[0].columns[0]) in generic):
+            return probs, ((probs[0].name, rest[0].columns[0], probs[0].columns[0]),)
+    out: list[ModelCols] = []
+    unused: list[tuple[str, str, str]] = []
+    for group in groups.values():
+        probs = [m for m in group if m.hint == "probability"]
+        if len(group) > 1 and len(probs) == 1:
+            out.append(probs[0])
+            unused.extend(
+                (m.name, m.columns[0], probs[0].columns[0])
+                for m in group
+                if m.hint != "probability"
+            )
+        else:
+            out.extend(group)
+    return out, tuple(unused)
+
+
+def _paired(cols: list[str], skip: set[str]) -> tuple[str, list[ModelCols]] | None:
+    """``Actual_<x>`` with ``OOF_<x>`` / ``p_<x>`` / ...: when exactly one truth
+    column of that shape has a prediction of the same ``<x>``."""
+    found = []
+    for c in cols:
+        if c in skip:
+            continue
+        low = _key(c)
+        if any(low.startswith(p) and low != p for p in PAIRED_TRUTH_PREFIXES):
+            preds = _paired_preds(c, cols, skip)
+            if preds:
+                found.append((c, preds))
+    return found[0] if len(found) == 1 else None
+
+
+def _paired_preds(target: str, cols: list[str], skip: set[str]) -> list[ModelCols]:
+    low = _key(target)
+    prefix = next((p for p in PAIRED_TRUTH_PREFIXES if low.startswith(p) and low != p), None)
+    if prefix is None:
+        return []
+    wanted = {pp + low[len(prefix) :] for pp in PAIRED_PRED_PREFIXES}
+    return [
+        ModelCols(c.strip(), (c,), None)
+        for c in cols
+        if c not in skip and c != target and _key(c) in wanted
+    ]
+
+
+def _fallback_pred(
+    cols: list[str],
+    skip: set[str],
+    kinds: Callable[[Sequence[str]], Mapping[str, str]] | None,
+) -> list[ModelCols]:
+    """Once the truth is named: the one prediction-looking column left, or the one
+    numeric column that is not an id (nothing when there are several)."""
+    rest = [c for c in cols if c not in skip and not is_id(c)]
+    looking = [c for c in rest if any(w in _key(c) for w in PRED_WORDS)]
+    if len(looking) == 1:
+        return [ModelCols(looking[0].strip(), (looking[0],), None)]
+    if kinds is None or not rest:
+        return []
+    seen = kinds(rest)
+    numeric = [c for c in rest if seen.get(c) == "number"]
+    if len(numeric) == 1:
+        return [ModelCols(numeric[0].strip(), (numeric[0],), None)]
+    return []
 
 
 # --------------------------------------------------------------------------- task

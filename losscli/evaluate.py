@@ -1672,7 +1672,12 @@ def evaluate_file(
     name = readers.display_name(source)
     columns = readers.read_columns(source, fmt=fmt)
     layout = detect_layout(
-        columns, true=true, preds=preds, source=name, exclude=[c for c in (weight, by) if c]
+        columns,
+        true=true,
+        preds=preds,
+        source=name,
+        exclude=[c for c in (weight, by) if c],
+        kinds=lambda cols: _file_kinds(source, fmt, cols),
     )
     needed = _needed_columns(name, columns, layout, weight, by)
     sniffed = readers.sniff_types(source, fmt=fmt, columns=needed)
@@ -1712,6 +1717,60 @@ def evaluate_file(
         dropna=dropna,
         progress=progress,
     )
+
+
+def _row_key(values: Any) -> bool:
+    """Whether numbers look like a row key: distinct integers forming a range (an
+    index left in by ``to_csv``, a running id), not a prediction."""
+    import numpy as np
+
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.size < 3 or not np.isfinite(arr).all() or (arr != np.floor(arr)).any():
+        return False
+    return bool(np.unique(arr).size == arr.size and arr.max() - arr.min() + 1 == arr.size)
+
+
+def _file_kinds(source: str, fmt: str | None, cols: Sequence[str]) -> dict[str, str]:
+    """``detect_layout``'s ``kinds``: the sniffed kinds, ``"id"`` for row keys."""
+    from losscli import readers
+
+    kinds = readers.sniff_types(source, fmt=fmt, columns=list(cols))
+    numeric = [c for c in cols if kinds.get(c) == "number"]
+    if len(numeric) > 1:
+        chunks = readers.iter_arrays(
+            source,
+            fmt=fmt,
+            columns=numeric,
+            column_types=dict.fromkeys(numeric, "float64"),
+            chunk_rows=65536,
+        )
+        try:
+            _, first = next(iter(chunks))
+        except StopIteration:
+            return kinds
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        for c in numeric:
+            if _row_key(_to_numpy_sample(first[c])):
+                kinds[c] = "id"
+    return kinds
+
+
+def _frame_kinds(frame: pd.DataFrame, cols: Sequence[str]) -> dict[str, str]:
+    import pandas as pd
+
+    out: dict[str, str] = {}
+    for c in cols:
+        series = frame[c]
+        if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
+            series.dtype
+        ):
+            out[c] = "id" if _row_key(series.to_numpy()) else "number"
+        else:
+            out[c] = "text"
+    return out
 
 
 def _frame_column(series: pd.Series) -> Any:
@@ -1774,11 +1833,16 @@ def evaluate_frame(
         logits=logits,
     )
     _resolve_task(task, positive)
+    frame = df.set_axis(columns, axis=1)
     layout = detect_layout(
-        columns, true=true, preds=preds, source=source, exclude=[c for c in (weight, by) if c]
+        columns,
+        true=true,
+        preds=preds,
+        source=source,
+        exclude=[c for c in (weight, by) if c],
+        kinds=lambda cols: _frame_kinds(frame, cols),
     )
     needed = _needed_columns(source, columns, layout, weight, by)
-    frame = df.set_axis(columns, axis=1)
 
     def chunks() -> Iterator[tuple[int, Mapping[str, Any]]]:
         step = max(1, int(chunk_rows))
