@@ -1193,7 +1193,7 @@ class _Engine:
                 )
         if self.labels is not None:
             classes = self.labels.sorted_labels()
-            if self.task == "binary" and len(classes) > 2:
+            if self.task == "binary" and not self.auto and len(classes) > 2:
                 shown = ", ".join(repr(c) for c in classes[:5])
                 raise InputError(
                     f"{self.name}: --task binary, but truth and predictions hold "
