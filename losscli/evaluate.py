@@ -1725,7 +1725,7 @@ def _row_key(values: Any) -> bool:
     import numpy as np
 
     arr = np.asarray(values, dtype=np.float64)
-    if arr.size < 3 or not np.isfinite(arr).all() or (arr != np.floor(arr)).any():
+    if arr.size < 10 or not np.isfinite(arr).all() or (arr != np.floor(arr)).any():
         return False
     return bool(np.unique(arr).size == arr.size and arr.max() - arr.min() + 1 == arr.size)
 
