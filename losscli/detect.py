@@ -78,11 +78,20 @@ PRED_NAMES: tuple[str, ...] = (
     "predicted_labels",
     "predicted_class",
     "y_pred_label",
+    "predicted_prob",
+    "predicted_proba",
+    "predicted_probability",
+    "pred_prob",
+    "pred_proba",
 )
 #: what a prediction's name says its values are (names not listed: nothing)
 NAME_HINTS: dict[str, str] = {
     **dict.fromkeys(
-        ("prob", "proba", "probability", "y_prob", "y_proba", "_prob", "_proba", "_probability"),
+        (
+            *("prob", "proba", "probability", "y_prob", "y_proba"),
+            *("predicted_prob", "predicted_proba", "predicted_probability"),
+            *("pred_prob", "pred_proba", "_prob", "_proba", "_probability"),
+        ),
         "probability",
     ),
     **dict.fromkeys(("score", "y_score", "_score"), "score"),
@@ -338,9 +347,9 @@ def detect_layout(
 
     # -- predictions guessed ----------------------------------------------------------
     if not models:
-        models, unused = _guess_preds(cols, skip | {target}, source)
+        models = _paired_preds(target, cols, skip)  # (true_<x> with pred_<x>: the pair)
     if not models:
-        models = _paired_preds(target, cols, skip)
+        models, unused = _guess_preds(cols, skip | {target}, source)
     if not models and true is not None:
         models = _fallback_pred(cols, skip | {target}, kinds)
     if not models:
@@ -480,12 +489,24 @@ def _paired_preds(target: str, cols: list[str], skip: set[str]) -> list[ModelCol
     prefix = next((p for p in PAIRED_TRUTH_PREFIXES if low.startswith(p) and low != p), None)
     if prefix is None:
         return []
-    wanted = {pp + low[len(prefix) :] for pp in PAIRED_PRED_PREFIXES}
+    x = low[len(prefix) :]
     return [
         ModelCols(c.strip(), (c,), None)
         for c in cols
-        if c not in skip and c != target and _key(c) in wanted
+        if c not in skip and c != target and _strip_pred_prefixes(_key(c)) == x
     ]
+
+
+def _strip_pred_prefixes(key: str) -> str | None:
+    """``oof_p_churn`` → ``churn``: one or two prediction prefixes taken off (None
+    when the name has none)."""
+    out = None
+    for _ in range(2):
+        prefix = next((p for p in PAIRED_PRED_PREFIXES if key.startswith(p) and key != p), None)
+        if prefix is None:
+            break
+        key = out = key[len(prefix) :]
+    return out
 
 
 def _fallback_pred(

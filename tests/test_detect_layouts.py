@@ -142,3 +142,33 @@ def test_two_numeric_candidates_stay_ambiguous(tmp_path: Path) -> None:
     assert result.exit_code == 2 and result.stdout == ""
     line = result.stderr.strip()
     assert "\n" not in line and "columns are: id, y, a, b" in line and "--pred COL" in line
+
+
+@pytest.mark.parametrize(
+    ("columns", "truth", "preds", "unused"),
+    [
+        # seen in public repositories' prediction files
+        (["ID", "Actual_Churn", "OOF_p_churn"], "Actual_Churn", ("OOF_p_churn",), ()),
+        (
+            ["Gender", "Actual", "Predicted_Prob", "Predicted_Label"],
+            "Actual",
+            ("Predicted_Prob",),
+            (("Predicted_Prob", "Predicted_Label", "Predicted_Prob"),),
+        ),
+        (["y_true", "y_pred", "y_prob"], "y_true", ("y_prob",), (("y_prob", "y_pred", "y_prob"),)),
+        (["True Values", "Predictions"], "True Values", ("Predictions",), ()),
+        (["Unnamed: 0", "y", "rf_pred", "gb_pred"], "y", ("rf_pred", "gb_pred"), ()),
+    ],
+)
+def test_layouts_by_name(
+    columns: list[str], truth: str, preds: tuple[str, ...], unused: tuple[Any, ...]
+) -> None:
+    layout = detect_layout(columns)
+    assert layout.target == truth and layout.pred_columns == preds
+    assert layout.unused == unused
+
+
+def test_named_truth_prefers_its_pair() -> None:
+    cols = ["path", "true_class_index", "true_class_name", "pred_class_index", "pred_class_name"]
+    assert detect_layout(cols, true="true_class_name").pred_columns == ("pred_class_name",)
+    assert detect_layout(cols, true="true_class_index").pred_columns == ("pred_class_index",)
