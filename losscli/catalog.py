@@ -31,7 +31,8 @@ class LossInfo:
     aliases: tuple[str, ...] = ()
     params: dict[str, ParamValue] = field(default_factory=dict)
     greater_is_better: bool = False
-    #: reported only when asked for (pinball needs a quantile)
+    #: reported only when asked for (pinball needs a quantile), except on label
+    #: predictions when ``on_labels`` (balanced_zero_one)
     on_request: bool = False
     #: computed from predicted labels too (a hard-label prediction column)
     on_labels: bool = False
@@ -203,6 +204,9 @@ CATALOG: tuple[LossInfo, ...] = (
         "mean over classes c of the truth of Σ_{y=c} w·1[ŷ ≠ c] / Σ_{y=c} w",
         "imbalanced classes and only the hard decision counts (labels, no probabilities)",
         aliases=("balanced_error_rate", "ber", "balanced_zero_one_loss"),
+        # by default on label predictions; on probabilities weighted cross-entropy is
+        # the imbalance loss, and this one is computed when asked for
+        on_request=True,
         on_labels=True,
         convention=(
             "= sklearn 1 - balanced_accuracy_score (weighted recalls; classes absent "

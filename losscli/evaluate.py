@@ -494,7 +494,12 @@ class _Engine:
         if isinstance(cw, dict) and self.labels is None:
             user["class_weight"] = {self._class_index(k): v for k, v in cw.items()}
         plans = []
-        for key, loss_id, q, requested in _select_losses(self.task, names, p):
+        selected = _select_losses(self.task, names, p)
+        if self.labels is not None and not names:
+            from losscli.labels import label_defaults
+
+            selected += label_defaults(self.task, {s[1] for s in selected})
+        for key, loss_id, q, requested in selected:
             spec = REGISTRY[loss_id]
             if self.labels is not None and not spec.info.on_labels:
                 if not requested:

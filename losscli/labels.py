@@ -258,6 +258,15 @@ def _is_label(
     return False
 
 
+def label_defaults(task: str, have: set[str]) -> list[tuple[str, str, float | None, bool]]:
+    """The label losses a label prediction gets by default beyond the task's usual
+    defaults (those ``on_request`` elsewhere: balanced_zero_one), as
+    ``_select_losses`` entries (key, loss id, quantile, requested)."""
+    from losscli import catalog
+
+    return [(i.id, i.id, None, False) for i in catalog.for_labels(task) if i.id not in have]
+
+
 def label_skips(task: str, requested: Sequence[str] | None) -> list[str]:
     """Default losses of ``task`` a label prediction cannot give (listed as skipped)."""
     from losscli import catalog

@@ -1014,7 +1014,7 @@ class LossSpec:
 
 def _on_request_defaults(info: LossInfo) -> dict[str, Any]:
     # pinball has no default quantile; a median is enough to check applicability.
-    return {"quantile": 0.5} if info.on_request else {}
+    return {"quantile": 0.5} if "quantile" in info.params else {}
 
 
 _FACTORIES = _factories()

@@ -330,3 +330,13 @@ def test_models_info_kinds() -> None:
         pd.DataFrame({"y_true": [0, 1, 1], "y_score": [-1.0, 2.0, 0.5]}), logits=True, task="binary"
     )
     assert logit.to_dict()["models_info"][0]["kind"] == "score"
+
+
+def test_balanced_zero_one_on_probabilities_when_asked(tmp_path: Path) -> None:
+    X, y = make_classification(300, n_features=5, weights=[0.85], random_state=9)
+    p = LogisticRegression().fit(X, y).predict_proba(X)[:, 1]
+    path = tmp_path / "p.csv"
+    pd.DataFrame({"y_true": y, "y_prob": p}).to_csv(path, index=False)
+    assert "balanced_zero_one" not in {r["loss"] for r in run_json(str(path))["results"]}
+    doc = run_json(str(path), "--loss", "balanced_zero_one")
+    assert value(doc, "y_prob", "balanced_zero_one") == pytest.approx(ber(y, (p > 0.5).astype(int)))

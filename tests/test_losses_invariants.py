@@ -19,7 +19,7 @@ K = 4
 
 
 def _params(spec: losses.LossSpec) -> dict[str, Any]:
-    return {"quantile": 0.3} if spec.info.on_request else {}
+    return {"quantile": 0.3} if "quantile" in spec.info.params else {}
 
 
 def _data(task: str, seed: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
