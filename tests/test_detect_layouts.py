@@ -157,6 +157,8 @@ def test_two_numeric_candidates_stay_ambiguous(tmp_path: Path) -> None:
         ),
         (["y_true", "y_pred", "y_prob"], "y_true", ("y_prob",), (("y_prob", "y_pred", "y_prob"),)),
         (["True Values", "Predictions"], "True Values", ("Predictions",), ()),
+        (["ID", "ACTUAL_CHURN", "OOF_P_CHURN"], "ACTUAL_CHURN", ("OOF_P_CHURN",), ()),
+        (["TRUE-VALUES", "predictions"], "TRUE-VALUES", ("predictions",), ()),
         (["Unnamed: 0", "y", "rf_pred", "gb_pred"], "y", ("rf_pred", "gb_pred"), ()),
     ],
 )

@@ -340,3 +340,30 @@ def test_balanced_zero_one_on_probabilities_when_asked(tmp_path: Path) -> None:
     assert "balanced_zero_one" not in {r["loss"] for r in run_json(str(path))["results"]}
     doc = run_json(str(path), "--loss", "balanced_zero_one")
     assert value(doc, "y_prob", "balanced_zero_one") == pytest.approx(ber(y, (p > 0.5).astype(int)))
+
+
+def test_a_class_first_seen_late_with_by() -> None:
+    rng = np.random.default_rng(11)
+    n = 4000
+    y = rng.choice(["a", "b"], n).astype(object)
+    p = np.where(rng.random(n) < 0.7, y, rng.choice(["a", "b"], n)).astype(object)
+    y[3500:] = rng.choice(["a", "c"], n - 3500)  # class c only in the last chunks
+    p[3990] = "z"  # and a label only the prediction holds
+    g = rng.integers(0, 4, n)
+    df = pd.DataFrame({"target": y, "prediction": p, "g": g})
+    report = evaluate_frame(df, by="g", chunk_rows=1000)
+    assert report.classes == ["a", "b", "c", "z"]
+    for key, part in [(None, df), *((str(k), v) for k, v in df.groupby("g"))]:
+        assert report.value("prediction", "balanced_zero_one", key) == pytest.approx(
+            ber(part.target, part.prediction)
+        )
+
+
+def test_zero_one_columns_named_as_probabilities_stay_probabilities(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text("y_true,prob\n0,0\n1,1\n1,0\n0,0\n")
+    doc = run_json(str(path))
+    assert doc["models_info"][0]["kind"] == "probability"
+    assert value(doc, "prob", "brier") == pytest.approx(
+        brier_score_loss([0, 1, 1, 0], [0, 1, 0, 0])
+    )
