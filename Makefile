@@ -51,3 +51,7 @@ bench: $(STAMP) ## Run the performance benchmark and write benchmarks/RESULTS.md
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build losscli/*.so
+
+.PHONY: validate
+validate: $(STAMP) ## Bootstrap validity simulations (issue 14): write benchmarks/VALIDITY.md
+	OPENBLAS_NUM_THREADS=1 nice -n 10 $(BIN)/python benchmarks/validity.py

@@ -1,0 +1,193 @@
+"""The linear state of every loss: per-row terms summed per bucket, and f(sums).
+
+A loss's value on any set of rows is ``f(s)``, ``s`` a short vector of sums over those
+rows. :func:`state_of` gives, for a loss id and its parameters, a :class:`LossState`:
+
+* ``terms(batch) -> (n, F)``: each row's contribution to each of the F sums (a
+  bucket's state is the column sums of its rows' terms);
+* ``f(sums) -> values``: the loss from sums, vectorised over leading axes
+  (``(B, F) -> (B,)`` for B bootstrap replicates), NaN where it is undefined.
+
+| loss kind | fields | f |
+|---|---|---|
+| mean losses (all but the three below) | Σwℓ, Σw | Σwℓ / Σw |
+| rmse | Σwe², Σw | √(Σwe² / Σw) |
+| r2 | Σw, Σw(y−c), Σw(y−c)², Σwe² with a pivot c | 1 − Σwe² / (Σw(y−c)² − (Σw(y−c))²/Σw) |
+| class-weighted CE | per class c: Σwℓ, Σw, n (3K fields) | Σ_c w_c S_c / Σ_c w_c W_c |
+
+The pointwise terms ℓ are the library's own (the ``term`` of the accumulator that
+``losscli.losses.REGISTRY[id].make(**params)`` builds), so a state's full-data value
+is the library's value. r2's pivot c must be the same for every row of an
+evaluation (the engine passes the first truth value); with it the sums carry the
+spread about c, not about 0, so a large offset does not cancel (exact when c is a
+data value). Balanced class weights w_c = N / (K·n_c) are recomputed from each
+replicate's class counts, as the full-data value computes them from the data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from losscli import losses
+from losscli.errors import LossInputError
+
+FloatArray = npt.NDArray[np.float64]
+Terms = Callable[[losses.Batch], FloatArray]
+Reduce = Callable[[FloatArray], FloatArray]
+
+
+@dataclass(frozen=True)
+class LossState:
+    """How one loss (with its parameters) becomes linear sums and back."""
+
+    loss: str
+    fields: tuple[str, ...]
+    terms: Terms
+    f: Reduce
+    greater_is_better: bool = False
+
+    @property
+    def n_fields(self) -> int:
+        return len(self.fields)
+
+    def value(self, sums: FloatArray) -> float:
+        """The loss from one state vector (the exact full-data value from total sums)."""
+        return float(self.f(np.asarray(sums, dtype=np.float64)[None, :])[0])
+
+
+def _ratio(num: FloatArray, den: FloatArray) -> FloatArray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def _weights(batch: losses.Batch) -> FloatArray:
+    return np.ones(batch.n) if batch.weight is None else batch.weight
+
+
+def _checked(acc: losses.Accumulator, batch: losses.Batch) -> None:
+    """Raise the loss's own skip reason when ``batch`` breaks its data requirement."""
+    check = getattr(acc, "check", None)
+    reason = check(batch) if check is not None else None
+    if reason is not None:
+        raise LossInputError(reason)
+
+
+def _mean_state(loss: str, acc: losses.MeanAccumulator, root: bool) -> LossState:
+    term = acc.term
+
+    def terms(batch: losses.Batch) -> FloatArray:
+        _checked(acc, batch)
+        w = _weights(batch)
+        return np.column_stack([w * term(batch), w])
+
+    def f(sums: FloatArray) -> FloatArray:
+        mean = _ratio(sums[..., 0], sums[..., 1])
+        return np.sqrt(mean) if root else mean
+
+    return LossState(loss, ("sum_wl", "sum_w"), terms, f)
+
+
+def _r2_state(pivot: float) -> LossState:
+    c = float(pivot)
+    if not math.isfinite(c):
+        raise LossInputError(f"the r2 pivot must be finite, got {pivot!r}")
+
+    def terms(batch: losses.Batch) -> FloatArray:
+        w = _weights(batch)
+        d = batch.y - c
+        wd = w * d
+        return np.column_stack([w, wd, wd * d, w * batch.sq_e])
+
+    def f(sums: FloatArray) -> FloatArray:
+        w, s1, s2, sse = (sums[..., j] for j in range(4))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sst = s2 - s1 * s1 / w
+        # relative guard: a constant truth leaves only rounding in s2 - s1²/w
+        ok = (w > 0) & (sst > 1e-12 * np.abs(s2))
+        return np.where(ok, 1.0 - sse / np.where(ok, sst, 1.0), np.nan)
+
+    fields = ("sum_w", "sum_w_dy", "sum_w_dy2", "sum_w_e2")
+    return LossState("r2", fields, terms, f, greater_is_better=True)
+
+
+def _class_weighted_state(loss: str, acc: losses.ClassWeightedAccumulator) -> LossState:
+    k, term, cw = acc.k, acc.term, acc.class_weight
+    fixed = np.ones(k)  # a mapping's weights (missing classes weigh 1)
+    if not isinstance(cw, str):
+        for cls, weight in cw.items():
+            fixed[int(cls)] = weight
+
+    def terms(batch: losses.Batch) -> FloatArray:
+        if batch.n_classes != k:
+            raise LossInputError(f"batch has {batch.n_classes} classes, expected {k}")
+        w = _weights(batch)
+        onehot = np.zeros((batch.n, k))
+        onehot[np.arange(batch.n), batch.label] = 1.0
+        wl = (w * term(batch))[:, None] * onehot
+        return np.concatenate([wl, w[:, None] * onehot, onehot], axis=1)
+
+    def f(sums: FloatArray) -> FloatArray:
+        s, wsum, counts = sums[..., :k], sums[..., k : 2 * k], sums[..., 2 * k :]
+        if isinstance(cw, str):  # balanced: w_c = N / (K n_c), 0 for an absent class
+            total = counts.sum(axis=-1, keepdims=True)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                weights = np.where(counts > 0, total / (k * counts), 0.0)
+            present = np.count_nonzero(counts > 0, axis=-1)
+        else:
+            weights = np.broadcast_to(fixed, counts.shape)
+            present = np.full(counts.shape[:-1], 2)
+        ratio = _ratio((weights * s).sum(axis=-1), (weights * wsum).sum(axis=-1))
+        return np.where(present >= 2, ratio, np.nan)
+
+    fields = tuple(f"{name}_{c}" for name in ("sum_wl", "sum_w", "n") for c in range(k))
+    return LossState(loss, fields, terms, f)
+
+
+def state_of(loss: str, *, n_classes: int = 2, pivot: float = 0.0, **params: Any) -> LossState:
+    """The :class:`LossState` of a loss id or alias with its parameters.
+
+    ``params`` are the loss's own (``delta``, ``quantile``, ``eps``, ``class_weight``...)
+    and are checked by the library; ``n_classes`` is used by the class-weighted losses,
+    ``pivot`` by r2 (pass the first truth value of the input).
+    """
+    spec = losses.get_spec(loss)
+    if spec.id == "r2":
+        if params:
+            raise LossInputError(f"r2 has no parameter {', '.join(sorted(params))}")
+        return _r2_state(pivot)
+    acc = spec.make(n_classes=n_classes, **params)
+    if isinstance(acc, losses.ClassWeightedAccumulator):
+        return _class_weighted_state(spec.id, acc)
+    if not isinstance(acc, losses.MeanAccumulator):  # (every other loss is a mean)
+        raise LossInputError(f"{spec.id} has no linear state")
+    state = _mean_state(spec.id, acc, root=spec.id == "rmse")
+    return LossState(state.loss, state.fields, state.terms, state.f, spec.greater_is_better)
+
+
+#: The loss ids that have a state: every loss of the library.
+STATE_LOSSES: tuple[str, ...] = tuple(losses.REGISTRY)
+
+
+def table(
+    *,
+    n_classes: int = 2,
+    pivot: float = 0.0,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, LossState]:
+    """A :class:`LossState` for every loss id, keyed by id, with the default parameters
+    overridden by ``params[id]``; pinball only when ``params["pinball"]`` gives a quantile."""
+    params = params or {}
+    out: dict[str, LossState] = {}
+    for loss in STATE_LOSSES:
+        own = dict(params.get(loss, {}))
+        if loss == "r2":
+            out[loss] = state_of(loss, pivot=pivot)
+        elif loss != "pinball" or own.get("quantile") is not None:
+            out[loss] = state_of(loss, n_classes=n_classes, **own)
+    return out
