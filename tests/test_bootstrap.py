@@ -392,3 +392,82 @@ def test_import_losscli_does_not_load_the_bootstrap() -> None:
     code = "import sys, losscli, losscli.cli; print('losscli.uncertainty' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------- analyse
+
+
+def _three_models(
+    n: int = 2500,
+) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, states.LossState]]:
+    rng = np.random.default_rng(12)
+    y = rng.normal(size=n) + 50.0
+    preds = {"linear": y + rng.normal(size=n), "tree": y + 0.8 * rng.normal(size=n)}
+    preds["same"] = preds["linear"] + 1e-3 * rng.normal(size=n)
+    table = {loss: states.state_of(loss, pivot=float(y[0])) for loss in ("mse", "r2", "mae")}
+    codes = buckets.bucket_of(np.arange(n, dtype=np.int64), 3, 1024)
+    out = {
+        m: {
+            loss: buckets.bucket_sums(st.terms(losses.Batch("regression", y, p)), codes, 1024)
+            for loss, st in table.items()
+        }
+        for m, p in preds.items()
+    }
+    return out, table
+
+
+@pytest.mark.parametrize("test", ["bootstrap", "permutation"])
+def test_analyse_is_every_cell_computed_alone(test: str) -> None:
+    from losscli.uncertainty import analysis
+
+    st, table = _three_models()
+    cfg = analysis.Settings(resamples=300, seed=5, test=test)  # type: ignore[arg-type]
+    result = analysis.analyse(st, table, cfg)
+    assert result.baseline == "linear"
+    weights = resample.poisson_weights(5, 300, 1024)
+    masks = resample.swap_masks(5, 300, 1024)
+    for (model, loss), got in result.intervals.items():
+        alone_interval = resample.interval(st[model][loss], table[loss], weights)
+        assert (got.point, got.low, got.high) == pytest.approx(
+            (alone_interval.point, alone_interval.low, alone_interval.high), rel=1e-12
+        )
+    assert set(result.comparisons) == {(m, loss) for m in ("tree", "same") for loss in table}
+    for (model, loss), got in result.comparisons.items():
+        alone = resample.compare(
+            st[model][loss],
+            st["linear"][loss],
+            table[loss],
+            weights,
+            test=test,
+            masks=masks,  # type: ignore[arg-type]
+        )
+        assert got.delta == pytest.approx(alone.delta, rel=1e-12)
+        assert (got.p_value, got.verdict) == (alone.p_value, alone.verdict)
+        assert got.low == pytest.approx(alone.low, rel=1e-9)
+        assert got.high == pytest.approx(alone.high, rel=1e-9)
+    assert result.comparisons["tree", "mse"].verdict == "better"
+    assert result.comparisons["tree", "r2"].verdict == "better"
+
+
+def test_analyse_baseline_holm_and_settings() -> None:
+    from losscli.uncertainty import analysis
+
+    st, table = _three_models()
+    plain = analysis.analyse(st, table, analysis.Settings(resamples=200), baseline="tree")
+    assert plain.baseline == "tree" and ("linear", "mse") in plain.comparisons
+    holm = analysis.analyse(
+        st, table, analysis.Settings(resamples=200, correction="holm"), baseline="tree"
+    )
+    keys = list(plain.comparisons)
+    expected = resample.holm([plain.comparisons[k].p_value for k in keys])
+    for key, p in zip(keys, expected, strict=True):
+        c = holm.comparisons[key]
+        assert c.p_value == plain.comparisons[key].p_value and c.p_adjusted == pytest.approx(p)
+        assert c.verdict == resample.verdict(c.delta, p, 0.05, c.greater_is_better)
+    with pytest.raises(ValueError, match="names no model"):
+        analysis.analyse(st, table, baseline="forest")
+    one = analysis.analyse({"linear": st["linear"]}, table, analysis.Settings(resamples=100))
+    assert one.baseline is None and one.comparisons == {}
+    for bad in ({"resamples": 99}, {"resamples": 100_001}, {"level": 1.0}, {"test": "t"}):
+        with pytest.raises(ValueError):
+            analysis.Settings(**bad)  # type: ignore[arg-type]

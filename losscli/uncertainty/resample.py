@@ -199,17 +199,18 @@ def bootstrap_p_value(
     return (c + 1) / (reps.size + 1)
 
 
-def permutation_p_value(
-    model: FloatArray,
-    baseline: FloatArray,
-    state: LossState,
+def permutation_p_values(
+    pairs: Sequence[tuple[FloatArray, FloatArray, LossState]],
     masks: FloatArray,
     convention: Convention = "centered",
-) -> float:
-    """Approximate-randomization p-value, p = (c + 1) / (R + 1), per bucket.
+) -> list[float]:
+    """Approximate-randomization p-values, p = (c + 1) / (R + 1), swapping per bucket.
+
+    ``pairs`` are (model states, baseline states, loss) with the same buckets; all
+    share the masks (K × R, from :func:`swap_masks`) and ONE product ``M.T @ [D₁ | …]``.
 
     H0: the two models' predictions are exchangeable row by row. Each round swaps
-    the two models' states of each bucket with probability ½ (``masks``, K × R):
+    the two models' states of each bucket with probability ½:
     A* = Σ S_model + M·(S_base − S_model), B* = Σ S_base − M·(S_base − S_model), and
     c = #{r : |f(A*_r) − f(B*_r)| ≥ |Δ|} (``"sacrebleu"``: '>' as in sacrebleu's
     ``_paired_ar_test``, mjpost/sacrebleu sacrebleu/significance.py, which swaps per
@@ -222,17 +223,36 @@ def permutation_p_value(
     the bucket states. With n ≤ K every row is its own bucket: it *is* the
     row-level test.
     """
-    a = np.asarray(model, dtype=np.float64)
-    b = np.asarray(baseline, dtype=np.float64)
-    diff = replicate_sums(b - a, masks)  # (R, F)
-    swapped_a = a.sum(axis=0) + diff
-    swapped_b = b.sum(axis=0) - diff
-    stats = np.abs(state.f(swapped_a) - state.f(swapped_b))
-    observed = abs(state.value(a.sum(axis=0)) - state.value(b.sum(axis=0)))
-    if convention != "sacrebleu":
-        observed -= 1e-12 * max(observed, float(np.nanmax(stats, initial=0.0)))
-    c = _count(np.asarray(stats), observed, convention)
-    return (c + 1) / (stats.shape[0] + 1)
+    if not pairs:
+        return []
+    a_all = [np.asarray(a, dtype=np.float64) for a, _, _ in pairs]
+    b_all = [np.asarray(b, dtype=np.float64) for _, b, _ in pairs]
+    diffs = replicate_sums(
+        np.concatenate([b - a for a, b in zip(a_all, b_all, strict=True)], axis=1), masks
+    )  # (R, ΣF)
+    out: list[float] = []
+    start = 0
+    for a, b, (_, _, state) in zip(a_all, b_all, pairs, strict=True):
+        diff = diffs[:, start : start + a.shape[1]]
+        start += a.shape[1]
+        stats = np.abs(state.f(a.sum(axis=0) + diff) - state.f(b.sum(axis=0) - diff))
+        observed = abs(state.value(a.sum(axis=0)) - state.value(b.sum(axis=0)))
+        if convention != "sacrebleu":
+            observed -= 1e-12 * max(observed, float(np.nanmax(stats, initial=0.0)))
+        c = _count(np.asarray(stats), observed, convention)
+        out.append((c + 1) / (stats.shape[0] + 1))
+    return out
+
+
+def permutation_p_value(
+    model: FloatArray,
+    baseline: FloatArray,
+    state: LossState,
+    masks: FloatArray,
+    convention: Convention = "centered",
+) -> float:
+    """:func:`permutation_p_values` for one pair."""
+    return permutation_p_values([(model, baseline, state)], masks, convention)[0]
 
 
 @dataclass(frozen=True)
@@ -253,6 +273,9 @@ class Comparison:
     high: float
     p_value: float
     verdict: Verdict
+    greater_is_better: bool = False
+    #: Holm-adjusted p-value when a correction was applied (the verdict then uses it)
+    p_adjusted: float | None = None
 
 
 def interval(
@@ -301,7 +324,8 @@ def compare(
         p = permutation_p_value(model, baseline, state, masks, convention)
     else:
         p = bootstrap_p_value(delta, reps, convention)
-    return Comparison(delta, low, high, p, verdict(delta, p, 1.0 - level, state.greater_is_better))
+    gib = state.greater_is_better
+    return Comparison(delta, low, high, p, verdict(delta, p, 1.0 - level, gib), gib)
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
