@@ -79,8 +79,8 @@ def bucket_sums(
 ) -> npt.NDArray[np.float64]:
     """Per-bucket sums of per-row terms: (n, F) terms → (n_buckets, F) state.
 
-    One ``np.bincount`` per field (exact pairwise-free sequential sums, the same
-    numbers for any order of the same rows up to float rounding of the adds).
+    One ``np.bincount`` per field. States of chunks add (``bucket_sums`` of the whole
+    = the sum of the chunks' ``bucket_sums``, up to the rounding of the additions).
     """
     t = np.asarray(terms, dtype=np.float64)
     if t.ndim == 1:
