@@ -178,7 +178,7 @@ def bootstrap_p_value(
       d_b = |Δ*_b|, c = #{b : d_b − mean(d) > |Δ|}. Centering the *absolute*
       differences makes this a one-sided tail for |Δ| away from 0 (for a clear
       sign, d_b − mean(d) ≈ Δ*_b − Δ), so its size is about 2α: at α = 0.05 it
-      rejects a true null in ≈ 10 % of data sets (benchmarks/VALIDITY.md).
+      rejected a true null in 11–13 % of data sets (benchmarks/VALIDITY.md).
     * ``"centered"`` (default): the same null shift applied before the absolute value,
       c = #{b : |Δ*_b − mean(Δ*)| ≥ |Δ|} (Efron & Tibshirani 1993, §16.4: the
       bootstrap distribution shifted to the null, both tails), with ties counted.
