@@ -185,7 +185,7 @@ def bucket_states(
     out = []
     for loss in loss_ids:
         st = states.state_of(loss, n_classes=batch.n_classes or 2, pivot=float(y[0]))
-        out.append((buckets.bucket_sums(st.terms(batch), codes, n_buckets)[:k], st))
+        out.append((st.accumulate(batch, codes, n_buckets)[:k], st))
     return out
 
 

@@ -471,3 +471,34 @@ def test_analyse_baseline_holm_and_settings() -> None:
     for bad in ({"resamples": 99}, {"resamples": 100_001}, {"level": 1.0}, {"test": "t"}):
         with pytest.raises(ValueError):
             analysis.Settings(**bad)  # type: ignore[arg-type]
+
+
+def test_intervals_do_not_depend_on_how_the_input_is_chunked() -> None:
+    from losscli.uncertainty import analysis
+
+    rng = np.random.default_rng(21)
+    n, k = 30_000, 4096
+    y = rng.normal(size=n)
+    preds = {"a": y + rng.normal(size=n), "b": y + 0.9 * rng.normal(size=n)}
+    table = {loss: states.state_of(loss, pivot=float(y[0])) for loss in ("rmse", "r2", "mae")}
+
+    def run(cuts: list[int]) -> analysis.Analysis:
+        st = {m: {loss: np.zeros((k, t.n_fields)) for loss, t in table.items()} for m in preds}
+        for start, stop in itertools.pairwise(cuts):
+            codes = buckets.bucket_of(np.arange(start, stop, dtype=np.int64), 77, k)
+            for m, p in preds.items():
+                batch = losses.Batch("regression", y[start:stop], p[start:stop], offset=start)
+                for loss, t in table.items():
+                    st[m][loss] += t.accumulate(batch, codes, k)
+        return analysis.analyse(st, table, analysis.Settings(resamples=200, seed=77))
+
+    one, many = run([0, n]), run([0, 1, 4095, 4096, 10_000, 29_999, n])
+    for key, c in one.intervals.items():
+        other = many.intervals[key]
+        assert (c.point, c.low, c.high) == pytest.approx((other.point, other.low, other.high))
+    for key, c in one.comparisons.items():
+        assert (c.delta, c.low, c.high) == pytest.approx(
+            (many.comparisons[key].delta, many.comparisons[key].low, many.comparisons[key].high)
+        )
+        assert c.p_value == many.comparisons[key].p_value
+    assert one.intervals["a", "rmse"].point == pytest.approx(losses.rmse(y, preds["a"]), rel=1e-12)

@@ -26,6 +26,8 @@ from losscli.uncertainty.states import LossState
 FloatArray = npt.NDArray[np.float64]
 Correction = Literal["none", "holm"]
 Key = TypeVar("Key", bound=Hashable)
+#: a group with fewer rows gets a warning and no interval (the engine's rule, issue 14)
+MIN_ROWS = 20
 MIN_RESAMPLES = 100
 MAX_RESAMPLES = 100_000
 

@@ -36,6 +36,7 @@ import numpy.typing as npt
 
 from losscli import losses
 from losscli.errors import LossInputError
+from losscli.uncertainty.buckets import bucket_sums
 
 FloatArray = npt.NDArray[np.float64]
 Terms = Callable[[losses.Batch], FloatArray]
@@ -55,6 +56,13 @@ class LossState:
     @property
     def n_fields(self) -> int:
         return len(self.fields)
+
+    def accumulate(
+        self, batch: losses.Batch, codes: npt.NDArray[np.intp], n_buckets: int
+    ) -> FloatArray:
+        """This batch's (n_buckets, F) bucket state; ``codes`` = ``bucket_of`` of its
+        rows' input numbers. States of chunks add."""
+        return bucket_sums(self.terms(batch), codes, n_buckets)
 
     def value(self, sums: FloatArray) -> float:
         """The loss from one state vector (the exact full-data value from total sums)."""
