@@ -168,6 +168,10 @@ def test_states_agree_with_scikit_learn() -> None:
     )
     assert full("brier", "binary", yb, pb) == pytest.approx(sk.brier_score_loss(yb, pb))
     assert full("zero_one", "binary", yb, pb) == pytest.approx(sk.zero_one_loss(yb, pb > 0.5))
+    if "balanced_zero_one" in losses.REGISTRY:
+        assert full("balanced_zero_one", "multiclass", yk, pk) == pytest.approx(
+            1.0 - sk.balanced_accuracy_score(yk, pk.argmax(axis=1))
+        )
     counts = np.bincount(yk.astype(int))
     cw = len(yk) / (3 * counts)
     assert full("weighted_categorical_crossentropy", "multiclass", yk, pk, eps=eps) == (

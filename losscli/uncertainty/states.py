@@ -14,6 +14,7 @@ rows. :func:`state_of` gives, for a loss id and its parameters, a :class:`LossSt
 | rmse | Σwe², Σw | √(Σwe² / Σw) |
 | r2 | Σw, Σw(y−c), Σw(y−c)², Σwe² with a pivot c | 1 − Σwe² / (Σw(y−c)² − (Σw(y−c))²/Σw) |
 | class-weighted CE | per class c: Σwℓ, Σw, n (3K fields) | Σ_c w_c S_c / Σ_c w_c W_c |
+| balanced_zero_one | the same 3K fields | mean over {c : W_c > 0} of S_c / W_c |
 
 The pointwise terms ℓ are the library's own (the ``term`` of the accumulator that
 ``losscli.losses.REGISTRY[id].make(**params)`` builds), so a state's full-data value
@@ -126,6 +127,7 @@ def _r2_state(pivot: float) -> LossState:
 
 def _class_weighted_state(loss: str, acc: losses.ClassWeightedAccumulator) -> LossState:
     k, term, cw = acc.k, acc.term, acc.class_weight
+    per_class_mean = isinstance(acc, losses.BalancedAccumulator)
     fixed = np.ones(k)  # a mapping's weights (missing classes weigh 1)
     if not isinstance(cw, str):
         for cls, weight in cw.items():
@@ -142,6 +144,11 @@ def _class_weighted_state(loss: str, acc: losses.ClassWeightedAccumulator) -> Lo
 
     def f(sums: FloatArray) -> FloatArray:
         s, wsum, counts = sums[..., :k], sums[..., k : 2 * k], sums[..., 2 * k :]
+        if per_class_mean:  # balanced_zero_one: mean over {c : W_c > 0} of S_c / W_c
+            present_w = wsum > 0
+            rates = np.where(present_w, s / np.where(present_w, wsum, 1.0), 0.0)
+            classes = present_w.sum(axis=-1)
+            return np.where(classes > 0, rates.sum(axis=-1) / np.maximum(classes, 1), np.nan)
         if isinstance(cw, str):  # balanced: w_c = N / (K n_c), 0 for an absent class
             total = counts.sum(axis=-1, keepdims=True)
             with np.errstate(divide="ignore", invalid="ignore"):
