@@ -347,20 +347,21 @@ dict_code(dict_t *d, const char *s, size_t n, uint64_t h)
 
 /* ------------------------------------------------------------------- scanner */
 
-#define MAX_OUT 64
-
+/* Any number of outputs (a 100-class file has 100 probability columns, a
+ * comparison file hundreds of models): the per-output arrays are allocated for
+ * nout entries, not bounded by a constant. */
 typedef struct {
     const char *buf;
     size_t len;
     int ncols;
     int nout;
     int *out_of_col; /* ncols entries: output index, or -1 */
-    char kinds[MAX_OUT];
+    char *kinds;     /* nout entries */
     char delim;
     int skip_header;
-    void *data[MAX_OUT]; /* double * or int32_t * per output (malloc'd, grown) */
-    size_t cap;          /* rows data[] has room for */
-    dict_t dicts[MAX_OUT];
+    void **data;  /* nout entries: double * or int32_t * per output (malloc'd, grown) */
+    size_t cap;   /* rows data[] has room for */
+    dict_t *dicts; /* nout entries */
     size_t rows;
     const char *why;
     size_t where; /* byte offset of the declined field or row */
@@ -522,16 +523,22 @@ fastcsv_parse(PyObject *self, PyObject *args)
         return NULL;
     }
     PyObject *result = NULL, *outs = NULL;
-    PyObject *bufs[MAX_OUT] = {0};
+    PyObject **bufs = NULL;
     scan_t sc;
     memset(&sc, 0, sizeof sc);
     Py_ssize_t nout = PyTuple_GET_SIZE(columns);
-    if (nout != nkinds || nout < 1 || nout > MAX_OUT || ncols < 1 || delim > 127) {
+    if (nout != nkinds || nout < 1 || nout > ncols || ncols < 1 || delim < 0 || delim > 127) {
         PyErr_SetString(PyExc_ValueError, "fastcsv.parse: bad columns, kinds or delimiter");
-        goto done;
+        PyBuffer_Release(&view);
+        return NULL;
     }
+    sc.nout = (int)nout;
     sc.out_of_col = PyMem_Malloc((size_t)ncols * sizeof(int));
-    if (!sc.out_of_col) {
+    sc.kinds = PyMem_Calloc((size_t)nout, 1);
+    sc.data = PyMem_Calloc((size_t)nout, sizeof *sc.data);
+    sc.dicts = PyMem_Calloc((size_t)nout, sizeof *sc.dicts);
+    bufs = PyMem_Calloc((size_t)nout, sizeof *bufs);
+    if (!sc.out_of_col || !sc.kinds || !sc.data || !sc.dicts || !bufs) {
         PyErr_NoMemory();
         goto done;
     }
@@ -554,7 +561,6 @@ fastcsv_parse(PyObject *self, PyObject *args)
     sc.buf = view.buf;
     sc.len = (size_t)view.len;
     sc.ncols = ncols;
-    sc.nout = (int)nout;
     sc.delim = (char)delim;
     sc.skip_header = skip_header;
 
@@ -621,11 +627,21 @@ fastcsv_parse(PyObject *self, PyObject *args)
 
 done:
     Py_XDECREF(outs);
-    for (int i = 0; i < MAX_OUT; i++) {
-        Py_XDECREF(bufs[i]);
-        free(sc.data[i]);
-        dict_free(&sc.dicts[i]);
+    for (int i = 0; i < sc.nout; i++) {
+        if (bufs) {
+            Py_XDECREF(bufs[i]);
+        }
+        if (sc.data) {
+            free(sc.data[i]);
+        }
+        if (sc.dicts) {
+            dict_free(&sc.dicts[i]);
+        }
     }
+    PyMem_Free(bufs);
+    PyMem_Free(sc.dicts);
+    PyMem_Free(sc.data);
+    PyMem_Free(sc.kinds);
     PyMem_Free(sc.out_of_col);
     PyBuffer_Release(&view);
     return result;
