@@ -70,19 +70,19 @@ from __future__ import annotations
 import atexit
 import contextlib
 import csv
+import dataclasses
 import functools
+import inspect
 import io
 import os
 import re
-import shutil
 import sys
-import tempfile
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from losscli.errors import InputError
 
@@ -130,12 +130,6 @@ _SUFFIX_COMPRESSION = {
     ".zst": "zstd",
     ".zstd": "zstd",
 }
-_MAGIC_COMPRESSION = (
-    (b"\x1f\x8b", "gzip"),
-    (b"BZh", "bz2"),
-    (b"\xfd7zXZ\x00", "xz"),
-    (b"\x28\xb5\x2f\xfd", "zstd"),
-)
 _PARQUET_MAGIC = b"PAR1"
 
 SourceLike = str | os.PathLike[str]
@@ -145,6 +139,67 @@ def display_name(source: SourceLike) -> str:
     """The name of ``source`` in messages: ``<stdin>`` for ``-``, else the path as given."""
     text = os.fspath(source)
     return "<stdin>" if text == STDIN else text
+
+
+# --------------------------------------------------------------------------- guard
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _io_failure(source: SourceLike, exc: BaseException) -> InputError:
+    """A read or decompression failure that escaped the specific handlers, as one
+    line naming the file: "not valid xz data (corrupt or truncated)" and the like."""
+    import lzma
+    import zlib
+
+    name = display_name(source)
+    suffix = Path(os.fspath(source)).suffix.lower()
+    compression = _SUFFIX_COMPRESSION.get(suffix)
+    if compression is None:
+        if isinstance(exc, lzma.LZMAError):
+            compression = "xz"
+        elif isinstance(exc, zlib.error):
+            compression = "gzip"
+        elif type(exc).__module__.startswith("zstandard"):
+            compression = "zstd"
+        elif "compress" in str(exc).lower() or isinstance(exc, EOFError):
+            compression = "compressed"
+    if compression is not None:
+        what = "compressed" if compression == "compressed" else f"{compression}"
+        return InputError(f"cannot read {name}: not valid {what} data (corrupt or truncated)")
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _short(exc)
+    return InputError(f"cannot read {name}: {reason}")
+
+
+def _input_errors(func: _F) -> _F:
+    """Every public reader raises InputError, never a raw I/O or decompression
+    error (EOFError, lzma.LZMAError, zlib.error, zstandard.ZstdError, OSError),
+    whatever internal path it escaped from: its message names the file."""
+    from losscli import sources
+
+    if inspect.isgeneratorfunction(func):
+
+        @functools.wraps(func)
+        def gen(source: SourceLike, *args: Any, **kwargs: Any) -> Any:
+            try:
+                yield from func(source, *args, **kwargs)
+            except Exception as exc:
+                if isinstance(exc, InputError) or not sources.is_io_error(exc):
+                    raise
+                raise _io_failure(source, exc) from None
+
+        return gen  # type: ignore[return-value]
+
+    @functools.wraps(func)
+    def call(source: SourceLike, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(source, *args, **kwargs)
+        except Exception as exc:
+            if isinstance(exc, InputError) or not sources.is_io_error(exc):
+                raise
+            raise _io_failure(source, exc) from None
+
+    return call  # type: ignore[return-value]
 
 
 # --------------------------------------------------------------------------- sources
@@ -160,38 +215,64 @@ class _Resolved:
     compression: str | None
 
 
-_stdin_spool: tuple[object, Path] | None = None
-#: Every spool file made by this process (deleted by cleanup() or at exit).
+#: Spools made by this process, by source: stdin (keyed by the stream object:
+#: CliRunner swaps ``sys.stdin`` per invocation) and other streams (FIFOs, devices,
+#: process substitution; keyed by path and inode, as they can be read only once).
+_spools: dict[object, Path] = {}
+#: Spool files to delete by cleanup() or at exit (where /proc/self/fd is missing).
 _spooled: list[Path] = []
+#: Descriptors of unlinked spools read back through /proc/self/fd.
+_spool_fds: list[int] = []
 
 
 def cleanup() -> None:
-    """Delete the temporary copies of stdin. Registered with ``atexit`` too; the
-    console script calls it itself, since it ends with ``os._exit``."""
+    """Delete the temporary copies of stdin and other streams. Registered with
+    ``atexit`` too; the console script calls it itself, since it ends with
+    ``os._exit`` (also on SIGTERM/SIGHUP, which the CLI turns into an exit)."""
     while _spooled:
         _unlink_quietly(_spooled.pop())
+    while _spool_fds:
+        with contextlib.suppress(OSError):
+            os.close(_spool_fds.pop())
+    _spools.clear()
+
+
+def _spool_stream(key: object, raw: IO[bytes], name: str) -> Path:
+    """Copy a stream once to a spool file (``losscli.sources.spool``: bounded,
+    left behind by no kind of exit on Linux)."""
+    from losscli import sources
+
+    if key in _spools:
+        return _spools[key]
+    if isinstance(key, tuple) and key[0] == STDIN:
+        # a new stdin (CliRunner): the previous one's spool is done with
+        for old in [k for k in _spools if isinstance(k, tuple) and k[0] == STDIN]:
+            del _spools[old]
+    if not _spooled and not _spool_fds:
+        atexit.register(cleanup)
+    path = sources.spool(raw, name, _spooled, _spool_fds)
+    _spools[key] = path
+    return path
 
 
 def _spool_stdin() -> Path:
-    """Copy stdin to a temporary file once per stdin object (CliRunner swaps
-    ``sys.stdin`` per invocation, hence the identity check)."""
-    global _stdin_spool
     stream = sys.stdin
-    if _stdin_spool is not None and _stdin_spool[0] is stream:
-        return _stdin_spool[1]
     raw: IO[bytes] = getattr(stream, "buffer", None) or stream  # type: ignore[assignment]
-    fd, name = tempfile.mkstemp(prefix="losscli-stdin-")
-    path = Path(name)
-    if not _spooled:
-        atexit.register(cleanup)
-    _spooled.append(path)
+    return _spool_stream((STDIN, id(stream)), raw, "<stdin>")
+
+
+def _spool_path(path: Path, name: str) -> Path:
+    """A FIFO, a character device or ``/dev/fd/N`` read once into a spool."""
+    info = path.stat()
+    key = (os.fspath(path), info.st_dev, info.st_ino)
+    if key in _spools:
+        return _spools[key]
     try:
-        with os.fdopen(fd, "wb") as out:
-            shutil.copyfileobj(raw, out, 1 << 20)
+        raw = open(path, "rb")  # noqa: SIM115  (closed below)
     except OSError as exc:
-        raise InputError(f"cannot read <stdin>: {exc.strerror or exc}") from None
-    _stdin_spool = (stream, path)
-    return path
+        raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
+    with raw:
+        return _spool_stream(key, raw, name)
 
 
 def _unlink_quietly(path: Path) -> None:
@@ -210,41 +291,73 @@ def _norm_fmt(fmt: str | None) -> str | None:
 
 
 def _resolve(source: SourceLike, fmt: str | None) -> _Resolved:
+    from losscli import sources
+
     fmt = _norm_fmt(fmt)
+    explicit = fmt is not None
     text = os.fspath(source)
     name = display_name(source)
     if text == STDIN:
-        path = _spool_stdin()
-        head = _head(path, name)
-        compression = next((c for magic, c in _MAGIC_COMPRESSION if head.startswith(magic)), None)
-        if fmt is None:
-            fmt = "parquet" if head.startswith(_PARQUET_MAGIC) else "csv"
-        return _Resolved(path, name, fmt, compression)
-
+        return _sniffed(_spool_stdin(), name, fmt, None)
     path = Path(text)
-    if not path.exists():
-        raise InputError(f"file not found: {name}")
-    if path.is_dir():
-        raise InputError(f"{name} is a directory, not a file")
-    if not os.access(path, os.R_OK):
+    regular = sources.is_regular(path, name)
+    if regular and not os.access(path, os.R_OK):
         raise InputError(f"cannot read {name}: permission denied")
     suffixes = [s.lower() for s in path.suffixes]
     compression = None
     if suffixes and suffixes[-1] in _SUFFIX_COMPRESSION:
         compression = _SUFFIX_COMPRESSION[suffixes.pop()]
-    if fmt is None:
-        fmt = _SUFFIX_FORMAT.get(suffixes[-1]) if suffixes else None
-        if fmt is None:
-            raise InputError(
-                f"cannot tell the format of {name} from its name; use --format "
-                f"{'|'.join(FORMATS)} (known suffixes: .csv .tsv .parquet .pq .jsonl .ndjson, "
-                "optionally + .gz .bz2 .xz .zst)"
-            )
+    named = _SUFFIX_FORMAT.get(suffixes[-1]) if suffixes else None
+    if fmt is None and named is None and regular:
+        raise InputError(
+            f"cannot tell the format of {name} from its name; use --format "
+            f"{'|'.join(FORMATS)} (known suffixes: .csv .tsv .parquet .pq .jsonl .ndjson, "
+            "optionally + .gz .bz2 .xz .zst)"
+        )
+    if not regular:
+        # a stream (FIFO, <(...), device): read once, then sniffed as stdin is
+        return _sniffed(_spool_path(path, name), name, fmt or named, compression)
+    fmt = fmt or named
+    assert fmt is not None
     if fmt == "parquet" and compression is not None:
         raise InputError(
             f"{name}: a Parquet file is compressed internally; do not wrap it in {compression}"
         )
-    return _Resolved(path, name, fmt, compression)
+    res = _Resolved(path, name, fmt, compression)
+    if compression is None and fmt != "parquet":
+        res = _check_head(res, explicit=explicit)
+    return res
+
+
+def _sniffed(path: Path, name: str, fmt: str | None, compression: str | None) -> _Resolved:
+    """A spooled stream, its compression and format told by its magic bytes."""
+    from losscli import sources
+
+    head = _head(path, name)
+    compression = sources.compression_of(head) or compression
+    if fmt is None:
+        fmt = "parquet" if head.startswith(_PARQUET_MAGIC) else "csv"
+    if fmt == "parquet":
+        compression = None
+    res = _Resolved(path, name, fmt, compression)
+    if compression is None and fmt != "parquet":
+        res = _check_head(res, explicit=True)
+    return res
+
+
+def _check_head(res: _Resolved, *, explicit: bool) -> _Resolved:
+    """An uncompressed text source must not start like a binary file. With an
+    explicit ``--format`` (or a stream), compressed bytes are decompressed as their
+    magic says; with a format told by the name only, the name is wrong: say so."""
+    from losscli import sources
+
+    head = _head(res.path, res.name, sources.SNIFF_BYTES)
+    kind = sources.sniff_binary(head)
+    if kind is None:
+        return res
+    if explicit and kind in sources.COMPRESSION_SUFFIX:
+        return dataclasses.replace(res, compression=kind)
+    raise InputError(sources.binary_message(res.name, kind, res.fmt))
 
 
 def _head(path: Path, name: str, n: int = 8) -> bytes:
@@ -272,10 +385,10 @@ def _open_binary(res: _Resolved) -> IO[bytes]:
             import lzma
 
             return lzma.open(res.path, "rb")
-        import zstandard
+        from losscli.sources import ZstdReader
 
-        fh = open(res.path, "rb")  # noqa: SIM115  (closed by the stream reader)
-        return zstandard.ZstdDecompressor().stream_reader(fh, closefd=True)
+        fh = open(res.path, "rb")  # noqa: SIM115  (closed by the reader)
+        return ZstdReader(fh)  # type: ignore[return-value]
     except OSError as exc:
         raise InputError(f"cannot read {res.name}: {exc.strerror or exc}") from None
 
@@ -321,8 +434,16 @@ def _first_records(res: _Resolved, n: int) -> list[list[str]]:
             stream.close()
 
 
+def _corrupt(res: _Resolved) -> InputError:
+    return InputError(
+        f"cannot read {res.name}: not valid {res.compression} data (corrupt or truncated)"
+    )
+
+
 def _decode_error(res: _Resolved, exc: BaseException) -> InputError:
-    what = f"not valid {res.compression} data" if res.compression else str(exc)
+    what = (
+        f"not valid {res.compression} data (corrupt or truncated)" if res.compression else str(exc)
+    )
     return InputError(f"cannot read {res.name}: {what}")
 
 
@@ -374,6 +495,7 @@ def _check_duplicates(names: Sequence[str], name: str) -> None:
         )
 
 
+@_input_errors
 def read_columns(source: SourceLike, *, fmt: str | None = None) -> list[str]:
     """Column names of ``source`` (reads the header / schema only)."""
     return _columns_of(_resolve(source, fmt))
@@ -448,7 +570,7 @@ def _jsonl_error(res: _Resolved, exc: BaseException) -> InputError:
     if "Empty JSON file" in text or ("empty" in text.lower() and "json" in text.lower()):
         return InputError(f"{res.name} is empty (no JSON objects)")
     if res.compression and ("compress" in text.lower() or "gzip" in text.lower()):
-        return InputError(f"cannot read {res.name}: not valid {res.compression} data")
+        return _corrupt(res)
     m = re.search(r"Column\((/[^)]*)\) changed from (\w+) to (\w+)", text)
     if m is None:
         m = re.search(r"Column\((/[^)]*)\)", text)
@@ -523,6 +645,7 @@ def _csv_options(
     return read, parse, convert
 
 
+@_input_errors
 def iter_batches(
     source: SourceLike,
     *,
@@ -592,6 +715,8 @@ def iter_batches(
         n = batch.num_rows
         if n == 0:
             continue
+        if not isinstance(batch, _ArrayBatch):
+            _check_arrow_batch(batch, column_types or {}, res.name, rows)
         rows += n
         if not coalesce:
             yield from split(batch)
@@ -605,6 +730,31 @@ def iter_batches(
         yield from flush()
     if rows == 0:
         raise InputError(f"{res.name} has a header but no data rows")
+
+
+def _check_arrow_batch(batch: Any, column_types: dict[str, str], name: str, offset: int) -> None:
+    """Columns no loss can use, refused in one line: nested values (a Parquet
+    ``list<double>`` truth, a JSON object), and in a column wanted as float64 an
+    integer with no exact float64 value (see :func:`exact_int64`)."""
+    import numpy as np
+    import pyarrow as pa
+
+    for field, column in zip(batch.schema, batch.columns, strict=True):
+        t = field.type
+        if pa.types.is_nested(t):
+            what = "structs" if pa.types.is_struct(t) else "maps" if pa.types.is_map(t) else "lists"
+            raise InputError(
+                f"{name}: column {field.name!r} holds {what} ({t}), expected numbers or labels"
+            )
+        if column_types.get(field.name) == "float64" and pa.types.is_integer(t):
+            if t.bit_width < 64:
+                continue
+            width = np.uint64 if pa.types.is_unsigned_integer(t) else np.int64
+            n, off = len(column), column.offset
+            ints = np.frombuffer(column.buffers()[1], dtype=width, count=off + n)[off:]
+            exact_int64(
+                ints, name=name, column_name=field.name, offset=offset, valid=arrow_valid(column)
+            )
 
 
 def _raw_batches(
@@ -683,7 +833,7 @@ def _raw_csv_batches(
         ):
             raise
         if res.compression:
-            raise InputError(f"cannot read {res.name}: not valid {res.compression} data") from None
+            raise _corrupt(res) from None
         raise InputError(f"cannot read {res.name}: {_short(exc)}") from None
 
 
@@ -1119,7 +1269,7 @@ def _csv_error(
         where = f", row {row}" if row is not None else ""
         return InputError(f"{res.name}: column {col!r}{where}: expected a number, got {value!r}")
     if res.compression and ("compress" in text.lower() or "gzip" in text.lower()):
-        return InputError(f"cannot read {res.name}: not valid {res.compression} data")
+        return _corrupt(res)
     return InputError(f"cannot read {res.name}: {_short(exc)}")
 
 
@@ -1187,6 +1337,15 @@ def numeric_array(column: Any, *, name: str, column_name: str, offset: int = 0) 
         t = column.type
         if pa.types.is_null(t):
             return np.full(len(column), np.nan)
+        if pa.types.is_nested(t):
+            raise InputError(f"{name}: column {column_name!r} holds lists ({t}), expected numbers")
+        if pa.types.is_integer(t) and t.bit_width == 64:
+            width = np.uint64 if pa.types.is_unsigned_integer(t) else np.int64
+            n, off = len(column), column.offset
+            ints = np.frombuffer(column.buffers()[1], dtype=width, count=off + n)[off:]
+            exact_int64(
+                ints, name=name, column_name=column_name, offset=offset, valid=arrow_valid(column)
+            )
         if (
             pa.types.is_floating(t)
             or pa.types.is_integer(t)
@@ -1197,8 +1356,14 @@ def numeric_array(column: Any, *, name: str, column_name: str, offset: int = 0) 
         values = np.asarray(column.to_pylist(), dtype=object)
     else:
         values = np.asarray(column)
+        if values.dtype.kind in "iu" and values.dtype.itemsize == 8:
+            exact_int64(values, name=name, column_name=column_name, offset=offset)
         if values.dtype.kind in "fiub":
             return values.astype(np.float64, copy=False)
+        if values.dtype.kind == "O" and any(
+            isinstance(v, list | tuple | dict) for v in values[:1000]
+        ):
+            raise InputError(f"{name}: column {column_name!r} holds lists, expected numbers")
     return _text_to_float(values, name=name, column_name=column_name, offset=offset)
 
 
@@ -1223,7 +1388,9 @@ def arrow_float64(column: Any) -> np.ndarray:
     import pyarrow as pa
 
     if not pa.types.is_float64(column.type):
-        column = column.cast(pa.float64())
+        # (integers beyond 2**53 are rounded: callers that compute losses check
+        # them first with exact_int64; a sample for detection need not)
+        column = column.cast(pa.float64(), safe=not pa.types.is_integer(column.type))
     n, off = len(column), column.offset
     data = np.frombuffer(column.buffers()[1], dtype=np.float64, count=off + n)[off:]
     valid = arrow_valid(column)
@@ -1231,6 +1398,39 @@ def arrow_float64(column: Any) -> np.ndarray:
         data = data.copy()
         data[~valid] = np.nan
     return data
+
+
+def exact_int64(
+    ints: np.ndarray, *, name: str, column_name: str, offset: int = 0, valid: Any = None
+) -> None:
+    """Refuse 64-bit integers that float64 cannot hold exactly.
+
+    Losses are computed in float64, which holds every integer up to 2**53 and,
+    above it, only those whose odd part fits in 53 bits (v = m·2**k, m < 2**53).
+    Convention (issue 10): exactly representable values (2**60, 10**18) are
+    converted; the first value that is not raises InputError naming the file,
+    the column and the 1-based row (``offset`` = data rows before this chunk),
+    rather than computing a loss of a silently rounded truth or prediction.
+    ``valid``: a bool mask of the non-null entries (None: all)."""
+    import numpy as np
+
+    magnitude = np.where(ints < 0, -ints, ints).astype(np.uint64)  # (-2**63: wraps to 2**63)
+    big = magnitude > np.uint64(1 << 53)
+    if valid is not None:
+        big &= valid
+    if not big.any():
+        return
+    where = np.flatnonzero(big)
+    m = magnitude[where]
+    low = m & (~m + np.uint64(1))  # the lowest set bit: v = odd · low
+    inexact = (m // low) >= np.uint64(1 << 53)
+    if inexact.any():
+        i = int(where[np.argmax(inexact)])
+        raise InputError(
+            f"{name}: column {column_name!r}, row {offset + i + 1}: the integer {int(ints[i])} "
+            "has no exact float64 value (beyond 2**53), and losses are computed in float64; "
+            "round it or store the column as floating point"
+        )
 
 
 def arrow_int_codes(column: Any) -> np.ndarray:
@@ -1284,6 +1484,7 @@ def text_array(column: Any) -> np.ndarray:
     return np.asarray(column, dtype=object)
 
 
+@_input_errors
 def iter_arrays(
     source: SourceLike,
     *,
@@ -1317,6 +1518,7 @@ def iter_arrays(
 # --------------------------------------------------------------------------- frames
 
 
+@_input_errors
 def iter_frames(
     source: SourceLike,
     *,
@@ -1334,6 +1536,7 @@ def iter_frames(
         yield batch.to_pandas()
 
 
+@_input_errors
 def sniff_types(
     source: SourceLike, *, fmt: str | None = None, columns: Sequence[str] | None = None
 ) -> dict[str, str]:
@@ -1440,10 +1643,11 @@ def _first_block_schema(
         raise _csv_error(res, exc, available, columns) from None
     except (pa.ArrowException, OSError, EOFError) as exc:
         if res.compression:
-            raise InputError(f"cannot read {res.name}: not valid {res.compression} data") from None
+            raise _corrupt(res) from None
         raise InputError(f"cannot read {res.name}: {_short(exc)}") from None
 
 
+@_input_errors
 def read_frame(
     source: SourceLike, *, fmt: str | None = None, columns: Sequence[str] | None = None
 ) -> pd.DataFrame:
@@ -1466,9 +1670,7 @@ def read_frame(
             raise _csv_error(res, exc, available, columns) from None
         except (pa.ArrowException, OSError, EOFError) as exc:
             if res.compression:
-                raise InputError(
-                    f"cannot read {res.name}: not valid {res.compression} data"
-                ) from None
+                raise _corrupt(res) from None
             raise InputError(f"cannot read {res.name}: {_short(exc)}") from None
         if columns is not None:
             table = table.select(list(columns))
