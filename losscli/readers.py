@@ -413,11 +413,22 @@ def _delimiter(fmt: str) -> str:
     return "\t" if fmt == "tsv" else ","
 
 
+def _raise_field_limit() -> None:
+    """The csv module refuses fields over 128 KiB ("field larger than field
+    limit"); a valid cell may be larger: the bound is the line bound instead."""
+    from losscli import sources
+
+    limit = min(sources.max_line_bytes(), sys.maxsize)
+    if csv.field_size_limit() < limit:
+        csv.field_size_limit(limit)
+
+
 def _first_records(res: _Resolved, n: int) -> list[list[str]]:
     """The first ``n`` records of a CSV/TSV (Python's csv module: quoting-aware)."""
     stream = _open_binary(res)
     try:
         text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+        _raise_field_limit()
         reader = csv.reader(text, delimiter=_delimiter(res.fmt))
         out: list[list[str]] = []
         for record in reader:
@@ -536,17 +547,69 @@ def _short(exc: BaseException) -> str:
 
 def _jsonl_columns(res: _Resolved) -> list[str]:
     import pyarrow as pa
-    import pyarrow.json as pj
 
     _require_bytes(res)
     try:
         head = _head_bytes(res)
-        names = list(pj.read_json(pa.py_buffer(head)).schema.names) if head.strip() else []
+        names = list(_read_json_block(res, head, None, None).schema.names) if head.strip() else []
     except pa.ArrowException as exc:
         raise _jsonl_error(res, exc) from None
     if not names:
         raise InputError(f"{res.name} is empty (no JSON objects)")
     return names
+
+
+def _read_json_block(
+    res: _Resolved, block: Any, parse_options: Any, needed: Sequence[str] | None
+) -> Any:
+    """One block of whole JSON lines as an Arrow table.
+
+    Arrow's parse unit is the whole block (its default, 1 MiB, refuses a longer
+    object: "straddling object"; lines are bounded by LOSSCLI_MAX_LINE_BYTES
+    instead). A field no caller needs must not stop the read: when Arrow fails on
+    a column outside ``needed`` (a nested field whose type changes from line to
+    line, say), the block is parsed again from its lines with only the needed
+    keys (Python's :mod:`json`: slow, but only for such blocks). ``needed=None``:
+    only the names matter (the header): the values are then read as JSON text."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    read = pj.ReadOptions(block_size=max(len(block) + 1, 1 << 20), use_threads=True)
+    try:
+        return pj.read_json(pa.py_buffer(block), read_options=read, parse_options=parse_options)
+    except pa.ArrowInvalid as exc:
+        m = re.search(r"Column\(/([^)/]*)", str(exc))
+        if m is None or (needed is not None and m.group(1) in needed):
+            raise
+    filtered = _filter_json_lines(bytes(block), needed)
+    if filtered is None:
+        raise pa.ArrowInvalid("JSON parse error in a block")  # (named by _jsonl_error)
+    read = pj.ReadOptions(block_size=max(len(filtered) + 1, 1 << 20), use_threads=True)
+    return pj.read_json(pa.py_buffer(filtered), read_options=read, parse_options=parse_options)
+
+
+def _filter_json_lines(block: bytes, needed: Sequence[str] | None) -> bytes | None:
+    """The block's JSON objects with only the ``needed`` keys (None: every key,
+    each value as its JSON text); None if a line is not a JSON object."""
+    import json
+
+    keep = None if needed is None else set(needed)
+    out: list[str] = []
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return None
+        if not isinstance(obj, dict):
+            return None
+        if keep is None:
+            obj = {k: json.dumps(v) for k, v in obj.items()}
+        else:
+            obj = {k: v for k, v in obj.items() if k in keep}
+        out.append(json.dumps(obj))
+    return ("\n".join(out) + "\n").encode()
 
 
 def _jsonl_parse_options(column_types: dict[str, str] | None) -> Any:
@@ -565,10 +628,8 @@ def _jsonl_parse_options(column_types: dict[str, str] | None) -> Any:
 
 def _jsonl_error(res: _Resolved, exc: BaseException) -> InputError:
     """Arrow's JSON errors count rows within a block; on this (rare) path the file
-    is scanned again with :mod:`json` to name the row of the file."""
+    is scanned again with :mod:`json` to name the line (or row) of the file."""
     text = _short(exc)
-    if "Empty JSON file" in text or ("empty" in text.lower() and "json" in text.lower()):
-        return InputError(f"{res.name} is empty (no JSON objects)")
     if res.compression and ("compress" in text.lower() or "gzip" in text.lower()):
         return _corrupt(res)
     m = re.search(r"Column\((/[^)]*)\) changed from (\w+) to (\w+)", text)
@@ -585,32 +646,36 @@ def _jsonl_error(res: _Resolved, exc: BaseException) -> InputError:
         return InputError(f"{res.name}: column {col!r} holds text where numbers are expected")
     found_bad = _find_json_row(res, None)
     if found_bad is not None:
-        return InputError(f"{res.name}: row {found_bad[0]} is not a JSON object")
+        return InputError(f"{res.name}: line {found_bad[0]} {found_bad[1]}")
+    if "empty" in text.lower() and "json" in text.lower():
+        return InputError(f"{res.name} is empty (no JSON objects)")
     return InputError(f"{res.name} is not valid JSON Lines ({text})")
 
 
 def _find_json_row(res: _Resolved, column: str | None) -> tuple[int, str] | None:
-    """First row whose ``column`` holds text (``column=None``: first row that is not
-    a JSON object), as (1-based row, the text)."""
+    """First data row whose ``column`` holds text, as (1-based row, the text);
+    ``column=None``: the first line that is not one JSON object, as (1-based
+    line of the file, what is wrong with it)."""
     import json
 
     with contextlib.suppress(Exception):
         stream = _open_binary(res)
         try:
             row = 0
-            for raw in io.TextIOWrapper(stream, encoding="utf-8", errors="replace"):
+            lines = io.TextIOWrapper(stream, encoding="utf-8", errors="replace")
+            for line, raw in enumerate(lines, 1):
                 if not raw.strip():
                     continue
                 row += 1
                 try:
-                    obj = json.loads(raw)
-                except ValueError:
+                    obj = json.loads(raw.strip())
+                except json.JSONDecodeError as exc:
                     if column is None:
-                        return row, raw.strip()[:40]
+                        return line, f"is not valid JSON ({exc.msg} at column {exc.colno})"
                     continue
                 if column is None:
                     if not isinstance(obj, dict):
-                        return row, raw.strip()[:40]
+                        return line, "is not a JSON object"
                     continue
                 if isinstance(obj, dict) and isinstance(obj.get(column), str):
                     return row, str(obj[column])[:40]
@@ -781,12 +846,10 @@ def _raw_batches(
                 pf.close()
         return
     if res.fmt == "jsonl":
-        import pyarrow.json as pj
-
         parse_json = _jsonl_parse_options(column_types)
         try:
             for block in _line_blocks(res, _csv_block_bytes(chunk_rows), quotes=False):
-                table = pj.read_json(pa.py_buffer(block), parse_options=parse_json)
+                table = _read_json_block(res, block, parse_json, columns)
                 if columns is not None:
                     for col in columns:  # a key absent from a whole block
                         if col not in table.column_names:
@@ -1155,8 +1218,12 @@ def _line_blocks(
     if res.compression is None:
         yield from _file_line_blocks(res, block_bytes, quotes=quotes, spare=spare)
         return
+    from losscli import sources
+
+    line_cap = max(block_bytes, sources.max_line_bytes())
     stream = _arrow_input(res)
     pending = b""
+    lines = 0  # (counted for the message only; decompression costs far more)
     try:
         while True:
             data = stream.read(block_bytes)
@@ -1164,9 +1231,13 @@ def _line_blocks(
             if data:
                 cut = buf.rfind(b"\n") + 1
                 # (`in` is a fast memchr; counting only runs for files with quotes)
-                if cut == 0 or (quotes and b'"' in buf and buf.count(b'"', 0, cut) % 2):
+                odd = quotes and b'"' in buf and buf.count(b'"', 0, cut) % 2
+                if cut == 0 or odd:
                     pending = buf  # no complete line yet, or inside a quoted field
+                    if len(pending) > line_cap:
+                        raise _long_line(res, None, quoted=bool(odd), line=lines + 1)
                     continue
+                lines += buf.count(b"\n", 0, cut)
                 block, pending = memoryview(buf)[:cut], buf[cut:]  # (no copy of the block)
             else:
                 block, pending = memoryview(buf), b""
@@ -1189,13 +1260,19 @@ def _file_line_blocks(
     memchr speed); quotes are counted (numpy) only in a block that has one. On the
     10M-row grouped CSV (quoted group names, 428 MB) the main thread spent 1.1 s
     in the concatenating reader (``bytes.count`` alone 0.67 s) and 0.1 s in this
-    one; on a file without quotes, only the read itself remains."""
+    one; on a file without quotes, only the read itself remains.
+
+    A line (or quoted field) longer than ``LOSSCLI_MAX_LINE_BYTES`` is refused
+    (:mod:`losscli.sources`) rather than read into ever larger buffers."""
+    from losscli import sources
+
     try:
         fh = open(res.path, "rb", buffering=0)  # noqa: SIM115  (closed below)
     except OSError as exc:
         raise InputError(f"cannot read {res.name}: {exc.strerror or exc}") from None
     pos = 0
     size = block_bytes
+    line_cap = max(block_bytes, sources.max_line_bytes())
     is_quote: Any = None  # one reused mask (a fresh 4 MiB one per block: ~1000 faults)
     try:
         while True:
@@ -1224,13 +1301,42 @@ def _file_line_blocks(
                 odd = bool(np.count_nonzero(np.equal(chars, ord('"'), out=is_quote[:cut])) % 2)
                 del chars  # (a bytearray with an export cannot be resized; none is)
             if cut == 0 or odd:
-                size *= 2  # no complete line yet, or inside a quoted field: read more
+                # no complete line yet, or inside a quoted field: read more, up to a bound
+                if size >= line_cap:
+                    raise _long_line(res, pos, quoted=odd)
+                size = min(size * 2, line_cap + 1)
                 continue
             yield view[:cut]
             pos += cut
             size = block_bytes
     finally:
         fh.close()
+
+
+def _long_line(
+    res: _Resolved, pos: int | None, *, quoted: bool, line: int | None = None
+) -> InputError:
+    """The error for a line (or a quoted field) longer than the line bound; the
+    line number is counted on this (rare) path only: newlines before ``pos``."""
+    from losscli import sources
+
+    if line is None and pos is not None:
+        with contextlib.suppress(OSError), open(res.path, "rb") as fh:
+            line, left = 1, pos
+            while left > 0:
+                chunk = fh.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                line += chunk.count(b"\n")
+                left -= len(chunk)
+    if quoted:
+        where = f"line {line}" if line is not None else "a line"
+        return InputError(
+            f"{res.name}: {where}: a quoted field runs on for more than "
+            f"{sources.size_text(sources.max_line_bytes())} (an unclosed quote?); "
+            "set LOSSCLI_MAX_LINE_BYTES to read longer lines"
+        )
+    return sources.line_too_long(res.name, line)
 
 
 def _head_bytes(res: _Resolved, block_bytes: int = PARSE_BLOCK_BYTES) -> bytes:
@@ -1278,6 +1384,7 @@ def _scan_records(res: _Resolved) -> Iterator[tuple[int, list[str]]]:
     stream = _open_binary(res)
     try:
         text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+        _raise_field_limit()
         reader = csv.reader(text, delimiter=_delimiter(res.fmt))
         row = -1
         for record in reader:
@@ -1621,10 +1728,8 @@ def _first_block_schema(
     import pyarrow as pa
 
     if res.fmt == "jsonl":
-        import pyarrow.json as pj
-
         try:
-            return pj.read_json(pa.py_buffer(_head_bytes(res))).schema
+            return _read_json_block(res, _head_bytes(res), None, columns).schema
         except pa.ArrowException as exc:
             raise _jsonl_error(res, exc) from None
     import pyarrow.csv as pc

@@ -82,7 +82,7 @@ def max_line_bytes() -> int:
     return _limit("LOSSCLI_MAX_LINE_BYTES", DEFAULT_MAX_LINE_BYTES)
 
 
-def _size_text(n: int) -> str:
+def size_text(n: int) -> str:
     for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
         if n >= 1 << shift and n % (1 << shift) == 0:
             return f"{n >> shift} {unit}"
@@ -93,7 +93,7 @@ def line_too_long(name: str, line: int | None) -> InputError:
     """The error for a line longer than :func:`max_line_bytes`."""
     where = f"line {line}" if line is not None else "a line"
     return InputError(
-        f"{name}: {where} is longer than {_size_text(max_line_bytes())} "
+        f"{name}: {where} is longer than {size_text(max_line_bytes())} "
         "(no line break found); set LOSSCLI_MAX_LINE_BYTES to read longer lines"
     )
 
@@ -211,7 +211,7 @@ def _copy_bounded(raw: IO[bytes], out: IO[bytes], name: str) -> None:
         total += len(chunk)
         if total > cap:
             raise InputError(
-                f"{name}: more than {_size_text(cap)} on a stream; save it to a file and "
+                f"{name}: more than {size_text(cap)} on a stream; save it to a file and "
                 "pass the file (or set LOSSCLI_MAX_SPOOL_BYTES)"
             )
         if text:

@@ -11,6 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -298,3 +304,306 @@ def test_an_unreadable_parent_directory_is_one_line_as_a_non_root_user(tmp_path:
     assert result.exit_code == 2, result.stderr
     assert result.stdout == "" and "Traceback" not in result.stderr
     assert result.stderr == f"losscli: error: cannot read {locked / 'x.csv'}: Permission denied\n"
+
+
+# ------------------------------------------------- 3. bounded streams and lines
+
+LOSSCLI = Path(sys.executable).parent / "losscli"
+
+
+def cli(
+    *args: str,
+    stdin: Any = subprocess.DEVNULL,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """The installed console script in a real process."""
+    return subprocess.run(
+        [str(LOSSCLI), *args],
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def assert_one_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("losscli: error: "), lines
+    assert all(ch.isprintable() for ch in lines[0])
+    return lines[0]
+
+
+def test_stdin_from_dev_zero_stops_at_once_and_leaves_no_spool(tmp_path: Path) -> None:
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    with open("/dev/zero", "rb") as zero:
+        result = cli("evaluate", "-", stdin=zero, env={"TMPDIR": str(spool)}, timeout=30)
+    line = assert_one_error(result)
+    assert "<stdin>" in line and "NUL bytes" in line
+    assert list(spool.iterdir()) == []
+
+
+def test_an_endless_line_on_stdin_hits_the_line_bound(tmp_path: Path) -> None:
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    writer = subprocess.Popen(["yes", "1234567890"], stdout=subprocess.PIPE)
+    squash = subprocess.Popen(["tr", "-d", "\\n"], stdin=writer.stdout, stdout=subprocess.PIPE)
+    assert writer.stdout is not None
+    writer.stdout.close()
+    try:
+        env = {"TMPDIR": str(spool), "LOSSCLI_MAX_LINE_BYTES": str(4 << 20)}
+        result = cli("evaluate", "-", stdin=squash.stdout, env=env)
+    finally:
+        squash.kill()
+        writer.kill()
+        squash.wait()
+        writer.wait()
+    line = assert_one_error(result)
+    assert line == (
+        "losscli: error: <stdin>: line 1 is longer than 4 MiB (no line break found); "
+        "set LOSSCLI_MAX_LINE_BYTES to read longer lines"
+    )
+    assert list(spool.iterdir()) == []
+
+
+def test_the_spool_is_bounded(tmp_path: Path) -> None:
+    data = b"y_true,y_pred\n" + b"1.5,2.5\n" * 200_000  # 1.6 MB
+    result = subprocess.run(
+        [str(LOSSCLI), "evaluate", "-"],
+        input=data,
+        capture_output=True,
+        env={**os.environ, "LOSSCLI_MAX_SPOOL_BYTES": "1000000", "TMPDIR": str(tmp_path)},
+        timeout=60,
+    )
+    assert result.returncode == 2 and result.stdout == b""
+    assert result.stderr.decode() == (
+        "losscli: error: <stdin>: more than 1000000 bytes on a stream; save it to a file "
+        "and pass the file (or set LOSSCLI_MAX_SPOOL_BYTES)\n"
+    )
+    ok = subprocess.run(
+        [str(LOSSCLI), "evaluate", "-", "-o", "json"],
+        input=data,
+        capture_output=True,
+        env={**os.environ, "LOSSCLI_MAX_SPOOL_BYTES": "2000000"},
+        timeout=60,
+    )
+    assert ok.returncode == 0 and json.loads(ok.stdout)["rows"] == 200_000
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_kill_mid_read_leaves_no_spool_file(tmp_path: Path, signum: int) -> None:
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    proc = subprocess.Popen(
+        [str(LOSSCLI), "evaluate", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "TMPDIR": str(spool)},
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(b"y_true,y_pred\n" + b"1.5,2.5\n" * 100_000)
+    proc.stdin.flush()
+    # the writer stays open: losscli is blocked mid-read of its stdin
+    deadline = time.monotonic() + 20
+    fds = Path(f"/proc/{proc.pid}/fd")
+    while time.monotonic() < deadline and not any(
+        "losscli-stdin-" in os.readlink(fd) for fd in fds.iterdir() if fd.is_symlink()
+    ):
+        time.sleep(0.05)
+    proc.send_signal(signum)
+    try:
+        proc.wait(timeout=20)
+    finally:
+        proc.kill()
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            with contextlib.suppress(OSError):
+                pipe.close()  # type: ignore[union-attr]
+        proc.wait()
+    assert proc.returncode != 0
+    assert list(spool.iterdir()) == []
+
+
+def test_a_huge_line_in_a_file_is_refused_with_its_line_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOSSCLI_MAX_LINE_BYTES", str(1 << 20))
+    path = tmp_path / "huge.csv"
+    # (the bound is at least one read block, 4 MiB: the line is longer than both)
+    path.write_bytes(b"y_true,y_pred\n1,2\n3,4\n" + b"9" * (12 << 20) + b",1\n5,6\n")
+    line = run_error("evaluate", str(path))
+    assert line == (
+        f"losscli: error: {path}: line 4 is longer than 1 MiB (no line break found); "
+        "set LOSSCLI_MAX_LINE_BYTES to read longer lines"
+    )
+    gz = tmp_path / "huge.csv.gz"
+    gz.write_bytes(_compress("gz", path.read_bytes()))
+    assert "line 4 is longer than 1 MiB" in run_error("evaluate", str(gz))
+
+
+def test_an_unclosed_quote_is_bounded_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOSSCLI_MAX_LINE_BYTES", str(1 << 20))
+    path = tmp_path / "quote.csv"
+    path.write_bytes(b'y_true,y_pred,g\n1,2,"open\n' + b"1,2,a\n" * 2_000_000)
+    line = run_error("evaluate", str(path), "--by", "g")
+    assert "a quoted field runs on for more than 1 MiB (an unclosed quote?)" in line
+
+
+# ------------------------------------------------- 4. binary "headers"
+
+
+@pytest.mark.parametrize("kind", ["gz", "bz2", "xz", "zst"])
+def test_a_compressed_file_named_csv_says_so(tmp_path: Path, kind: str) -> None:
+    name = {"gz": "gzip", "bz2": "bz2", "xz": "xz", "zst": "zstd"}[kind]
+    path = tmp_path / "preds.csv"
+    path.write_bytes(_compress(kind, CSV))
+    assert run_error("evaluate", str(path)) == (
+        f"losscli: error: {path}: this looks {name}-compressed; name it .csv.{kind} "
+        "or pass --format"
+    )
+    # with --format the magic bytes are believed, as for stdin
+    doc = run_json("evaluate", str(path), "--format", "csv", "-l", "mae")
+    assert doc["rows"] == 3000 and value(doc, "y_pred", "mae") == pytest.approx(0.25)
+
+
+def test_parquet_and_zip_named_csv_say_so(tmp_path: Path) -> None:
+    import zipfile
+
+    pq_path = _parquet(tmp_path / "real.parquet", y_true=[1.0, 2.0], y_pred=[1.5, 2.5])
+    named = tmp_path / "preds.csv"
+    named.write_bytes(Path(pq_path).read_bytes())
+    assert "this looks like a Parquet file; name it .parquet" in run_error("evaluate", str(named))
+    archive = tmp_path / "preds2.csv"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("preds.csv", CSV)
+    assert "this looks like a zip archive" in run_error("evaluate", str(archive))
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_utf16_and_utf32_text_is_named(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "preds.csv"
+    text = "y_true,y_pred\n1,2\n3,4\n"
+    bom = {"utf-16-be": "\ufeff"}.get(encoding, "")
+    path.write_bytes((bom + text).encode(encoding))
+    line = run_error("evaluate", str(path))
+    assert f"{path}: this is UTF-{encoding[4:6]} text" in line and "iconv" in line
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_nul_bytes_are_named_without_raw_control_bytes(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / f"preds.{fmt}"
+    path.write_bytes(b"y_true\x00\x1b[31m,y_pred\n1,2\n")
+    line = run_error("evaluate", str(path))
+    assert line.startswith(f"losscli: error: {path}: holds NUL bytes")
+    assert all(ch.isprintable() for ch in line)
+
+
+# ------------------------------------------------- 5. valid input read
+
+
+def test_a_cell_over_128_kib_in_the_first_data_row_reads(tmp_path: Path) -> None:
+    path = tmp_path / "big_cell.csv"
+    note = "z" * (200 << 10)
+    path.write_text(f"y_true,y_pred,note\n1.0,1.5,{note}\n2.0,2.75,short\n")
+    doc = run_json("evaluate", str(path), "-l", "mae")
+    assert value(doc, "y_pred", "mae") == metrics.mean_absolute_error([1, 2], [1.5, 2.75])
+
+
+def test_a_jsonl_line_over_8_mb_reads(tmp_path: Path) -> None:
+    path = tmp_path / "big_line.jsonl"
+    rows = [{"y_true": 1.0, "y_pred": 1.5, "note": "x" * (9 << 20)}, {"y_true": 2.0, "y_pred": 3.0}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    doc = run_json("evaluate", str(path), "-l", "mae")
+    assert value(doc, "y_pred", "mae") == metrics.mean_absolute_error([1, 2], [1.5, 3.0])
+
+
+@pytest.mark.parametrize("chunk_rows", [None, "30"])
+def test_an_unused_nested_jsonl_field_is_not_read(tmp_path: Path, chunk_rows: str | None) -> None:
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=300)
+    p = y + rng.normal(size=300)
+    rows = []
+    for i, (a, b) in enumerate(zip(y, p, strict=True)):
+        # the unused field changes type from line to line (Arrow cannot unify it)
+        meta: Any = {"a": [1, 2], "b": {"c": "x"}} if i % 2 else (5 if i % 3 else "text")
+        rows.append({"y_true": float(a), "meta": meta, "y_pred": float(b)})
+    path = tmp_path / "nested.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    doc = run_json("evaluate", str(path), "-t", "y_true", "-p", "y_pred", "-l", "mse")
+    assert value(doc, "y_pred", "mse") == pytest.approx(metrics.mean_squared_error(y, p), 1e-12)
+
+
+def test_a_fifo_is_read_as_a_stream(tmp_path: Path) -> None:
+    fifo = tmp_path / "preds.csv"
+    os.mkfifo(fifo)
+    data = b"y_true,y_pred\n1,1.5\n2,3\n4,4\n"
+
+    def feed() -> None:
+        with open(fifo, "wb") as fh:
+            fh.write(data)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        result = cli("evaluate", str(fifo), "-o", "json", "-l", "mae", timeout=30)
+    finally:
+        if writer.is_alive():  # (unblock the writer if losscli never opened the FIFO)
+            with contextlib.suppress(OSError), open(fifo, "rb") as fh:
+                fh.read()
+        writer.join()
+    assert result.returncode == 0, result.stderr
+    mae = value(json.loads(result.stdout), "y_pred", "mae")
+    assert mae == metrics.mean_absolute_error([1, 2, 4], [1.5, 3, 4])
+
+
+def test_process_substitution_is_read_as_a_stream(tmp_path: Path) -> None:
+    path = tmp_path / "preds.csv"
+    path.write_bytes(b"y_true,y_pred\n1,1.5\n2,3\n4,4\n")
+    gz = tmp_path / "preds.csv.gz"
+    gz.write_bytes(_compress("gz", path.read_bytes()))
+    for inner in (f"cat {path}", f"cat {gz}"):
+        script = f'"{LOSSCLI}" evaluate <({inner}) -o json -l mae'
+        result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, result.stderr
+        mae = value(json.loads(result.stdout), "y_pred", "mae")
+        assert mae == metrics.mean_absolute_error([1, 2, 4], [1.5, 3, 4])
+
+
+def test_dev_zero_as_a_file_is_not_called_empty() -> None:
+    line = assert_one_error(cli("evaluate", "/dev/zero", timeout=30))
+    assert line == "losscli: error: /dev/zero: holds NUL bytes, so it is binary data, not text"
+
+
+# ------------------------------------------------- 6. JSON Lines errors name the line
+
+
+def _jsonl_with(tmp_path: Path, bad: Any) -> Path:
+    lines = [json.dumps({"y_true": i + 0.5, "y_pred": i + 0.25}) for i in range(6000)]
+    lines[4999] = bad(lines[4999]) if callable(bad) else bad
+    path = tmp_path / "log.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_truncated_json_object_names_its_line(tmp_path: Path) -> None:
+    path = _jsonl_with(tmp_path, lambda s: s[:-6])
+    line = run_error("evaluate", str(path))
+    assert line.startswith(f"losscli: error: {path}: line 5000 is not valid JSON (")
+
+
+def test_an_extra_brace_names_its_line_not_empty(tmp_path: Path) -> None:
+    path = _jsonl_with(tmp_path, lambda s: s + "}")
+    line = run_error("evaluate", str(path))
+    assert line.startswith(f"losscli: error: {path}: line 5000 is not valid JSON (Extra data")
+    assert "empty" not in line
+
+
+def test_a_json_line_that_is_not_an_object_names_its_line(tmp_path: Path) -> None:
+    path = _jsonl_with(tmp_path, "[1, 2]")
+    assert run_error("evaluate", str(path)) == (
+        f"losscli: error: {path}: line 5000 is not a JSON object"
+    )
