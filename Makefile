@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CODE := losscli tests $(wildcard benchmarks sample_data)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint fmt typecheck pytest bench bench-quick clean
+.PHONY: help venv demo test lint fmt typecheck pytest bench bench-quick fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -48,6 +48,35 @@ test: lint typecheck pytest ## Lint, type-check and run the tests
 
 bench: $(STAMP) ## Run the performance benchmark and write benchmarks/RESULTS.md
 	$(BIN)/python benchmarks/bench.py
+
+# Fuzzing (notes/fuzz.md). The C scanner is built with libFuzzer's coverage and
+# AddressSanitizer where clang is installed (apt-get install clang), and loaded by
+# tests/fuzz/fuzz_scanner.py in place of the installed one; without clang the
+# installed extension is fuzzed with Python coverage only. Then the hypothesis
+# runs (scanner contract, CLI promise) with many more examples than in `make test`.
+FUZZ_SECONDS ?= 600
+FUZZ_EXAMPLES ?= 5000
+FUZZ_DIR := build/fuzz
+FUZZ_SO := $(FUZZ_DIR)/_fastcsv_asan.so
+
+fuzz: $(STAMP) ## Fuzz the C scanner and the CLI (FUZZ_SECONDS=600, FUZZ_EXAMPLES=5000)
+	@$(BIN)/python -c "import atheris" 2>/dev/null || $(BIN)/python -m pip install --quiet 'atheris>=2.3'
+	@mkdir -p $(FUZZ_DIR)/corpus
+	@if command -v clang >/dev/null 2>&1; then \
+	  clang -shared -fPIC -O1 -g -fno-omit-frame-pointer -fsanitize=address,fuzzer-no-link \
+	    -I"$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')" \
+	    losscli/_native/fastcsv.c -o $(FUZZ_SO) && \
+	  LD_PRELOAD="$$($(BIN)/python -c 'import atheris; print(atheris.path())')/asan_with_fuzzer.so" \
+	  ASAN_OPTIONS=detect_leaks=0 LOSSCLI_FUZZ_SO=$(FUZZ_SO) \
+	    $(BIN)/python tests/fuzz/fuzz_scanner.py -max_total_time=$(FUZZ_SECONDS) \
+	      -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus tests/fuzz/seeds; \
+	else \
+	  echo "clang not found: fuzzing the uninstrumented extension (apt-get install clang)"; \
+	  $(BIN)/python tests/fuzz/fuzz_scanner.py -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus tests/fuzz/seeds; \
+	fi
+	@echo "corpus: $$(ls $(FUZZ_DIR)/corpus | wc -l) inputs, $$(du -sh $(FUZZ_DIR)/corpus | cut -f1)"
+	LOSSCLI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider tests/fuzz
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build losscli/*.so

@@ -13,12 +13,29 @@ Public API (contract in notes/TEAM.md):
 Formats are chosen by suffix (``.csv .tsv .parquet .pq .jsonl .ndjson``, CSV/TSV/JSONL
 optionally followed by ``.gz .bz2 .xz .zst .zstd``) or by ``fmt``. ``-`` reads
 stdin: CSV unless ``fmt`` says otherwise; Parquet is recognised by its magic bytes
-``PAR1`` and gzip/bz2/xz/zstd compression by theirs. Stdin is spooled once to a
-temporary file (deleted at exit), so it can be sniffed, re-opened and read in
-chunks like any file, in flat memory.
+``PAR1`` and gzip/bz2/xz/zstd compression by theirs. Stdin, and any path that is
+not a regular file (a FIFO, process substitution ``<(…)``, ``/dev/zero``), is
+spooled once to a temporary file (:mod:`losscli.sources`: bounded by
+``LOSSCLI_MAX_SPOOL_BYTES``, left behind by no kind of exit), so it can be sniffed,
+re-opened and read in chunks like any file, in flat memory. Lines are bounded by
+``LOSSCLI_MAX_LINE_BYTES`` (64 MiB): a longer one is refused with its line number.
+A regular file named ``.csv``/``.tsv``/``.jsonl`` whose first bytes say it is
+compressed, Parquet, zip, UTF-16/32 or binary (NUL bytes) is refused in one line
+saying so; with an explicit ``fmt`` compressed bytes are decompressed as their
+magic says, as on stdin.
 
 Every failure is an :class:`~losscli.errors.InputError` whose one-line message
-names the file and, where there is one, the column and the 1-based data row.
+names the file and, where there is one, the column and the 1-based data row; the
+public functions turn any I/O or decompression error that escapes (a corrupt or
+truncated gzip/bz2/xz/zstd stream) into one (:func:`_input_errors`).
+
+Values no loss can use are refused, naming the column (and row): nested Arrow
+values (a Parquet ``list<double>``, a struct), and 64-bit integers, in a column read
+as numbers, that float64 cannot hold exactly. Convention for those: integers
+that float64 holds exactly (all up to 2**53, and larger ones such as 2**60 whose
+odd part fits in 53 bits) are converted; the first that it does not hold raises
+InputError naming the column and the 1-based row (:func:`exact_int64`), rather than
+computing a loss of a silently rounded value.
 
 Engine choice (measured on a 2M-row ``y_true,y_pred`` CSV, 78 MB, whole process
 incl. imports, on the shared 2-core dev machine, so noisy):
