@@ -487,6 +487,8 @@ def _require_bytes(res: _Resolved) -> None:
 
 def _columns_of(res: _Resolved) -> list[str]:
     """Column names of a resolved source, checked: not empty, no duplicates."""
+    if res.compression is not None and res.fmt != "parquet":
+        _check_decompressed_head(res)
     if res.fmt in ("csv", "tsv"):
         _require_bytes(res)
         records = _first_records(res, 2)
@@ -507,6 +509,26 @@ def _columns_of(res: _Resolved) -> list[str]:
         names = _jsonl_columns(res)
     _check_duplicates(names, res.name)
     return names
+
+
+def _check_decompressed_head(res: _Resolved) -> None:
+    """What :func:`_check_head` does for plain files, on the decompressed bytes:
+    UTF-16/32 or NUL bytes inside the compression are named too."""
+    from losscli import sources
+
+    stream = _open_binary(res)
+    try:
+        head = stream.read(sources.SNIFF_BYTES)
+    except Exception as exc:
+        if not sources.is_io_error(exc):
+            raise
+        return  # (the read proper reports it, with the file's name)
+    finally:
+        with contextlib.suppress(Exception):
+            stream.close()
+    kind = sources.sniff_binary(head)
+    if kind in ("UTF-16", "UTF-32", "nul"):
+        raise InputError(sources.binary_message(res.name, kind, res.fmt))
 
 
 def _check_duplicates(names: Sequence[str], name: str) -> None:

@@ -607,3 +607,10 @@ def test_a_json_line_that_is_not_an_object_names_its_line(tmp_path: Path) -> Non
     assert run_error("evaluate", str(path)) == (
         f"losscli: error: {path}: line 5000 is not a JSON object"
     )
+
+
+@pytest.mark.parametrize("kind", ["gz", "zst"])
+def test_utf16_inside_compression_is_named(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / f"preds.csv.{kind}"
+    path.write_bytes(_compress(kind, "y_true,y_pred\n1,2\n".encode("utf-16")))
+    assert f"{path}: this is UTF-16 text" in run_error("evaluate", str(path))

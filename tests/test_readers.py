@@ -312,7 +312,10 @@ def test_jsonl_text_in_numeric_column_names_row(tmp_path: Path) -> None:
 def test_jsonl_invalid_line_names_row(tmp_path: Path) -> None:
     path = tmp_path / "b.jsonl"
     path.write_text('{"y": 1}\n{"y": 2}\nnot json\n')
-    assert _error(readers.read_frame, path) == f"{path}: line 3 is not valid JSON (Expecting value at column 1)"
+    assert (
+        _error(readers.read_frame, path)
+        == f"{path}: line 3 is not valid JSON (Expecting value at column 1)"
+    )
 
 
 def test_jsonl_key_absent_from_a_block_reads_as_missing(tmp_path: Path) -> None:
