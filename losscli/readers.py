@@ -264,12 +264,25 @@ def _spool_stream(key: object, raw: IO[bytes], name: str) -> Path:
     if isinstance(key, tuple) and key[0] == STDIN:
         # a new stdin (CliRunner): the previous one's spool is done with
         for old in [k for k in _spools if isinstance(k, tuple) and k[0] == STDIN]:
-            del _spools[old]
+            _release(_spools.pop(old))
     if not _spooled and not _spool_fds:
         atexit.register(cleanup)
     path = sources.spool(raw, name, _spooled, _spool_fds)
     _spools[key] = path
     return path
+
+
+def _release(path: Path) -> None:
+    """Close (or delete) one spool that is done with."""
+    if path in _spooled:
+        _spooled.remove(path)
+        _unlink_quietly(path)
+        return
+    fd = int(path.name) if path.parent == Path("/proc/self/fd") else -1
+    if fd in _spool_fds:
+        _spool_fds.remove(fd)
+        with contextlib.suppress(OSError):
+            os.close(fd)
 
 
 def _spool_stdin() -> Path:
