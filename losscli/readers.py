@@ -519,7 +519,9 @@ def _columns_of(res: _Resolved) -> list[str]:
             _check_duplicates(names, res.name)
             raise InputError(f"{res.name} has no data rows")
     else:
-        names = _jsonl_columns(res)
+        from losscli import jsonl
+
+        names = jsonl.columns(res)
     _check_duplicates(names, res.name)
     return names
 
@@ -592,148 +594,6 @@ def _parquet_file(res: _Resolved) -> Any:
 def _short(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text[:200] + ("…" if len(text) > 200 else "")
-
-
-# --------------------------------------------------------------------------- jsonl
-
-
-def _jsonl_columns(res: _Resolved) -> list[str]:
-    import pyarrow as pa
-
-    _require_bytes(res)
-    try:
-        head = _head_bytes(res)
-        names = list(_read_json_block(res, head, None, None).schema.names) if head.strip() else []
-    except pa.ArrowException as exc:
-        raise _jsonl_error(res, exc) from None
-    if not names:
-        raise InputError(f"{res.name} is empty (no JSON objects)")
-    return names
-
-
-def _read_json_block(
-    res: _Resolved, block: Any, parse_options: Any, needed: Sequence[str] | None
-) -> Any:
-    """One block of whole JSON lines as an Arrow table.
-
-    Arrow's parse unit is the whole block (its default, 1 MiB, refuses a longer
-    object: "straddling object"; lines are bounded by LOSSCLI_MAX_LINE_BYTES
-    instead). A field no caller needs must not stop the read: when Arrow fails on
-    a column outside ``needed`` (a nested field whose type changes from line to
-    line, say), the block is parsed again from its lines with only the needed
-    keys (Python's :mod:`json`: slow, but only for such blocks). ``needed=None``:
-    only the names matter (the header): the values are then read as JSON text."""
-    import pyarrow as pa
-    import pyarrow.json as pj
-
-    read = pj.ReadOptions(block_size=max(len(block) + 1, 1 << 20), use_threads=True)
-    try:
-        return pj.read_json(pa.py_buffer(block), read_options=read, parse_options=parse_options)
-    except pa.ArrowInvalid as exc:
-        m = re.search(r"Column\(/([^)/]*)", str(exc))
-        if m is None or (needed is not None and m.group(1) in needed):
-            raise
-    filtered = _filter_json_lines(bytes(block), needed)
-    if filtered is None:
-        raise pa.ArrowInvalid("JSON parse error in a block")  # (named by _jsonl_error)
-    read = pj.ReadOptions(block_size=max(len(filtered) + 1, 1 << 20), use_threads=True)
-    return pj.read_json(pa.py_buffer(filtered), read_options=read, parse_options=parse_options)
-
-
-def _filter_json_lines(block: bytes, needed: Sequence[str] | None) -> bytes | None:
-    """The block's JSON objects with only the ``needed`` keys (None: every key,
-    each value as its JSON text); None if a line is not a JSON object."""
-    import json
-
-    keep = None if needed is None else set(needed)
-    out: list[str] = []
-    for line in block.splitlines():
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            return None
-        if not isinstance(obj, dict):
-            return None
-        if keep is None:
-            obj = {k: json.dumps(v) for k, v in obj.items()}
-        else:
-            obj = {k: v for k, v in obj.items() if k in keep}
-        out.append(json.dumps(obj))
-    return ("\n".join(out) + "\n").encode()
-
-
-def _jsonl_parse_options(column_types: dict[str, str] | None) -> Any:
-    """Fix the types of the requested JSONL columns, as for CSV: the streaming
-    reader infers them from the first block only."""
-    import pyarrow as pa
-    import pyarrow.json as pj
-
-    if not column_types:
-        return None
-    schema = pa.schema(
-        [(k, pa.float64() if v == "float64" else pa.string()) for k, v in column_types.items()]
-    )
-    return pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
-
-
-def _jsonl_error(res: _Resolved, exc: BaseException) -> InputError:
-    """Arrow's JSON errors count rows within a block; on this (rare) path the file
-    is scanned again with :mod:`json` to name the line (or row) of the file."""
-    text = _short(exc)
-    if res.compression and ("compress" in text.lower() or "gzip" in text.lower()):
-        return _corrupt(res)
-    m = re.search(r"Column\((/[^)]*)\) changed from (\w+) to (\w+)", text)
-    if m is None:
-        m = re.search(r"Column\((/[^)]*)\)", text)
-    if m:
-        col = m.group(1).lstrip("/")
-        found = _find_json_row(res, col)
-        if found is not None:
-            row, value = found
-            return InputError(
-                f"{res.name}: column {col!r}, row {row}: expected a number, got {value!r}"
-            )
-        return InputError(f"{res.name}: column {col!r} holds text where numbers are expected")
-    found_bad = _find_json_row(res, None)
-    if found_bad is not None:
-        return InputError(f"{res.name}: line {found_bad[0]} {found_bad[1]}")
-    if "empty" in text.lower() and "json" in text.lower():
-        return InputError(f"{res.name} is empty (no JSON objects)")
-    return InputError(f"{res.name} is not valid JSON Lines ({text})")
-
-
-def _find_json_row(res: _Resolved, column: str | None) -> tuple[int, str] | None:
-    """First data row whose ``column`` holds text, as (1-based row, the text);
-    ``column=None``: the first line that is not one JSON object, as (1-based
-    line of the file, what is wrong with it)."""
-    import json
-
-    with contextlib.suppress(Exception):
-        stream = _open_binary(res)
-        try:
-            row = 0
-            lines = io.TextIOWrapper(stream, encoding="utf-8", errors="replace")
-            for line, raw in enumerate(lines, 1):
-                if not raw.strip():
-                    continue
-                row += 1
-                try:
-                    obj = json.loads(raw.strip())
-                except json.JSONDecodeError as exc:
-                    if column is None:
-                        return line, f"is not valid JSON ({exc.msg} at column {exc.colno})"
-                    continue
-                if column is None:
-                    if not isinstance(obj, dict):
-                        return line, "is not a JSON object"
-                    continue
-                if isinstance(obj, dict) and isinstance(obj.get(column), str):
-                    return row, str(obj[column])[:40]
-        finally:
-            stream.close()
-    return None
 
 
 # --------------------------------------------------------------------------- batches
@@ -898,10 +758,12 @@ def _raw_batches(
                 pf.close()
         return
     if res.fmt == "jsonl":
-        parse_json = _jsonl_parse_options(column_types)
+        from losscli import jsonl
+
+        parse_json = jsonl.parse_options(column_types)
         try:
             for block in _line_blocks(res, _csv_block_bytes(chunk_rows), quotes=False):
-                table = _read_json_block(res, block, parse_json, columns)
+                table = jsonl.read_block(res, block, parse_json, columns)
                 if columns is not None:
                     for col in columns:  # a key absent from a whole block
                         if col not in table.column_names:
@@ -909,7 +771,7 @@ def _raw_batches(
                     table = table.select(list(columns))
                 yield from table.to_batches()
         except pa.ArrowException as exc:
-            raise _jsonl_error(res, exc) from None
+            raise jsonl.error(res, exc) from None
         return
 
 
@@ -1780,10 +1642,12 @@ def _first_block_schema(
     import pyarrow as pa
 
     if res.fmt == "jsonl":
+        from losscli import jsonl
+
         try:
-            return _read_json_block(res, _head_bytes(res), None, columns).schema
+            return jsonl.read_block(res, _head_bytes(res), None, columns).schema
         except pa.ArrowException as exc:
-            raise _jsonl_error(res, exc) from None
+            raise jsonl.error(res, exc) from None
     import pyarrow.csv as pc
 
     # Parse the first block only; never leave an open_csv streaming reader behind:

@@ -1,0 +1,158 @@
+"""JSON Lines for :mod:`losscli.readers`: the header (column names), blocks of
+whole lines parsed by Arrow, and errors that name the line or the row.
+
+Split from readers (issue 10) to keep that module from growing further; readers
+calls these on its resolved sources, and nothing else imports this module.
+pyarrow is imported inside the functions, as in readers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from losscli import readers
+from losscli.errors import InputError
+
+
+def columns(res: readers._Resolved) -> list[str]:
+    """The column names of a JSON Lines source (its first block), checked not empty."""
+    import pyarrow as pa
+
+    readers._require_bytes(res)
+    try:
+        head = readers._head_bytes(res)
+        names = list(read_block(res, head, None, None).schema.names) if head.strip() else []
+    except pa.ArrowException as exc:
+        raise error(res, exc) from None
+    if not names:
+        raise InputError(f"{res.name} is empty (no JSON objects)")
+    return names
+
+
+def read_block(
+    res: readers._Resolved, block: Any, parse_options: Any, needed: Sequence[str] | None
+) -> Any:
+    """One block of whole JSON lines as an Arrow table.
+
+    Arrow's parse unit is the whole block (its default, 1 MiB, refuses a longer
+    object: "straddling object"; lines are bounded by LOSSCLI_MAX_LINE_BYTES
+    instead). A field no caller needs must not stop the read: when Arrow fails on
+    a column outside ``needed`` (a nested field whose type changes from line to
+    line, say), the block is parsed again from its lines with only the needed
+    keys (Python's :mod:`json`: slow, but only for such blocks). ``needed=None``:
+    only the names matter (the header): the values are then read as JSON text."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    read = pj.ReadOptions(block_size=max(len(block) + 1, 1 << 20), use_threads=True)
+    try:
+        return pj.read_json(pa.py_buffer(block), read_options=read, parse_options=parse_options)
+    except pa.ArrowInvalid as exc:
+        m = re.search(r"Column\(/([^)/]*)", str(exc))
+        if m is None or (needed is not None and m.group(1) in needed):
+            raise
+    filtered = filter_lines(bytes(block), needed)
+    if filtered is None:
+        raise pa.ArrowInvalid("JSON parse error in a block")  # (named by error)
+    read = pj.ReadOptions(block_size=max(len(filtered) + 1, 1 << 20), use_threads=True)
+    return pj.read_json(pa.py_buffer(filtered), read_options=read, parse_options=parse_options)
+
+
+def filter_lines(block: bytes, needed: Sequence[str] | None) -> bytes | None:
+    """The block's JSON objects with only the ``needed`` keys (None: every key,
+    each value as its JSON text); None if a line is not a JSON object."""
+    import json
+
+    keep = None if needed is None else set(needed)
+    out: list[str] = []
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return None
+        if not isinstance(obj, dict):
+            return None
+        if keep is None:
+            obj = {k: json.dumps(v) for k, v in obj.items()}
+        else:
+            obj = {k: v for k, v in obj.items() if k in keep}
+        out.append(json.dumps(obj))
+    return ("\n".join(out) + "\n").encode()
+
+
+def parse_options(column_types: dict[str, str] | None) -> Any:
+    """Fix the types of the requested JSONL columns, as for CSV: the streaming
+    reader infers them from the first block only."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    if not column_types:
+        return None
+    schema = pa.schema(
+        [(k, pa.float64() if v == "float64" else pa.string()) for k, v in column_types.items()]
+    )
+    return pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
+
+
+def error(res: readers._Resolved, exc: BaseException) -> InputError:
+    """Arrow's JSON errors count rows within a block; on this (rare) path the file
+    is scanned again with :mod:`json` to name the line (or row) of the file."""
+    text = readers._short(exc)
+    if res.compression and ("compress" in text.lower() or "gzip" in text.lower()):
+        return readers._corrupt(res)
+    m = re.search(r"Column\((/[^)]*)\) changed from (\w+) to (\w+)", text)
+    if m is None:
+        m = re.search(r"Column\((/[^)]*)\)", text)
+    if m:
+        col = m.group(1).lstrip("/")
+        found = find_row(res, col)
+        if found is not None:
+            row, value = found
+            return InputError(
+                f"{res.name}: column {col!r}, row {row}: expected a number, got {value!r}"
+            )
+        return InputError(f"{res.name}: column {col!r} holds text where numbers are expected")
+    found_bad = find_row(res, None)
+    if found_bad is not None:
+        return InputError(f"{res.name}: line {found_bad[0]} {found_bad[1]}")
+    if "empty" in text.lower() and "json" in text.lower():
+        return InputError(f"{res.name} is empty (no JSON objects)")
+    return InputError(f"{res.name} is not valid JSON Lines ({text})")
+
+
+def find_row(res: readers._Resolved, column: str | None) -> tuple[int, str] | None:
+    """First data row whose ``column`` holds text, as (1-based row, the text);
+    ``column=None``: the first line that is not one JSON object, as (1-based
+    line of the file, what is wrong with it)."""
+    import json
+
+    with contextlib.suppress(Exception):
+        stream = readers._open_binary(res)
+        try:
+            row = 0
+            lines = io.TextIOWrapper(stream, encoding="utf-8", errors="replace")
+            for line, raw in enumerate(lines, 1):
+                if not raw.strip():
+                    continue
+                row += 1
+                try:
+                    obj = json.loads(raw.strip())
+                except json.JSONDecodeError as exc:
+                    if column is None:
+                        return line, f"is not valid JSON ({exc.msg} at column {exc.colno})"
+                    continue
+                if column is None:
+                    if not isinstance(obj, dict):
+                        return line, "is not a JSON object"
+                    continue
+                if isinstance(obj, dict) and isinstance(obj.get(column), str):
+                    return row, str(obj[column])[:40]
+        finally:
+            stream.close()
+    return None
