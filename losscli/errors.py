@@ -16,12 +16,20 @@ class ExitStatus(IntEnum):
     OK = 0
     GATE_FAILED = 1
     ERROR = 2
+    # A reader of stdout went away (`losscli ... | head`): what a shell reports for a
+    # command killed by SIGPIPE (128 + 13), so `set -o pipefail` sees a cut output.
+    BROKEN_PIPE = 141
 
 
 class LossCliError(Exception):
     """Base of every error losscli reports to the user (exit status 2)."""
 
     exit_status: ExitStatus = ExitStatus.ERROR
+
+
+class OutputError(LossCliError):
+    """The output cannot be written: stdout closed or full, an output file that
+    cannot be created, written or renamed into place."""
 
 
 class UsageError(LossCliError):

@@ -20,9 +20,12 @@ minimal Typer + rich app's ``--help`` 0.20 s.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -31,21 +34,28 @@ from typer.core import TyperGroup
 
 from losscli import __version__
 from losscli.atomic import write_atomic
+from losscli.cli._streams import silence_stdout, write_stderr, write_stdout
 from losscli.errors import ExitStatus, LossCliError
 
 
 def fail(message: str, status: ExitStatus = ExitStatus.ERROR) -> NoReturn:
     """Print ``losscli: error: MESSAGE`` as one plain line on stderr and exit."""
-    one_line = " ".join(str(message).split("\n"))
-    sys.stderr.write(f"losscli: error: {one_line}\n")
-    sys.stderr.flush()
+    write_stderr(f"losscli: error: {one_line(message)}")
     raise typer.Exit(int(status))
 
 
 def warn(message: str) -> None:
     """One plain warning line on stderr (never on stdout, which pipelines parse)."""
-    sys.stderr.write(f"losscli: warning: {message}\n")
-    sys.stderr.flush()
+    write_stderr(f"losscli: warning: {one_line(message)}")
+
+
+def one_line(message: object) -> str:
+    """``message`` as one line that cannot drive the terminal: control bytes and
+    bidirectional overrides escaped exactly as on stdout (``render.safe_text``, stdlib
+    only), line breaks joined with a space."""
+    from losscli.render import safe_text
+
+    return safe_text(" ".join(str(message).split("\n")))
 
 
 _INT = re.compile(r"[+-]?[0-9]+")
@@ -149,6 +159,35 @@ def _fast_coercion(params: Any) -> None:
 
 
 class _Group(TyperGroup):
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Click's main, with its usage errors as ONE line ``losscli: error: ...``
+        (Click prints usage, a hint and the error: four lines) and exit status 2.
+
+        Click's own standalone handling is turned off so the error reaches us; what
+        it did besides (exit with the status of ``typer.Exit``) is done here."""
+        try:
+            status = super().main(
+                args, prog_name, complete_var, False, windows_expand_args, **extra
+            )
+        except typer.Abort:
+            write_stderr("losscli: error: aborted")
+            status = int(ExitStatus.GATE_FAILED)
+        except Exception as exc:
+            if not _is_click_error(exc):
+                raise
+            status = _usage_error(exc)
+        if not standalone_mode:
+            return status
+        sys.exit(status if isinstance(status, int) else 0)
+
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         if command is not None:
@@ -157,18 +196,59 @@ class _Group(TyperGroup):
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         _fast_coercion(self.get_params(ctx))  # (with the help option)
-        return super().parse_args(ctx, args)
+        with _reported():  # (--help and --version print here)
+            return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
-        try:
+        with _reported():
             return super().invoke(ctx)
-        except LossCliError as exc:
-            fail(str(exc), exc.exit_status)
-        except BrokenPipeError:
-            # `losscli ... | head` closed the pipe: not an error worth a traceback.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            raise typer.Exit(int(ExitStatus.OK)) from None
+
+
+@contextlib.contextmanager
+def _reported() -> Iterator[None]:
+    """The one place a :class:`LossCliError` becomes its line and exit status."""
+    try:
+        yield
+    except LossCliError as exc:
+        fail(str(exc), exc.exit_status)
+    except BrokenPipeError:
+        raise typer.Exit(_broken_pipe()) from None
+
+
+def _broken_pipe() -> int:
+    """`losscli ... | head` closed the pipe: no message (the reader chose to stop),
+    but not success either: 141, as for a shell command killed by SIGPIPE."""
+    silence_stdout()
+    return int(ExitStatus.BROKEN_PIPE)
+
+
+def _is_click_error(exc: Exception) -> bool:
+    """Click's ClickException, by its documented interface (``format_message`` and
+    ``exit_code``): typer does not export the class itself."""
+    return callable(getattr(exc, "format_message", None)) and isinstance(
+        getattr(exc, "exit_code", None), int
+    )
+
+
+def _usage_error(exc: Any) -> int:
+    """One line for a Click usage error: the command, Click's own words (which option,
+    what was wrong, the valid choices) and where the help is."""
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":  # (`losscli` alone: the help)
+        write_stderr(str(exc.format_message()))
+        return int(exc.exit_code)
+    # (pydantic's "Value error, " prefix says nothing to a user)
+    message = str(exc.format_message()).replace("Value error, ", "").strip().rstrip(".")
+    message = message[:1].lower() + message[1:]
+    where = ""
+    if ctx is not None:
+        path = str(ctx.command_path)
+        command = path.split(" ", 1)[1] if " " in path else ""
+        if command:
+            message = f"{command}: {message}"
+        where = f" (see '{path} --help')"
+    write_stderr(f"losscli: error: {one_line(message)}{where}")
+    return int(exc.exit_code)
 
 
 app = typer.Typer(
@@ -185,7 +265,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        sys.stdout.write(f"losscli {__version__}\n")
+        write_stdout(f"losscli {__version__}\n")
         raise typer.Exit()
 
 
@@ -204,33 +284,67 @@ def _root(
 
 
 def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()
+    return sys.stdout is not None and sys.stdout.isatty()
 
 
-def make_console(*, stderr: bool = False, width: int | None = None) -> Any:
+def make_console(*, stderr: bool = False, width: int | None = None, file: Any = None) -> Any:
     """A rich Console that never reads markup from data and has no colour when the
-    stream is not a terminal or NO_COLOR is set (rich honours NO_COLOR itself)."""
+    stream is not a terminal or NO_COLOR is set (rich honours NO_COLOR itself).
+
+    ``file`` (a buffer) receives the output instead of the stream, rendered as it
+    would be for the stream: its terminal-ness, width and encoding."""
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
-    is_tty = stream.isatty()
+    is_tty = stream is not None and stream.isatty()
+    if is_tty and width is None and file is not None:
+        with contextlib.suppress(OSError, ValueError):
+            width = os.get_terminal_size(stream.fileno()).columns
     return Console(
-        file=stream,
+        file=stream if file is None else file,
         markup=False,
         emoji=False,
         highlight=False,
-        force_terminal=None if is_tty else False,
+        force_terminal=True if is_tty and file is not None else (None if is_tty else False),
         no_color=not is_tty or bool(os.environ.get("NO_COLOR")),
         width=width or (None if is_tty else 100),
         soft_wrap=False,
     )
 
 
+class _Buffer(io.StringIO):
+    """A string buffer that reports an encoding, so rich draws for the real stream's
+    (an ASCII-only stdout gets ASCII table borders)."""
+
+    def __init__(self, encoding: str | None) -> None:
+        super().__init__()
+        self._encoding = encoding or "utf-8"
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._encoding
+
+
+def render_for_stdout(renderable: Any) -> str:
+    """``renderable`` as the text a rich Console would print on stdout (a terminal's
+    width and colours, else plain), without writing it."""
+    buffer = _Buffer(getattr(sys.stdout, "encoding", None))
+    make_console(file=buffer).print(renderable)
+    return buffer.getvalue()
+
+
 def emit_text(text: str, output_file: Path | None) -> None:
-    """Write a finished output to stdout, or atomically to ``output_file``
-    (temporary file in the same folder, then rename: never half a file)."""
+    """Write a finished output to stdout (:func:`_streams.write_stdout`), or to
+    ``output_file`` through :func:`losscli.atomic.write_atomic` (never half a file,
+    never a device or a link replaced)."""
     if output_file is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        write_stdout(text)
         return
     write_atomic(output_file, lambda fh: fh.write(text))
+
+
+def print_renderable(renderable: Any) -> None:
+    """Render ``renderable`` for stdout (a terminal's width and colours, else plain)
+    and write it through the one stdout path, so a full or closed stdout is one
+    error line and a closed pipe exit 141, whatever the command."""
+    write_stdout(render_for_stdout(renderable))

@@ -15,7 +15,8 @@ from typing import Any
 
 import typer
 
-from losscli.cli._app import app, emit_text, make_console, warn
+from losscli.cli._app import app, emit_text, make_console, one_line, render_for_stdout, warn
+from losscli.cli._streams import write_stderr
 from losscli.errors import ExitStatus
 
 
@@ -49,7 +50,7 @@ class _Progress:
     def __init__(self, name: str) -> None:
         self.name = name
         self.start = time.monotonic()
-        self.enabled = sys.stderr.isatty()
+        self.enabled = sys.stderr is not None and sys.stderr.isatty()
         self.bar: Any = None
         self.task: Any = None
 
@@ -79,10 +80,7 @@ class _Progress:
 
 def _render_table(renderable: Any, to_file: bool) -> str:
     if not to_file:
-        console = make_console()
-        with console.capture() as capture:
-            console.print(renderable)
-        return str(capture.get())
+        return render_for_stdout(renderable)
     from rich.console import Console
 
     buffer = io.StringIO()
@@ -127,9 +125,14 @@ def evaluate_command(
         help="Prediction column, one per model (repeatable); 'PREFIX*' selects one "
         "probability column per class (multiclass).",
     ),
-    task: _Task = typer.Option(_Task.auto, "--task", help="auto, regression, binary, multiclass."),
+    task: _Task = typer.Option(
+        _Task.auto, "--task", help="auto, regression, binary, multiclass.", case_sensitive=False
+    ),
     fmt: _Format | None = typer.Option(
-        None, "--format", help="Input format when the name does not say: csv, tsv, parquet, jsonl."
+        None,
+        "--format",
+        help="Input format when the name does not say: csv, tsv, parquet, jsonl.",
+        case_sensitive=False,
     ),
     weight: str | None = typer.Option(
         None, "--weight", "-w", metavar="COL", help="Sample-weight column."
@@ -191,7 +194,7 @@ def evaluate_command(
         help="The positive label of a two-label truth (e.g. yes).",
     ),
     output: _Output = typer.Option(
-        _Output.table, "--output", "-o", help="table, json, csv or markdown."
+        _Output.table, "--output", "-o", help="table, json, csv or markdown.", case_sensitive=False
     ),
     output_file: Path | None = typer.Option(
         None, "--output-file", metavar="FILE", help="Write the output to this file (atomically)."
@@ -282,7 +285,6 @@ def evaluate_command(
 
     failed = [g for g in report.gates if g.failed]
     for outcome in failed:
-        sys.stderr.write(outcome.message(precision) + "\n")
+        write_stderr(one_line(outcome.message(precision)))
     if failed:
-        sys.stderr.flush()
         raise typer.Exit(int(ExitStatus.GATE_FAILED))

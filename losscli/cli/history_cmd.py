@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from losscli.cli._app import app, make_console, stdout_is_terminal, warn
+from losscli.cli._app import app, make_console, print_renderable, stdout_is_terminal, warn
 from losscli.errors import ExitStatus
 
 
@@ -42,7 +42,10 @@ def history_command(
         None, "--val", metavar="COL", help="Validation loss column (default: detected)."
     ),
     x: _XAxis | None = typer.Option(
-        None, "--x", help="x axis: epoch or step (default: epoch when the log has epochs)."
+        None,
+        "--x",
+        help="x axis: epoch or step (default: epoch when the log has epochs).",
+        case_sensitive=False,
     ),
     patience: int = typer.Option(
         3, "--patience", metavar="N", help="Points without improvement before a verdict."
@@ -60,7 +63,7 @@ def history_command(
         False, "--fail-on-overfit", help="Exit 1 when the verdict is overfitting or diverged."
     ),
     output: _HistoryFormat = typer.Option(
-        _HistoryFormat.table, "--output", "-o", help="table or json."
+        _HistoryFormat.table, "--output", "-o", help="table or json.", case_sensitive=False
     ),
 ) -> None:
     """Read a training log, chart the loss curves, name the best epoch, call overfitting."""
@@ -82,9 +85,9 @@ def history_command(
     if output is _HistoryFormat.json:
         emit_text(render.history_json(report), None)
     else:
-        console = make_console()
+        width = make_console().width
         # Braille curves differ only by colour: without colour, the ASCII chart (* vs o).
         unicode = stdout_is_terminal() and not os.environ.get("NO_COLOR")
-        console.print(render.history_renderable(report, width=console.width, unicode=unicode))
+        print_renderable(render.history_renderable(report, width=width, unicode=unicode))
     if fail_on_overfit and report.fails_gate:
         raise typer.Exit(int(ExitStatus.GATE_FAILED))

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 import typer
 
-from losscli.cli._app import app, make_console
+from losscli.cli._app import app, emit_text, print_renderable
 
 
 class _ListFormat(StrEnum):
@@ -19,7 +19,9 @@ def losses_command(
     task: str | None = typer.Option(
         None, "--task", help="Only the losses for this task: regression, binary, multiclass."
     ),
-    output: _ListFormat = typer.Option(_ListFormat.table, "--output", "-o", help="table or json."),
+    output: _ListFormat = typer.Option(
+        _ListFormat.table, "--output", "-o", help="table or json.", case_sensitive=False
+    ),
 ) -> None:
     """List every loss losscli knows: id, aliases, task, formula, when to use it."""
     from losscli import catalog
@@ -33,6 +35,6 @@ def losses_command(
             raise UsageError(f"unknown task {task!r}; choose one of: {', '.join(catalog.TASKS)}")
         infos = catalog.for_task(key)
     if output is _ListFormat.json:
-        typer.echo(render.losses_json(infos), nl=False)
+        emit_text(render.losses_json(infos), None)
     else:
-        make_console().print(render.losses_table(infos))
+        print_renderable(render.losses_table(infos))

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 import typer
 
-from losscli.cli._app import app, make_console, warn
+from losscli.cli._app import app, emit_text, print_renderable, warn
 
 
 class _Format(StrEnum):
@@ -79,7 +79,9 @@ def recommend_command(
         metavar="FORMAT",
         help="Input format for --from: csv, tsv, parquet, jsonl.",
     ),
-    output: _Format = typer.Option(_Format.table, "--output", "-o", help="table or json."),
+    output: _Format = typer.Option(
+        _Format.table, "--output", "-o", help="table or json.", case_sensitive=False
+    ),
 ) -> None:
     """Recommend a loss for your task, with the reason, from flags or from your data.
 
@@ -123,6 +125,6 @@ def recommend_command(
                 "nothing to recommend: give --task TASK (with conditions) or --from FILE; "
                 "'losscli recommend' alone prints the selection table"
             )
-        typer.echo(render.recommend_json(rec), nl=False)
+        emit_text(render.recommend_json(rec), None)
     else:
-        make_console().print(render.recommend_renderable(rec))
+        print_renderable(render.recommend_renderable(rec))
