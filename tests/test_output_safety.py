@@ -17,6 +17,7 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,16 @@ def evaluate_to(target: Path | str) -> subprocess.CompletedProcess[str]:
 
 def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+@pytest.fixture(autouse=True)
+def _real_dev_is_never_touched() -> Iterator[None]:
+    """Guard: these tests must leave the machine's /dev as it was."""
+    before = {name: os.lstat(name) for name in ("/dev/null", "/dev/full", "/dev/stdout")}
+    yield
+    for name, st in before.items():
+        now = os.lstat(name)
+        assert (now.st_mode, now.st_ino, now.st_rdev) == (st.st_mode, st.st_ino, st.st_rdev)
 
 
 # -- regular files, new paths, symlinks --------------------------------------------
@@ -176,12 +187,16 @@ def test_full_character_device_fails_in_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
-def test_dev_full_fails_in_one_line() -> None:
+def test_dev_full_fails_in_one_line(tmp_path: Path) -> None:
+    # Through a link in tmp_path, never /dev/full itself: a build where this test fails
+    # (the old writer renamed over whatever the path named) then breaks only the link.
+    link = tmp_path / "full"
+    link.symlink_to("/dev/full")
     for command in (("evaluate", SAMPLE, "-o", "csv"), ("evaluate", SAMPLE)):
-        proc = losscli(*command, "--output-file", "/dev/full")
+        proc = losscli(*command, "--output-file", str(link))
         assert proc.returncode == 2 and proc.stdout == ""
-        assert proc.stderr == "losscli: error: cannot write /dev/full: No space left on device\n"
-    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+        assert proc.stderr == f"losscli: error: cannot write {link}: No space left on device\n"
+    assert link.is_symlink()
 
 
 def test_fifo_is_written_not_replaced(tmp_path: Path) -> None:
@@ -209,9 +224,11 @@ def test_dev_stdout_writes_the_inherited_descriptor(tmp_path: Path) -> None:
     log = tmp_path / "log.txt"
     log.write_text("before\n")
     inode = log.stat().st_ino
+    link = tmp_path / "stdout"  # (-> /dev/stdout: never name /dev itself, see above)
+    link.symlink_to("/dev/stdout")
     with open(log, "a") as out:
         proc = subprocess.run(
-            [LOSSCLI, "evaluate", SAMPLE, "-o", "json", "--output-file", "/dev/stdout"],
+            [LOSSCLI, "evaluate", SAMPLE, "-o", "json", "--output-file", str(link)],
             stdout=out,
             stderr=subprocess.PIPE,
             text=True,

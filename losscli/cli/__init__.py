@@ -58,8 +58,9 @@ def main() -> None:
         status = _exit_status(exc.code)
     except BrokenPipeError:
         status = int(ExitStatus.BROKEN_PIPE)
-    except OSError as exc:  # (a stream Click wrote to itself: the help, say)
-        _streams.write_stderr(f"losscli: error: {exc.strerror or exc}")
+    except OSError as exc:  # (stdout written by Click itself: the help)
+        _streams.silence_stdout()
+        _streams.write_stderr(f"losscli: error: cannot write to stdout: {exc.strerror or exc}")
         status = int(ExitStatus.ERROR)
     _exit(status)
 

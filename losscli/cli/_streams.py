@@ -11,7 +11,8 @@ meaning everywhere (issue 10):
   the CLI turns into a quiet exit 141, the status of a shell command killed by
   SIGPIPE, so ``set -o pipefail`` sees that the output was cut;
 - an encoding that cannot hold a character (``PYTHONIOENCODING=ascii``) writes it as
-  a backslash escape (``\\u2014``) instead of raising UnicodeEncodeError;
+  a backslash escape (``\\u2014``, see :func:`_escape`) instead of raising
+  UnicodeEncodeError;
 - a closed descriptor 0, 1 or 2 is re-opened on ``/dev/null`` at start-up, so no file
   losscli opens later (an output file, a spool file) can become "stdout" by taking
   the lowest free descriptor number.
@@ -21,7 +22,10 @@ Stdlib only: the error paths must not import numpy.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import errno
+import io
 import os
 import sys
 from typing import Any
@@ -42,15 +46,48 @@ def prepare() -> None:
         except OSError:
             if os.open(os.devnull, os.O_RDWR) == fd:  # (the lowest free number: fd)
                 _CLOSED.add(fd)
+    if 1 in _CLOSED:  # (Click writes --help itself: a write there must fail too)
+        sys.stdout = _ClosedStream()
+    codecs.register_error(ESCAPE, _escape)
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             with contextlib.suppress(ValueError, OSError):
-                reconfigure(errors="backslashreplace")
+                reconfigure(errors=ESCAPE)
 
 
-def stdout_closed() -> bool:
-    return sys.stdout is None or 1 in _CLOSED
+ESCAPE = "losscli.escape"
+
+
+def _escape(exc: UnicodeError) -> tuple[str, int]:
+    """The codec error handler of stdout and stderr: a character the encoding cannot
+    hold (``PYTHONIOENCODING=ascii``) becomes ``\\uXXXX`` (a surrogate pair beyond
+    U+FFFF), which is also a valid JSON escape, so ``-o json`` stays parseable (Python's
+    ``backslashreplace`` would write ``\\xb7``, which JSON refuses)."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for char in exc.object[exc.start : exc.end]:
+        code = ord(char)
+        if code > 0xFFFF:
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    return "".join(out), exc.end
+
+
+class _ClosedStream(io.TextIOBase):
+    """Stands for a stdout that was closed when losscli started: every write fails."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, CLOSED_REASON)
+
+    def isatty(self) -> bool:
+        return False
+
+
+CLOSED_REASON = "Bad file descriptor (stdout is closed)"
 
 
 def write_stdout(text: str) -> None:
@@ -58,7 +95,7 @@ def write_stdout(text: str) -> None:
     reader has gone, :class:`OutputError` when stdout is closed or refuses the write."""
     stream = sys.stdout
     if stream is None or 1 in _CLOSED:
-        raise OutputError("cannot write to stdout: Bad file descriptor (stdout is closed)")
+        raise OutputError(f"cannot write to stdout: {CLOSED_REASON}")
     try:
         _write_all(stream, text)
     except BrokenPipeError:
@@ -82,7 +119,7 @@ def _write_all(stream: Any, text: str) -> None:
         stream.flush()
         return
     stream.flush()  # (whatever was written before, in order)
-    write_all(fd, text.encode(stream.encoding or "utf-8", stream.errors or "backslashreplace"))
+    write_all(fd, text.encode(stream.encoding or "utf-8", stream.errors or "strict"))
 
 
 def write_stderr(line: str) -> None:
