@@ -13,16 +13,28 @@ import math
 import re
 from typing import Any
 
-# C0/C1 control characters (ESC among them) would let a file drive the terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0/C1 control characters (ESC among them) would let a file drive the terminal;
+# bidirectional marks, embeddings, overrides and isolates (U+200E/F, U+202A-E,
+# U+2066-9) would make text read in another order than it is ("Trojan Source"),
+# and the line and paragraph separators (U+2028/9) would break a one-line message.
+_UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029"
+_CONTROL = re.compile(f"[{_UNSAFE}]")
+# In JSON text json.dumps already escapes C0; the rest appear raw with ensure_ascii=False.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_text(value: object) -> str:
     """Make untrusted text printable as-is: control characters become visible
-    escapes (``\\x1b``), so terminal escape codes from a file do nothing."""
-    text = str(value)
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    escapes (``\\x1b``), so terminal escape codes from a file do nothing, and
+    bidirectional controls become ``\\u202e``, so text reads in the order it is.
+    Stdlib only: error paths use it too."""
+    return _CONTROL.sub(_escape, str(value))
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def csv_cell(value: object) -> str:
@@ -65,4 +77,6 @@ def to_json(document: dict[str, Any]) -> str:
             return [clean(v) for v in obj]
         return obj
 
-    return json.dumps(clean(document), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    text = json.dumps(clean(document), ensure_ascii=False, indent=2, allow_nan=False)
+    # (C1 controls and bidi marks only occur inside strings: a \\u escape is the same text)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"

@@ -218,10 +218,22 @@ def evaluate_table(report: EvaluationReport, precision: int = 4) -> Any:
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#!~])")
 
 
+# GitHub finds mentions in the *rendered* text of a comment: an `@` directly followed
+# by a login character, so `@user` and `@org/team` notify them even when written
+# `\@user` (the backslash is gone once rendered). A zero-width space between `@` and
+# the name breaks that match and shows as nothing; written as the entity `&#8203;`
+# it stays ASCII and visible in the Markdown source, so nothing is hidden from a
+# reader of the raw text. (Inline code would also stop it, but changes the look.)
+_MENTION = re.compile(r"@(?=[A-Za-z0-9])")
+
+
 def md_escape(value: object) -> str:
-    """Cell text that cannot break a GitHub table or inject markup/HTML."""
-    text = safe_text(value).replace("\r", " ").replace("\n", " ")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    """Cell text that cannot break a GitHub table, inject markup/HTML, spell a
+    character as an entity (``&#8238;`` is a right-to-left override: ``&`` is written
+    ``&amp;``) or mention anyone (``@user`` becomes ``@&#8203;user``). Control bytes
+    and bidirectional controls are escaped by :func:`safe_text` first."""
+    text = safe_text(value).replace("\r", " ").replace("\n", " ").replace("&", "&amp;")
+    return _MENTION.sub("@&#8203;", _MD_SPECIAL.sub(r"\\\1", text))
 
 
 def evaluate_markdown(report: EvaluationReport, precision: int = 4) -> str:
