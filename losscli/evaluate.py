@@ -62,6 +62,7 @@ from losscli import catalog
 from losscli.detect import Layout, detect_layout, infer_task
 from losscli.errors import InputError, LossInputError, UsageError
 from losscli.gates import GateOutcome, pinball_key
+from losscli.ieee import ieee_results
 
 if TYPE_CHECKING:
     import numpy as np
@@ -255,6 +256,8 @@ def _parse_class_weight(text: str | None) -> str | dict[str, float] | None:
             ) from None
         if not (w >= 0 and math.isfinite(w)):
             raise UsageError(f"--class-weight {text!r}: weights must be finite and ≥ 0")
+        if label.strip() in out:
+            raise UsageError(f"--class-weight {text!r}: label {label.strip()!r} is given twice")
         out[label.strip()] = w
     return out
 
@@ -653,6 +656,7 @@ class _Engine:
             )
         return y, None
 
+    @ieee_results
     def feed(self, offset: int, columns: Mapping[str, Any]) -> None:
         import numpy as np
 
@@ -1015,6 +1019,7 @@ class _Engine:
 
     # -- end ---------------------------------------------------------------------------
 
+    @ieee_results
     def finish(self) -> EvaluationReport:
         layout = self.layout
         if self.missing_count:

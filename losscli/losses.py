@@ -64,6 +64,7 @@ import numpy.typing as npt
 from losscli import catalog
 from losscli.catalog import BINARY, MULTICLASS, REGRESSION, LossInfo
 from losscli.errors import LossInputError, LossWarning
+from losscli.ieee import ieee_results
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -845,10 +846,20 @@ def _check_positive(name: str, value: float) -> float:
     return value
 
 
+#: The smallest clipping ε: below it 1 - ε rounds to 1 in float64 (from 2⁻⁵⁴ on), so
+#: a prediction clipped to 1 - ε still has log(1 - p) = -inf.
+EPS_MIN = 2.0**-53
+
+
 def _check_eps(eps: float) -> float:
+    """ε of the clipped logarithms: p ↦ clip(p, ε, 1 - ε). Needs 2⁻⁵³ ≤ ε < 0.5, so
+    that 1 - ε < 1 and log ε, log(1 - ε) are finite (every loss stays finite)."""
     eps = float(eps)
-    if not 0.0 < eps < 0.5:
-        raise LossInputError(f"eps must be in (0, 0.5), got {eps!r}")
+    if not EPS_MIN <= eps < 0.5:
+        raise LossInputError(
+            f"eps must be in [2^-53 ≈ 1.1e-16, 0.5), got {eps!r} (with a smaller eps, "
+            "1 - eps rounds to 1 and log(1 - p) is -inf)"
+        )
     return eps
 
 
@@ -1004,6 +1015,7 @@ class LossSpec:
             values["n_classes"] = n_classes
         return self.factory(**values)
 
+    @ieee_results
     def check(self, batch: Batch) -> str | None:
         """Why this loss does not apply to ``batch``, or ``None``: the loss's own
         data requirement (mape: no zero truth, msle: no negatives, ...)."""
@@ -1034,6 +1046,7 @@ def get_spec(name: str) -> LossSpec:
 # --------------------------------------------------------------------------- plain functions
 
 
+@ieee_results
 def _compute(
     loss_id: str,
     y_true: ArrayLike,
