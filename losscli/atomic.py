@@ -33,7 +33,6 @@ import contextlib
 import io
 import os
 import re
-import secrets
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -76,7 +75,7 @@ def write_atomic(
                 raise IsADirectoryError(21, "Is a directory")
             if stat.S_ISBLK(st.st_mode):
                 raise OutputError(_message(shown, "a block device (not written to)"))
-            _write_direct(os.open(final, os.O_WRONLY | os.O_NOCTTY | os.O_CLOEXEC), data)
+            _write_direct(_open_special(final, st), data)
             return
         _replace(final, st, data)
     except OSError as exc:
@@ -137,6 +136,22 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def _open_special(path: Path, st: os.stat_result) -> int:
+    """A descriptor to write a device or FIFO (opened as a file) or a Unix socket
+    (connected as a stream: open(2) cannot open a socket)."""
+    if stat.S_ISSOCK(st.st_mode):
+        import socket  # (rare: not on every start-up)
+
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(os.fspath(path))
+        except BaseException:
+            sock.close()
+            raise
+        return sock.detach()
+    return os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_CLOEXEC)
+
+
 def _write_direct(fd: int, data: bytes) -> None:
     """Write to a device, FIFO, socket or duplicated descriptor, never replaced; a
     full device (``/dev/full``: ENOSPC) is reported, not ignored."""
@@ -179,7 +194,7 @@ def _create_temp(folder: Path, name: str) -> tuple[str, int]:
     # A cut in the middle of a UTF-8 sequence leaves lone surrogates; fsencode gives
     # the same bytes back, so the name stays within `room` bytes.
     for _ in range(100):
-        tmp = os.fspath(folder / f".{stem}.{secrets.token_hex(4)}{_SUFFIX}")
+        tmp = os.fspath(folder / f".{stem}.{os.urandom(4).hex()}{_SUFFIX}")
         _PENDING.add(tmp)
         try:
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC

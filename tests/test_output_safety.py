@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -216,6 +217,43 @@ def test_fifo_is_written_not_replaced(tmp_path: Path) -> None:
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert received == [expected_json().encode()]
     assert leftovers(tmp_path) == []
+
+
+def test_unix_socket_is_connected_and_written_not_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "s.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)
+    received: list[bytes] = []
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn:
+            chunks = []
+            while chunk := conn.recv(65536):
+                chunks.append(chunk)
+            received.append(b"".join(chunks))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    proc = evaluate_to(path)
+    thread.join(timeout=60)
+    server.close()
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_ISSOCK(os.lstat(path).st_mode)
+    assert received == [expected_json().encode()]
+
+
+@needs_root
+def test_block_device_is_refused_and_kept(tmp_path: Path) -> None:
+    device = tmp_path / "disk"
+    os.mknod(device, 0o600 | stat.S_IFBLK, os.makedev(7, 0))  # (a loop device's numbers)
+    proc = evaluate_to(device)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert (
+        proc.stderr == f"losscli: error: cannot write {device}: a block device (not written to)\n"
+    )
+    assert stat.S_ISBLK(os.lstat(device).st_mode) and leftovers(tmp_path) == []
 
 
 def test_dev_stdout_writes_the_inherited_descriptor(tmp_path: Path) -> None:
