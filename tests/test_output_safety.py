@@ -306,7 +306,7 @@ _SLOW_WRITER = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 def test_signal_during_the_write_leaves_no_temporary_file(
     tmp_path: Path, signum: signal.Signals
 ) -> None:
