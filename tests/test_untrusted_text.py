@@ -154,3 +154,23 @@ def test_markdown_output_pings_nobody(tmp_path: Path) -> None:
     assert MENTION.search(proc.stdout) is None, proc.stdout
     for name in ("octocat", "dependabot", "github/security"):
         assert f"@&#8203;{name}" in proc.stdout
+
+
+def test_progress_line_shows_the_file_name_as_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from losscli.cli import evaluate_cmd
+
+    class _Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    fake = _Tty()
+    monkeypatch.setattr(sys, "stderr", fake)
+    monkeypatch.setattr(evaluate_cmd._Progress, "DELAY", 0.0)
+    progress = evaluate_cmd._Progress("[bold]x[/bold]\x1b[2J\u202e.csv")
+    progress(1000)
+    progress.stop()
+    shown = fake.getvalue()
+    # markup stays text, the escape and the override are escaped
+    assert "[bold]x[/bold]\\x1b[2J\\u202e.csv: 1,000 rows" in shown

@@ -64,14 +64,14 @@ class _Progress:
 
             self.bar = Progress(
                 SpinnerColumn(),
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),  # (a file name is data)
                 TimeElapsedColumn(),
                 console=make_console(stderr=True),
                 transient=True,
             )
             self.bar.start()
             self.task = self.bar.add_task("", total=None)
-        self.bar.update(self.task, description=f"reading {self.name}: {rows:,} rows")
+        self.bar.update(self.task, description=f"reading {one_line(self.name)}: {rows:,} rows")
 
     def stop(self) -> None:
         if self.bar is not None:
