@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -156,6 +158,44 @@ def test_a_failing_renderer_leaves_the_old_file(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         atomic.write_atomic(target, broken)
     assert target.read_text() == "old\n" and leftovers(tmp_path) == []
+
+
+def test_a_folder_we_may_not_write_is_one_line_and_the_file_kept(tmp_path: Path) -> None:
+    """As root (who may write anywhere) the run drops to nobody with setpriv, in a
+    folder nobody can reach; as another user a read-only folder suffices."""
+    prefix: list[str] = []
+    if ROOT:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("root, and no setpriv to run as another user")
+        prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+        tmp_path = Path(tempfile.mkdtemp(prefix="losscli-ro-"))
+        tmp_path.chmod(0o755)
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    target = folder / "out.json"
+    target.write_text("old\n")
+    target.chmod(0o644)
+    folder.chmod(0o555)
+    try:
+        proc = subprocess.run(
+            [*prefix, LOSSCLI, "evaluate", SAMPLE, "-o", "json", "--output-file", str(target)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    finally:
+        folder.chmod(0o755)
+    try:
+        if proc.returncode == 127 or "Permission denied" in proc.stderr.partition("\n")[2]:
+            pytest.skip(f"cannot run losscli as another user here: {proc.stderr[:200]}")
+        assert proc.returncode == 2 and proc.stdout == ""
+        assert proc.stderr == f"losscli: error: cannot write {target}: Permission denied\n"
+        assert target.read_text() == "old\n" and sorted(os.listdir(folder)) == ["out.json"]
+    finally:
+        if ROOT:
+            shutil.rmtree(tmp_path)
 
 
 # -- devices, FIFOs, inherited descriptors -------------------------------------------
