@@ -81,6 +81,20 @@ def test_closed_stdout_is_fine_when_nothing_goes_there(tmp_path: Path) -> None:
     assert json.loads(target.read_text())["rows"] == 500
 
 
+@pytest.mark.parametrize(
+    "args", [["evaluate", "-"], ["recommend", "--from", "-"], ["history", "-"]]
+)
+def test_closed_stdin_is_one_line_and_exit_2(args: list[str]) -> None:
+    proc = run(args, stdin=None, preexec_fn=lambda: os.close(0))
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert one_error_line(proc.stderr) == "losscli: error: <stdin> is empty"
+
+
+def test_closed_stderr_still_gives_the_exit_status() -> None:
+    proc = run(["evaluate", "no-such-file.csv"], stderr=None, preexec_fn=lambda: os.close(2))
+    assert proc.returncode == 2 and proc.stdout == b""
+
+
 @every_command
 def test_ascii_stdout_escapes_and_succeeds(args: list[str]) -> None:
     env = {**os.environ, "PYTHONIOENCODING": "ascii"}

@@ -15,7 +15,8 @@ meaning everywhere (issue 10):
   UnicodeEncodeError;
 - a closed descriptor 0, 1 or 2 is re-opened on ``/dev/null`` at start-up, so no file
   losscli opens later (an output file, a spool file) can become "stdout" by taking
-  the lowest free descriptor number.
+  the lowest free descriptor number; a closed stdin reads as an empty one (``-`` is
+  then "<stdin> is empty", one line) instead of ``sys.stdin`` being None.
 
 Stdlib only: the error paths must not import numpy.
 """
@@ -46,6 +47,8 @@ def prepare() -> None:
         except OSError:
             if os.open(os.devnull, os.O_RDWR) == fd:  # (the lowest free number: fd)
                 _CLOSED.add(fd)
+    if 0 in _CLOSED and sys.stdin is None:  # (`<&-`: no input, like an empty one)
+        sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115 (for the whole run)
     if 1 in _CLOSED:  # (Click writes --help itself: a write there must fail too)
         sys.stdout = _ClosedStream()
     codecs.register_error(ESCAPE, _escape)
