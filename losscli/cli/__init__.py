@@ -24,7 +24,7 @@ from losscli.cli import (  # noqa: F401  (each import registers its command)
     losses_cmd,
     recommend_cmd,
 )
-from losscli.cli._app import app, warn
+from losscli.cli._app import app, one_line, warn
 from losscli.errors import ExitStatus
 
 
@@ -58,10 +58,8 @@ def main() -> None:
         status = _exit_status(exc.code)
     except BrokenPipeError:
         status = int(ExitStatus.BROKEN_PIPE)
-    except OSError as exc:  # (stdout written by Click itself: the help)
-        _streams.silence_stdout()
-        _streams.write_stderr(f"losscli: error: cannot write to stdout: {exc.strerror or exc}")
-        status = int(ExitStatus.ERROR)
+    except OSError as exc:
+        status = _os_error(exc)
     _exit(status)
 
 
@@ -88,6 +86,19 @@ def _show_warning(
     """A Python warning as one ``losscli: warning: ...`` line: no file name, no
     source line (those are for the library's developers, not for its users)."""
     warn(str(message))
+
+
+def _os_error(exc: OSError) -> int:
+    """An OSError no command turned into a message: a path's when it names one, else
+    a stream write's (Click writes --help to stdout itself)."""
+    reason = exc.strerror or str(exc)
+    if exc.filename is not None:
+        message = f"{exc.filename}: {reason}"
+    else:
+        _streams.silence_stdout()
+        message = f"cannot write to stdout: {reason}"
+    _streams.write_stderr(f"losscli: error: {one_line(message)}")
+    return int(ExitStatus.ERROR)
 
 
 def _exit_status(code: object) -> int:
