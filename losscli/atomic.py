@@ -7,17 +7,23 @@ What the path names decides how it is written:
   flushed, ``fsync``'d and closed, then renamed over the target, so a failure (a full
   disk, a signal, a bug in a renderer) leaves the old file as it was. A replaced file
   keeps its permission bits (and its owner and group where we may ``chown``, e.g. as
-  root); a new file gets ``0666 & ~umask`` like any file a shell redirection makes;
+  root); a new file gets ``0666 & ~umask`` like any file a shell redirection makes
+  (the kernel applies the umask to the ``0666`` the temporary file is created with).
+  A file with several hard links gets a new inode: the other names keep the old text;
 - a **symbolic link**: followed to its final target, which is replaced as above; the
   link itself is kept (renaming over the link would turn it into a plain file);
-- a **character device, FIFO or socket** (``/dev/null``, ``/dev/tty``, a named pipe,
-  ``>(…)``): opened and written directly, never replaced — renaming over ``/dev/null``
-  as root would break it for every process on the machine;
-- ``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N``, ``/proc/self/fd/N``: the descriptor
-  itself is duplicated and written, as a shell does, so ``>> log`` keeps appending;
+- a **character device, FIFO or Unix socket** (``/dev/null``, ``/dev/tty``, a named
+  pipe, a log socket): opened (a socket: connected) and written directly, never
+  replaced — renaming over ``/dev/null`` as root would break it for every process on
+  the machine;
+- ``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N`` (``>(…)``), ``/proc/self/fd/N``: the
+  descriptor itself is duplicated and written, as a shell does, so ``>> log`` keeps
+  appending;
 - a directory or a block device: refused.
 
-Every OSError (at open, write, flush, fsync, close or rename) becomes one
+The bytes are rendered first (``write`` gets an in-memory file), then written with a
+loop over ``os.write`` (:func:`write_all`), so a short write is never mistaken for a
+complete one. Every OSError (at open, write, fsync, close or rename) becomes one
 :class:`~losscli.errors.OutputError` line ``cannot write PATH: REASON`` (exit 2).
 
 The temporary name ``.NAME.XXXXXXXX.tmp`` is registered in :data:`_PENDING` *before*
