@@ -141,7 +141,7 @@ def test_head_cuts_a_big_output_and_pipefail_sees_it(tmp_path: Path) -> None:
     with big.open("w") as fh:
         fh.write("y_true,y_pred,g\n")
         fh.writelines(f"{i % 7},{(i * 13) % 11},{i % 3000}\n" for i in range(30_000))
-    command = f"{LOSSCLI} evaluate {big} --by g -o csv | head -1"
+    command = f"{LOSSCLI} evaluate {big} --task regression --by g -o csv | head -1"
     proc = subprocess.run(
         ["bash", "-o", "pipefail", "-c", command],
         capture_output=True,
@@ -152,7 +152,7 @@ def test_head_cuts_a_big_output_and_pipefail_sees_it(tmp_path: Path) -> None:
     assert proc.stdout == "model,group,loss,value,rows\n"
     assert proc.stderr == ""
     assert proc.returncode == 141
-    whole = run(["evaluate", str(big), "--by", "g", "-o", "csv"])
+    whole = run(["evaluate", str(big), "--task", "regression", "--by", "g", "-o", "csv"])
     assert whole.returncode == 0 and len(whole.stdout) > 4 * 65536  # more than a pipe holds
 
 
