@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -199,15 +200,19 @@ def _copy_bounded(raw: IO[bytes], out: IO[bytes], name: str) -> None:
     cap, line_cap = max_spool_bytes(), max_line_bytes()
     total, since_newline, lines = 0, 0, 0
     text: bool | None = None
-    while True:
-        chunk = raw.read(1 << 20)
-        if not chunk:
-            return
+    head = b""  # (the first SNIFF_BYTES, gathered before deciding text or binary)
+    for chunk in _chunks(raw):
         if text is None:
+            head += chunk
+            if chunk and len(head) < SNIFF_BYTES:
+                continue
+            chunk, head = head, b""
             kind = sniff_binary(chunk[:SNIFF_BYTES])
             text = kind is None or kind in ("UTF-16", "UTF-32", "nul")
             if kind in ("UTF-16", "UTF-32", "nul"):
                 raise InputError(binary_message(name, kind, "text"))
+        if not chunk:
+            return
         total += len(chunk)
         if total > cap:
             raise InputError(
@@ -224,6 +229,30 @@ def _copy_bounded(raw: IO[bytes], out: IO[bytes], name: str) -> None:
             if since_newline > line_cap:
                 raise line_too_long(name, lines + 1)
         out.write(chunk)
+
+
+def _chunks(raw: IO[bytes]) -> Iterator[bytes]:
+    """The stream's bytes as they arrive, ending with one empty chunk.
+
+    Waits in ``select`` with a timeout rather than in a blocking ``read``: a SIGTERM
+    that lands just before a read syscall starts would otherwise wait for that read to
+    return (CPython runs Python signal handlers between bytecodes), and a writer that
+    keeps its end open and sends nothing makes that never. ``read1`` then returns what
+    is there, one system call at most."""
+    import select
+
+    try:
+        fd: int | None = raw.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = None
+    read = getattr(raw, "read1", raw.read)
+    while True:
+        if fd is not None and not select.select([fd], [], [], 0.25)[0]:
+            continue  # (a loop turn: pending signal handlers run here)
+        chunk = read(1 << 20)
+        yield chunk
+        if not chunk:
+            return
 
 
 def is_io_error(exc: BaseException) -> bool:
