@@ -1430,8 +1430,17 @@ def _needed_columns(
 
 
 def _decide_task(
-    layout: Layout, task: str | None, positive: str | None, first: Mapping[str, Any], name: str
+    layout: Layout,
+    task: str | None,
+    positive: str | None,
+    first: Mapping[str, Any],
+    name: str,
+    *,
+    logits: bool = False,
 ) -> str:
+    """``--task auto``: from the first chunk. ``--logits`` says the predictions are
+    raw class scores, so their range says nothing: a 0/1 truth is then binary (one
+    prediction column; a family of class columns is multiclass by the layout)."""
     if layout.multiclass:
         if task not in (None, "multiclass"):
             raise UsageError(
@@ -1454,7 +1463,7 @@ def _decide_task(
         from losscli.readers import numeric_array
 
         numeric_array(truth, name=name, column_name=layout.target)
-    return infer_task(truth, pred, layout, source=name)
+    return infer_task(truth, None if logits else pred, layout, source=name)
 
 
 def _label_task(layout: Layout, first: Mapping[str, Any]) -> str:
@@ -1545,7 +1554,9 @@ def _consume(
             if d.labels:
                 decided = d.task or _label_task(d.layout, columns)
             else:
-                decided = _decide_task(d.layout, d.task, d.positive, columns, name)
+                decided = _decide_task(
+                    d.layout, d.task, d.positive, columns, name, logits=params.logits
+                )
             engine = _Engine(
                 name=name,
                 layout=d.layout,
