@@ -350,3 +350,21 @@ def _groups_in_table(text: str) -> list[str]:
         if cell and cell != "all" and (not seen or seen[-1] != cell):
             seen.append(cell)
     return seen
+
+
+def test_group_order_is_numeric_then_text() -> None:
+    # oracle: Python's sort with the documented key (numbers first, numerically)
+    labels = ["10", "b", "2", "-1.5", "a", "1e3", "B", "2.0", " 3", "x10", "inf", "0"]
+
+    def key(label: str) -> tuple[int, float, str]:
+        try:
+            return (0, float(label), label)
+        except ValueError:
+            return (1, 0.0, label)
+
+    order = ev._group_order(labels)
+    assert [labels[i] for i in order] == sorted(labels, key=key)
+    rng = np.random.default_rng(0)
+    many = [f"g{v}" if v % 3 else str(v) for v in rng.integers(0, 10_000, 5_000)]
+    many = list(dict.fromkeys(many))
+    assert [many[i] for i in ev._group_order(many)] == sorted(many, key=key)

@@ -49,9 +49,10 @@ def evaluate_json(report: EvaluationReport) -> str:
     models = [_json_text(m) for m in report.models]
     groups = [_json_text(g) for g in report.grouped.labels]
     losses = [_json_text(k) for k in report.losses]
+    gi, li, mi, values, rows = _group_columns(report, _json_number)
     cells.extend(
-        _CELL % (models[k], groups[i], losses[j], _json_number(v), rows)
-        for i, j, k, v, rows in report.group_cells()
+        _CELL % (models[k], groups[i], losses[j], v, r)
+        for i, j, k, v, r in zip(gi, li, mi, values, rows, strict=True)
     )
     body = ",\n".join(cells)
     results = f'\n  "results": [\n{body}\n  ],\n' if cells else marker
@@ -106,15 +107,44 @@ def evaluate_csv(report: EvaluationReport) -> str:
         ]
         for r in report.overall
     )
-    if report.grouped is not None:
-        models = [csv_cell(m) for m in report.models]
-        groups = [csv_cell(g) for g in report.grouped.labels]
-        losses = [csv_cell(k) for k in report.losses]
-        writer.writerows(
-            (models[k], groups[i], losses[j], _full(v), str(rows))
-            for i, j, k, v, rows in report.group_cells()
-        )
-    return out.getvalue()
+    if report.grouped is None:
+        return out.getvalue()
+    # each text cell quoted once by the csv module, then the lines joined as text
+    models = [_csv_quoted(csv_cell(m)) for m in report.models]
+    groups = [_csv_quoted(csv_cell(g)) for g in report.grouped.labels]
+    losses = [_csv_quoted(csv_cell(k)) for k in report.losses]
+    gi, li, mi, values, rows = _group_columns(report, _full)
+    lines = [
+        f"{models[k]},{groups[i]},{losses[j]},{v},{r}\n"
+        for i, j, k, v, r in zip(gi, li, mi, values, rows, strict=True)
+    ]
+    return out.getvalue() + "".join(lines)
+
+
+def _csv_quoted(text: str) -> str:
+    """``text`` as the csv module writes one cell (quoted when it must be)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow([text])
+    line = out.getvalue()[:-1]
+    return "" if line == '""' else line
+
+
+def _group_columns(
+    report: EvaluationReport, number: Any
+) -> tuple[list[int], list[int], list[int], list[str], list[int]]:
+    """The group cells with a value, in report order, as columns: group, loss and
+    model indices, the values as text (``repr``; ``number(v)`` for non-finite ones)
+    and the rows."""
+    import numpy as np
+
+    table = report.grouped
+    assert table is not None
+    gi, li, mi = np.nonzero(table.ok)
+    values = table.values[gi, li, mi]
+    text = list(map(repr, values.tolist()))
+    for at in np.flatnonzero(~np.isfinite(values)).tolist():
+        text[at] = number(float(values[at]))
+    return gi.tolist(), li.tolist(), mi.tolist(), text, table.rows[gi].tolist()
 
 
 # --------------------------------------------------------------------------- shared
