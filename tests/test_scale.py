@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -368,3 +369,24 @@ def test_group_order_is_numeric_then_text() -> None:
     many = [f"g{v}" if v % 3 else str(v) for v in rng.integers(0, 10_000, 5_000)]
     many = list(dict.fromkeys(many))
     assert [many[i] for i in ev._group_order(many)] == sorted(many, key=key)
+
+
+def test_label_predictions_per_group_match_sklearn(tmp_path: Path) -> None:
+    # class labels as predictions, many groups, classes met as the file streams:
+    # zero_one and balanced_zero_one per group against scikit-learn
+    rng = np.random.default_rng(17)
+    n = 6_000
+    truth = rng.choice(["cat", "dog", "fish"], n, p=[0.6, 0.3, 0.1])
+    pred = np.where(rng.random(n) < 0.7, truth, rng.choice(["cat", "dog", "fish", "owl"], n))
+    df = pd.DataFrame({"y_true": truth, "pred_label": pred, "g": rng.integers(0, 200, n)})
+    path = _write(df, tmp_path / "labels.csv")
+    report = ev.evaluate_file(str(path), by="g", chunk_rows=700)
+    for group, part in df.groupby("g"):
+        y, p = part["y_true"].to_numpy(), part["pred_label"].to_numpy()
+        got = report.value("pred_label", "zero_one", str(group))
+        assert _close(got, metrics.zero_one_loss(y, p)), group
+        got = report.value("pred_label", "balanced_zero_one", str(group))
+        with warnings.catch_warnings():  # (sklearn warns of the predicted-only "owl")
+            warnings.simplefilter("ignore")
+            want = 1.0 - metrics.balanced_accuracy_score(y, p)
+        assert _close(got, want), group
