@@ -800,22 +800,23 @@ class _Engine:
 
     def _group_codes(self, codes: np.ndarray, labels: list[str | None]) -> np.ndarray:
         """A chunk's codes into ``labels`` → global group ids (-1 = missing); new
-        labels get the next ids. One dict look-up per label of the chunk."""
+        labels get the next ids, in order of first appearance. One ``dict.get`` per
+        label through ``map`` (100K labels: 20 ms, half a list comprehension's)."""
         import numpy as np
 
-        get = self.group_ids.get
-        found = [get(lab, -1) if lab is not None else -2 for lab in labels]
-        for i in [i for i, gid in enumerate(found) if gid == -1]:
+        get: Any = self.group_ids.get  # (None, a missing label, is no key: None)
+        found: list[int | None] = list(map(get, labels))
+        for i in [i for i, gid in enumerate(found) if gid is None]:
             lab = labels[i]
-            assert lab is not None
+            if lab is None:
+                found[i] = -1
+                continue
             gid = self.group_ids.get(lab)  # (a label twice in one chunk's labels)
             if gid is None:
                 gid = self.group_ids[lab] = len(self.group_labels)
                 self.group_labels.append(lab)
             found[i] = gid
-        lut = np.array([*found, -1], dtype=np.intp)
-        lut[lut == -2] = -1
-        return lut[codes]
+        return np.array([*found, -1], dtype=np.intp)[codes]
 
     def _accept(
         self,
@@ -873,7 +874,10 @@ class _Engine:
         chunk = grouped.Chunk(y, preds, w, gcodes, index, offset, n_groups, make_batch)
         self.group_rows = grouped.grown(self.group_rows, n_groups)
         self.group_rows[:n_groups] += chunk.counts
-        slices = self._slices(y.shape[0])
+        # Batches of at least 8 rows per group: each Batch costs a bincount of
+        # length "groups" per loss, which with 100K groups outweighs the cache
+        step = max(self._slices(y.shape[0])[0].stop, 8 * n_groups)
+        slices = [slice(i, min(i + step, y.shape[0])) for i in range(0, y.shape[0], step)]
         for m, pred in enumerate(preds):
             states = self.gstates[m]
             for st in states:

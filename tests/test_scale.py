@@ -390,3 +390,19 @@ def test_label_predictions_per_group_match_sklearn(tmp_path: Path) -> None:
             warnings.simplefilter("ignore")
             want = 1.0 - metrics.balanced_accuracy_score(y, p)
         assert _close(got, want), group
+
+
+@pytest.mark.parametrize("chunk_rows", [5, 1 << 20])
+def test_group_labels_alike_but_distinct_stay_apart(chunk_rows: int) -> None:
+    # labels numpy strings would merge (trailing NUL), a label new in a later
+    # chunk, a missing group value dropped: per-group values against sklearn
+    labels = ["a", "a\x00", "b", "a", "c", "b", "a\x00", "d", "a", "c", "d", "b"]
+    y = np.arange(len(labels), dtype=float)
+    p = y + np.linspace(-1, 2, len(labels))
+    df = pd.DataFrame({"y_true": y, "y_pred": p, "g": labels})
+    report = losscli.evaluate_frame(df, by="g", chunk_rows=chunk_rows, losses=["mae"])
+    assert sorted(report.groups) == sorted(set(labels))
+    for group in set(labels):
+        part = df[df["g"] == group]
+        want = metrics.mean_absolute_error(part["y_true"], part["y_pred"])
+        assert _close(report.value("y_pred", "mae", group), want), repr(group)

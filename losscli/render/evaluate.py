@@ -23,6 +23,7 @@ import io
 import json
 import math
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from losscli import catalog
@@ -49,14 +50,23 @@ def evaluate_json(report: EvaluationReport) -> str:
     models = [_json_text(m) for m in report.models]
     groups = [_json_text(g) for g in report.grouped.labels]
     losses = [_json_text(k) for k in report.losses]
-    gi, li, mi, values, rows = _group_columns(report, _json_number)
-    cells.extend(
-        _CELL % (models[k], groups[i], losses[j], v, r)
-        for i, j, k, v, r in zip(gi, li, mi, values, rows, strict=True)
-    )
-    body = ",\n".join(cells)
-    results = f'\n  "results": [\n{body}\n  ],\n' if cells else marker
-    return head[:at] + results + head[at + len(marker) :]
+    blocks = [",\n".join(cells)] if cells else []
+    for gi, li, mi, values, rows in _group_blocks(report, _json_number):
+        blocks.append(
+            ",\n".join(
+                [
+                    _CELL % (models[k], groups[i], losses[j], v, r)
+                    for i, j, k, v, r in zip(gi, li, mi, values, rows, strict=True)
+                ]
+            )
+        )
+    if not blocks:
+        return head
+    parts = [head[:at], '\n  "results": [\n']
+    for i, block in enumerate(blocks):
+        parts.extend((",\n", block) if i else (block,))
+    parts.extend(("\n  ],\n", head[at + len(marker) :]))
+    return "".join(parts)
 
 
 _CELL = (
@@ -113,12 +123,17 @@ def evaluate_csv(report: EvaluationReport) -> str:
     models = [_csv_quoted(csv_cell(m)) for m in report.models]
     groups = [_csv_quoted(csv_cell(g)) for g in report.grouped.labels]
     losses = [_csv_quoted(csv_cell(k)) for k in report.losses]
-    gi, li, mi, values, rows = _group_columns(report, _full)
-    lines = [
-        f"{models[k]},{groups[i]},{losses[j]},{v},{r}\n"
-        for i, j, k, v, r in zip(gi, li, mi, values, rows, strict=True)
-    ]
-    return out.getvalue() + "".join(lines)
+    parts = [out.getvalue()]
+    for gi, li, mi, values, rows in _group_blocks(report, _full):
+        parts.append(
+            "".join(
+                [
+                    f"{models[k]},{groups[i]},{losses[j]},{v},{r}\n"
+                    for i, j, k, v, r in zip(gi, li, mi, values, rows, strict=True)
+                ]
+            )
+        )
+    return "".join(parts)
 
 
 def _csv_quoted(text: str) -> str:
@@ -129,22 +144,25 @@ def _csv_quoted(text: str) -> str:
     return "" if line == '""' else line
 
 
-def _group_columns(
-    report: EvaluationReport, number: Any
-) -> tuple[list[int], list[int], list[int], list[str], list[int]]:
-    """The group cells with a value, in report order, as columns: group, loss and
-    model indices, the values as text (``repr``; ``number(v)`` for non-finite ones)
-    and the rows."""
+def _group_blocks(
+    report: EvaluationReport, number: Any, size: int = 65_536
+) -> Iterator[tuple[list[int], list[int], list[int], list[str], list[int]]]:
+    """The group cells with a value, in report order, ``size`` at a time, as columns:
+    group, loss and model indices, the values as text (``repr``; ``number(v)`` for
+    non-finite ones) and the rows. In blocks, so that 1M cells never become 1M
+    Python objects at once."""
     import numpy as np
 
     table = report.grouped
     assert table is not None
-    gi, li, mi = np.nonzero(table.ok)
-    values = table.values[gi, li, mi]
-    text = list(map(repr, values.tolist()))
-    for at in np.flatnonzero(~np.isfinite(values)).tolist():
-        text[at] = number(float(values[at]))
-    return gi.tolist(), li.tolist(), mi.tolist(), text, table.rows[gi].tolist()
+    gi_all, li_all, mi_all = np.nonzero(table.ok)
+    for lo in range(0, gi_all.size, size):
+        gi, li, mi = gi_all[lo : lo + size], li_all[lo : lo + size], mi_all[lo : lo + size]
+        values = table.values[gi, li, mi]
+        text = list(map(repr, values.tolist()))
+        for at in np.flatnonzero(~np.isfinite(values)).tolist():
+            text[at] = number(float(values[at]))
+        yield gi.tolist(), li.tolist(), mi.tolist(), text, table.rows[gi].tolist()
 
 
 # --------------------------------------------------------------------------- shared
