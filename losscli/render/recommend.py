@@ -162,7 +162,7 @@ def evidence_table(ev: Evidence, overridden: tuple[str, ...] = ()) -> Any:
         which = ""
         if len(ev.models) > 1 and ev.prediction is not None:
             which = (
-                f" ({safe_text(ev.prediction)}, the first model over the threshold or the first)"
+                f" ({safe_text(ev.prediction)}: the first model over the threshold, else the first)"
             )
         table.add_row(
             Text("outliers"),
