@@ -316,6 +316,10 @@ MEANAD_TO_SIGMA = 1.2533  # √(π/2): mean absolute deviation → σ for Gaussi
 HUBER_K = 1.345
 IMBALANCE_RATIO = 3.0
 MIN_DISTINCT_COUNTS = 3
+#: counts need small values: the smallest truth value at most this
+COUNTS_SMALLEST = 2
+#: counts need a variance growing with the mean: var/mean at least this
+COUNTS_DISPERSION = 0.8
 
 
 @dataclass(frozen=True)
@@ -344,6 +348,13 @@ class Evidence:
     #: conditions the measurements found, before flags override them
     inferred: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: residuals (or truth values) the robust statistics were computed on: all of
+    #: them up to 100,000 rows, else a seeded uniform sample of 100,000
+    sample: int | None = None
+    #: every model's outlier measurements (model, prediction, median, mad, ...)
+    models: tuple[dict[str, Any], ...] = ()
+    smallest_value: float | None = None
+    dispersion_index: float | None = None
 
     def to_dict(self, overridden: Sequence[str] = ()) -> dict[str, Any]:
         return {
@@ -372,6 +383,19 @@ class Evidence:
             ),
             "inferred": list(self.inferred),
             "overridden": list(overridden),
+            "sample": self.sample,
+            "models": [dict(m) for m in self.models],
+            "smallest_value": self.smallest_value,
+            "dispersion_index": self.dispersion_index,
+            "counts_thresholds": (
+                {
+                    "smallest_at_most": COUNTS_SMALLEST,
+                    "dispersion_at_least": COUNTS_DISPERSION,
+                    "distinct_at_least": MIN_DISTINCT_COUNTS,
+                }
+                if self.counts is not None
+                else None
+            ),
         }
 
 
@@ -709,17 +733,17 @@ def measure_file(
     pred: str | None = None,
     task: str | None = None,
 ) -> Evidence:
-    """Read ``source`` with the readers and column detection of ``evaluate``; infer
-    the task and measure, for ``task`` when given (else the inferred one), outliers
-    and counts (regression) or class balance (classification).
+    """Read ``source`` with the readers and column detection of ``evaluate``, in one
+    streaming pass (:mod:`losscli.recommend_stream`: memory flat in the rows); infer
+    the task from the first chunk and measure, for ``task`` when given (else the
+    inferred one), outliers in every model's residuals and counts (regression) or
+    class balance (classification).
 
     Rows with a missing truth (or prediction, for residuals) are left out and
     counted in ``dropped_rows`` with a warning.
     """
-    import numpy as np
-    import pandas as pd
-
     from losscli import detect, readers
+    from losscli import recommend_stream as rs
 
     name = readers.display_name(source)
     columns = readers.read_columns(source, fmt=fmt)
@@ -730,119 +754,164 @@ def measure_file(
         source=name,
         require_pred=False,
     )
-    model = layout.models[0] if layout.models else None
-    wanted = [layout.target, *(model.columns if model is not None else ())]
-    frame = readers.read_frame(source, fmt=fmt, columns=list(dict.fromkeys(wanted)))
-    y_true = frame[layout.target]
-    first_pred: Any = None
-    if model is not None:
-        first_pred = (
-            frame[list(model.columns)] if len(model.columns) > 1 else frame[model.columns[0]]
+    models = list(layout.models)
+    wanted = list(dict.fromkeys([layout.target, *(c for m in models for c in m.columns)]))
+    sniffed = readers.sniff_types(source, fmt=fmt, columns=wanted)
+    types = {c: "float64" for c in wanted if sniffed.get(c) == "number"}
+    if sniffed.get(layout.target) in ("text", "empty"):
+        types[layout.target] = "string"
+    first, chunks = rs.first_chunk(
+        readers.iter_arrays(source, fmt=fmt, columns=wanted, column_types=types)
+    )
+    if first is None:
+        raise InputError(f"{name} has a header but no data rows")
+    inferred_task = _first_chunk_task(first[1], layout, models, name, task)
+    if task is None:
+        task = inferred_task
+    if task == REGRESSION:
+        # a family of class columns read as regression: its first column (as before)
+        use = models[:1] if layout.multiclass else models
+        measured = rs.stream_regression(
+            chunks, name=name, target=layout.target, predictions=[m.columns[0] for m in use]
         )
-    # the task the data suggests, reported even when ``task`` overrides it
+        return _regression_evidence(measured, name, layout.target, use, inferred_task)
+    prediction = None
+    if models:
+        model = models[0]
+        prediction = model.columns[0] if len(model.columns) == 1 else f"{model.name}_*"
+    measured = rs.stream_classes(chunks, target=layout.target)
+    return _class_evidence(measured, name, layout.target, prediction, models, task, inferred_task)
+
+
+def _first_chunk_task(
+    first: Mapping[str, Any], layout: Any, models: list[Any], name: str, task: str | None
+) -> str:
+    """The task the data suggests (from the first chunk, as ``evaluate`` decides),
+    reported even when ``task`` overrides it."""
+    import pandas as pd
+
+    from losscli import detect
+    from losscli.evaluate import _to_numpy_sample
+
+    y0 = _to_numpy_sample(first[layout.target])
     try:
-        if model is not None:
-            inferred_task = detect.infer_task(y_true, first_pred, layout, source=name)
-        else:
-            inferred_task = _infer_task_from_truth(y_true)
+        if models:
+            p0 = _to_numpy_sample(first[models[0].columns[0]])
+            return detect.infer_task(y0, p0, layout, source=name)
+        return _infer_task_from_truth(pd.Series(y0))
     except InputError:
         if task is None:
             raise
-        inferred_task = task  # cannot tell (e.g. text labels, one column), but told
-    if task is None:
-        task = inferred_task
-    prediction = None
-    if model is not None:
-        prediction = model.columns[0] if len(model.columns) == 1 else f"{model.name}_*"
+        return task  # cannot tell (e.g. text labels, one column), but told
 
-    warnings: list[str] = []
+
+def _dropped_warning(name: str, measured: Any, what: str) -> list[str]:
+    if not measured.dropped:
+        return []
+    return [
+        f"{name}: left out {measured.dropped} row(s) with a missing {what} "
+        f"(first: row {measured.first_dropped})"
+    ]
+
+
+def _regression_evidence(
+    measured: Any, name: str, target: str, models: list[Any], inferred_task: str
+) -> Evidence:
+    """Outliers: measured on every model's residuals; "outliers" when any model's
+    share is above the threshold, and the top-level figures (Huber's δ among them)
+    are those of the first such model, else of the first model. Counts: the rule
+    of :func:`counts_verdict`."""
+    warnings = _dropped_warning(name, measured, "value")
+    if measured.rows == 0:
+        raise InputError(f"{name}: no row has both a truth and a prediction to measure")
+    res, truth = measured.reservoir, measured.truth
+    per_model = [measure_outliers(values) for values in res.values]
+    chosen = next((i for i, st in enumerate(per_model) if st["outlier_share"] > OUTLIER_SHARE), 0)
     inferred: list[str] = []
-    if task == REGRESSION:
-        y = readers.numeric_array(y_true.to_numpy(), name=name, column_name=layout.target)
-        keep = ~np.isnan(y)
-        p: np.ndarray | None = None
-        if model is not None:
-            p = readers.numeric_array(
-                frame[model.columns[0]].to_numpy(), name=name, column_name=model.columns[0]
-            )
-            keep &= ~np.isnan(p)
-        for column, values in ((layout.target, y), (prediction, p)):
-            if values is not None and np.isinf(values).any():
-                row = int(np.flatnonzero(np.isinf(values))[0]) + 1
-                raise InputError(f"{name}: column {column!r}, row {row}: infinite value")
-        dropped = int(len(y) - np.count_nonzero(keep))
-        if dropped:
-            warnings.append(
-                f"{name}: left out {dropped} row(s) with a missing value "
-                f"(first: row {int(np.flatnonzero(~keep)[0]) + 1})"
-            )
-        if not keep.any():
-            raise InputError(f"{name}: no row has both a truth and a prediction to measure")
-        x = y[keep] - p[keep] if p is not None else y[keep]
-        y = y[keep]
-        stats = measure_outliers(x)
-        if stats["outlier_share"] > OUTLIER_SHARE:
-            inferred.append(OUTLIERS)
-        is_int = bool(np.all(y >= 0) and np.all(y == np.floor(y)))
-        distinct = len(np.unique(y))
-        is_counts = is_int and distinct >= MIN_DISTINCT_COUNTS
-        if is_counts:
-            inferred.append(COUNTS)
-        return Evidence(
-            file=name,
-            target=layout.target,
-            prediction=prediction,
-            inferred_task=inferred_task,
-            rows=len(y),
-            dropped_rows=dropped,
-            measured_on="residuals" if p is not None else "truth",
-            counts=is_counts,
-            distinct_values=distinct,
-            inferred=tuple(inferred),
-            warnings=tuple(warnings),
-            **stats,
-        )
+    if per_model[chosen]["outlier_share"] > OUTLIER_SHARE:
+        inferred.append(OUTLIERS)
+    is_counts = counts_verdict(truth)
+    if is_counts:
+        inferred.append(COUNTS)
+    model_rows = tuple(
+        {"model": m.name, "prediction": m.columns[0], **st}
+        for m, st in zip(models, per_model[: len(models)], strict=True)
+    )
+    return Evidence(
+        file=name,
+        target=target,
+        prediction=models[chosen].columns[0] if models else None,
+        inferred_task=inferred_task,
+        rows=measured.rows,
+        dropped_rows=measured.dropped,
+        measured_on="residuals" if models else "truth",
+        counts=is_counts,
+        distinct_values=truth.distinct_values,
+        inferred=tuple(inferred),
+        warnings=tuple(warnings),
+        sample=int(res.values[0].size),
+        models=model_rows,
+        smallest_value=truth.smallest,
+        dispersion_index=truth.dispersion,
+        **per_model[chosen],
+    )
 
-    # classification: class balance of the truth
-    missing = y_true.isna().to_numpy()
-    dropped = int(missing.sum())
-    if dropped:
-        warnings.append(
-            f"{name}: left out {dropped} row(s) with a missing truth "
-            f"(first: row {int(np.flatnonzero(missing)[0]) + 1})"
-        )
-    labels = y_true[~missing]
-    if not len(labels):
-        raise InputError(f"{name}: column {layout.target!r} has no value to count")
-    counts: dict[str, int] = {}
-    for value, n in pd.Series(labels.map(_label_text)).value_counts(sort=False).items():
-        counts[str(value)] = int(n)
+
+def counts_verdict(truth: Any) -> bool:
+    """Counts: non-negative integers with at least 3 distinct values, small values
+    present (the smallest ≤ :data:`COUNTS_SMALLEST`) and a variance that grows with
+    the mean (dispersion index var/mean ≥ :data:`COUNTS_DISPERSION`; Poisson: 1,
+    over-dispersed counts above). An integer score far from zero (25 to 346) is not
+    called counts: there the Poisson deviance and the MSE rank models alike."""
+    dispersion = truth.dispersion
+    return bool(
+        truth.integers
+        and truth.smallest >= 0
+        and truth.distinct_values >= MIN_DISTINCT_COUNTS
+        and truth.smallest <= COUNTS_SMALLEST
+        and dispersion is not None
+        and dispersion >= COUNTS_DISPERSION
+    )
+
+
+def _class_evidence(
+    measured: Any,
+    name: str,
+    target: str,
+    prediction: str | None,
+    models: list[Any],
+    task: str,
+    inferred_task: str,
+) -> Evidence:
+    warnings = _dropped_warning(name, measured, "truth")
+    counts: dict[str, int] = dict(measured.class_counts)
+    if not counts:
+        raise InputError(f"{name}: column {target!r} has no value to count")
     expected: Sequence[str] = ()
     if task == BINARY:
         expected = ("0", "1") if set(counts) <= {"0", "1"} else ()
-    elif model is not None and model.classes:
-        expected = model.classes
+    elif models and models[0].classes:
+        expected = models[0].classes
     for label in expected:
         if label not in counts:
             counts[label] = 0
-            warnings.append(f"{name}: class {label!r} has no row in column {layout.target!r}")
+            warnings.append(f"{name}: class {label!r} has no row in column {target!r}")
     ordered = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     smallest = min(ordered.values())
     ratio = max(ordered.values()) / smallest if smallest > 0 else float("inf")
     if len(ordered) < 2:
-        warnings.append(f"{name}: column {layout.target!r} holds a single class")
-    if ratio >= IMBALANCE_RATIO:
-        inferred.append(IMBALANCED)
+        warnings.append(f"{name}: column {target!r} holds a single class")
+    inferred = (IMBALANCED,) if ratio >= IMBALANCE_RATIO else ()
     return Evidence(
         file=name,
-        target=layout.target,
+        target=target,
         prediction=prediction,
         inferred_task=inferred_task,
-        rows=len(labels),
-        dropped_rows=dropped,
+        rows=measured.rows,
+        dropped_rows=measured.dropped,
         class_counts=ordered,
         imbalance_ratio=ratio,
-        inferred=tuple(inferred),
+        inferred=inferred,
         warnings=tuple(warnings),
     )
 

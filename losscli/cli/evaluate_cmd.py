@@ -140,6 +140,14 @@ def evaluate_command(
     by: str | None = typer.Option(
         None, "--by", metavar="COL", help="Also report per value of this column."
     ),
+    max_groups: int = typer.Option(
+        50,
+        "--max-groups",
+        min=0,
+        metavar="N",
+        help="With --by, the table and markdown show the N worst groups (0: all); "
+        "json and csv list every group.",
+    ),
     dropna: bool = typer.Option(
         False, "--dropna", help="Drop rows with a missing value (and say how many)."
     ),
@@ -264,7 +272,7 @@ def evaluate_command(
     skipped = {s.loss: s.reason for s in report.skipped}
     report.gates = gate_mod.judge(
         parsed_gates,
-        [(r.model, r.group, r.loss, r.value) for r in report.results],
+        [(r.model, r.group, r.loss, r.value) for r in report.overall],
         models=report.models,
         aliases=aliases,
         skipped=skipped,
@@ -278,9 +286,11 @@ def evaluate_command(
     elif output is _Output.csv:
         text = render.evaluate_csv(report)
     elif output is _Output.markdown:
-        text = render.evaluate_markdown(report, precision)
+        text = render.evaluate_markdown(report, precision, max_groups)
     else:
-        text = _render_table(render.evaluate_table(report, precision), output_file is not None)
+        text = _render_table(
+            render.evaluate_table(report, precision, max_groups), output_file is not None
+        )
     emit_text(text, output_file)
 
     failed = [g for g in report.gates if g.failed]

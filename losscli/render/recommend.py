@@ -115,6 +115,22 @@ def _share(x: float) -> str:
     return f"{100 * x:.3g} %"
 
 
+def counts_line(ev: Evidence) -> str:
+    """The counts rule's evidence: what was seen, each part against its threshold."""
+    from losscli.recommend import COUNTS_DISPERSION, COUNTS_SMALLEST, MIN_DISTINCT_COUNTS
+
+    parts = [f"{ev.distinct_values} distinct values (≥ {MIN_DISTINCT_COUNTS})"]
+    if ev.smallest_value is not None:
+        parts.append(f"smallest {fmt_number(ev.smallest_value)} (≤ {COUNTS_SMALLEST})")
+    if ev.dispersion_index is not None:
+        parts.append(
+            f"dispersion var/mean {fmt_number(ev.dispersion_index)} (≥ {COUNTS_DISPERSION:g})"
+        )
+    verdict = "→ counts" if ev.counts else "→ not counts"
+    needs = "" if ev.counts else " (counts need non-negative integers and every threshold met)"
+    return f"{'; '.join(parts)} {verdict}{needs}"
+
+
 def evidence_table(ev: Evidence, overridden: tuple[str, ...] = ()) -> Any:
     """What the data showed, one line per measurement, each with its verdict."""
     from rich.table import Table
@@ -140,13 +156,31 @@ def evidence_table(ev: Evidence, overridden: tuple[str, ...] = ()) -> Any:
     if ev.measured_on is not None and ev.outlier_share is not None and ev.outliers is not None:
         on = "residuals y - ŷ" if ev.measured_on == "residuals" else "the truth"
         verdict = "outliers" if ev.outlier_share > OUTLIER_SHARE else "no outliers"
+        of = f"{ev.rows} rows"
+        if ev.sample is not None and ev.sample < ev.rows:
+            of = f"a uniform sample of {ev.sample:,} of {ev.rows:,} rows"
+        which = ""
+        if len(ev.models) > 1 and ev.prediction is not None:
+            which = (
+                f" ({safe_text(ev.prediction)}: the first model over the threshold, else the first)"
+            )
         table.add_row(
             Text("outliers"),
             Text(
-                f"{ev.outliers} of {ev.rows} rows ({_share(ev.outlier_share)}) of {on} have "
+                f"{ev.outliers} of {of} ({_share(ev.outlier_share)}) of {on}{which} have "
                 f"robust z > {ROBUST_Z:g} → {verdict} (threshold {_share(OUTLIER_SHARE)})"
             ),
         )
+        if len(ev.models) > 1:
+            for m in ev.models:
+                table.add_row(
+                    Text("  model"),
+                    Text(
+                        f"{safe_text(m['prediction'])}: {_share(m['outlier_share'])} with "
+                        f"z > {ROBUST_Z:g}, median {fmt_number(m['median'])}, "
+                        f"σ̂ {fmt_number(m['scale'])}"
+                    ),
+                )
         if ev.scale_method == "mad":
             scale = f"σ̂ = 1.4826·MAD = {fmt_number(ev.scale)} (MAD {fmt_number(ev.mad)})"
         elif ev.scale_method == "mean_absolute_deviation":
@@ -160,11 +194,7 @@ def evidence_table(ev: Evidence, overridden: tuple[str, ...] = ()) -> Any:
         if ev.huber_delta is not None:
             table.add_row(Text("Huber δ"), Text(f"1.345·σ̂ = {fmt_number(ev.huber_delta)}"))
     if ev.counts is not None:
-        if ev.counts:
-            seen = f"non-negative integers, {ev.distinct_values} distinct values → counts"
-        else:
-            seen = "not counts (needs non-negative integers with at least 3 distinct values)"
-        table.add_row(Text("counts"), Text(seen))
+        table.add_row(Text("counts"), Text(counts_line(ev)))
     if ev.class_counts is not None:
         classes = Text()
         for i, (label, n) in enumerate(ev.class_counts.items()):
