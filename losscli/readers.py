@@ -288,7 +288,9 @@ def _release(path: Path) -> None:
 def _spool_stdin() -> Path:
     stream = sys.stdin
     raw: IO[bytes] = getattr(stream, "buffer", None) or stream  # type: ignore[assignment]
-    return _spool_stream((STDIN, id(stream)), raw, "<stdin>")
+    # (the stream itself, not its id: a later stdin object (CliRunner) may reuse a
+    # freed one's id and would be handed the earlier bytes)
+    return _spool_stream((STDIN, stream), raw, "<stdin>")
 
 
 def _spool_path(path: Path, name: str) -> Path:

@@ -614,3 +614,21 @@ def test_utf16_inside_compression_is_named(tmp_path: Path, kind: str) -> None:
     path = tmp_path / f"preds.csv.{kind}"
     path.write_bytes(_compress(kind, "y_true,y_pred\n1,2\n".encode("utf-16")))
     assert f"{path}: this is UTF-16 text" in run_error("evaluate", str(path))
+
+
+
+def test_each_stdin_object_is_read_for_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each in-process run (CliRunner) gets a new stdin object, and a freed object's
+    # id is often reused at once: a spool keyed by id would hand a later run an
+    # earlier run's bytes.
+    import io
+
+    from losscli import readers
+
+    for n in range(2, 42):
+        text = "y_true,y_pred\n" + "1,2\n" * n
+        stream = io.TextIOWrapper(io.BytesIO(text.encode()))
+        monkeypatch.setattr(sys, "stdin", stream)
+        assert readers._spool_stdin().read_bytes() == text.encode()
+        monkeypatch.setattr(sys, "stdin", None)
+        del stream
