@@ -616,7 +616,6 @@ def test_utf16_inside_compression_is_named(tmp_path: Path, kind: str) -> None:
     assert f"{path}: this is UTF-16 text" in run_error("evaluate", str(path))
 
 
-
 def test_each_stdin_object_is_read_for_itself(monkeypatch: pytest.MonkeyPatch) -> None:
     # Each in-process run (CliRunner) gets a new stdin object, and a freed object's
     # id is often reused at once: a spool keyed by id would hand a later run an
