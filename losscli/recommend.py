@@ -765,7 +765,17 @@ def measure_file(
     )
     if first is None:
         raise InputError(f"{name} has a header but no data rows")
-    inferred_task = _first_chunk_task(first[1], layout, models, name, task)
+    from losscli import labels
+
+    decision = labels.plan_input(layout, task, None, first[1], name)
+    if decision.labels:
+        # label predictions (predict() output), as evaluate reads them: the class
+        # balance of the truth is what there is to measure
+        inferred_task = _label_task(first[1], layout)
+    elif decision.classes is not None:
+        inferred_task = BINARY  # (two classes in two probability columns, as evaluate)
+    else:
+        inferred_task = _first_chunk_task(first[1], layout, models, name, task)
     if task is None:
         task = inferred_task
     if task == REGRESSION:
@@ -781,6 +791,20 @@ def measure_file(
         prediction = model.columns[0] if len(model.columns) == 1 else f"{model.name}_*"
     measured = rs.stream_classes(chunks, target=layout.target)
     return _class_evidence(measured, name, layout.target, prediction, models, task, inferred_task)
+
+
+def _label_task(first: Mapping[str, Any], layout: Any) -> str:
+    """Binary or multiclass for label predictions: the distinct labels of the first
+    chunk's truth and predictions (as ``evaluate``'s label mode counts them)."""
+    from losscli.evaluate import _label_text, _to_numpy_sample
+
+    seen: set[str] = set()
+    for column in [layout.target, *(m.columns[0] for m in layout.models)]:
+        for value in _to_numpy_sample(first[column]):
+            text = _label_text(value)
+            if text is not None:
+                seen.add(text.strip())
+    return BINARY if len(seen) <= 2 else MULTICLASS
 
 
 def _first_chunk_task(
