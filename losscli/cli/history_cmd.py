@@ -1,8 +1,10 @@
-"""``losscli history``: read a training log, show the curves, call overfitting.
+"""``losscli history``: read training logs, show the curves, call overfitting.
 
-A few lines of glue: :func:`losscli.history.read_log` → :func:`losscli.history.analyse_log`
-→ :mod:`losscli.render.history`. Everything heavy (pandas via the readers, matplotlib
-for ``--plot``) is imported inside the command, never at module level.
+A few lines of glue: :func:`losscli.history.read_runs` →
+:func:`losscli.history.analyse_log` → :mod:`losscli.render.history`. One run gives the
+summary and chart of one run; several (``LOG LOG…``, a directory of runs, ``--run
+all``) the side-by-side comparison. Everything heavy (pandas via the readers,
+matplotlib for ``--plot``) is imported inside the command, never at module level.
 """
 
 from __future__ import annotations
@@ -27,13 +29,24 @@ class _HistoryFormat(StrEnum):
     json = "json"
 
 
+class _LogFormat(StrEnum):
+    csv = "csv"
+    tsv = "tsv"
+    parquet = "parquet"
+    jsonl = "jsonl"
+    json = "json"
+    tfevents = "tfevents"
+
+
 @app.command("history")
 def history_command(
-    log: str = typer.Argument(
+    logs: list[str] = typer.Argument(
         ...,
-        metavar="LOG",
-        help="Training log: CSV/TSV/Parquet/JSONL table, Keras CSVLogger file, Lightning "
-        "metrics.csv or Hugging Face trainer_state.json ('-' = stdin).",
+        metavar="LOG...",
+        help="Training log(s): CSV/TSV/Parquet/JSONL table, Keras CSVLogger file, Lightning "
+        "metrics.csv, Hugging Face trainer_state.json, Ultralytics results.csv, TensorBoard "
+        "event file or run directory, MLflow run directory or mlflow.db ('-' = stdin). "
+        "Several logs, or a directory of runs, are compared side by side.",
     ),
     train: str | None = typer.Option(
         None, "--train", metavar="COL", help="Training loss column (default: detected)."
@@ -47,11 +60,43 @@ def history_command(
         help="x axis: epoch or step (default: epoch when the log has epochs).",
         case_sensitive=False,
     ),
+    fmt: _LogFormat | None = typer.Option(
+        None,
+        "--format",
+        help="Input format when the name and content do not say: csv, tsv, parquet, jsonl, "
+        "json (trainer_state.json), tfevents.",
+    ),
+    run: str | None = typer.Option(
+        None,
+        "--run",
+        metavar="N|all",
+        help="Which run of a file that holds several (its epoch counter restarts): a "
+        "number from 1, or all (default: the last).",
+    ),
+    run_id: str | None = typer.Option(
+        None, "--run-id", metavar="ID", help="MLflow: the run to read from mlflow.db."
+    ),
+    experiment: str | None = typer.Option(
+        None,
+        "--experiment",
+        metavar="NAME",
+        help="MLflow: the experiment (name or id) whose runs to read from mlflow.db.",
+    ),
     patience: int = typer.Option(
         3, "--patience", metavar="N", help="Points without improvement before a verdict."
     ),
-    min_delta: float = typer.Option(
-        0.0, "--min-delta", metavar="X", help="Smallest change that counts as a change."
+    min_delta: float | None = typer.Option(
+        None,
+        "--min-delta",
+        metavar="X",
+        help="Smallest change that counts as a change (default: from the curve's noise).",
+    ),
+    smoothing: float | None = typer.Option(
+        None,
+        "--smoothing",
+        metavar="W",
+        help="EMA weight in [0, 1) for judging the trend, as TensorBoard's slider "
+        "(default: from the number of points; 0 = none).",
     ),
     plot: Path | None = typer.Option(
         None,
@@ -60,34 +105,46 @@ def history_command(
         help="Also write the curves as a PNG (needs matplotlib).",
     ),
     fail_on_overfit: bool = typer.Option(
-        False, "--fail-on-overfit", help="Exit 1 when the verdict is overfitting or diverged."
+        False, "--fail-on-overfit", help="Exit 1 when a verdict is overfitting or diverged."
     ),
     output: _HistoryFormat = typer.Option(
         _HistoryFormat.table, "--output", "-o", help="table or json.", case_sensitive=False
     ),
 ) -> None:
-    """Read a training log, chart the loss curves, name the best epoch, call overfitting."""
+    """Read training logs, chart the loss curves, name the best epoch, call overfitting."""
     from losscli import history
     from losscli.cli._app import emit_text
+    from losscli.errors import UsageError
     from losscli.render import history as render
 
     # Checked before reading the file, so a bad option never waits on a big log.
     if patience < 1:
-        from losscli.errors import UsageError
-
         raise UsageError(f"--patience must be at least 1, got {patience}")
-    training_log = history.read_log(log, train=train, val=val, x=x.value if x else None)
-    for message in training_log.warnings:
-        warn(message)
-    report = history.analyse_log(training_log, patience=patience, min_delta=min_delta)
+    training_logs = history.read_many(
+        logs,
+        train=train,
+        val=val,
+        x=x.value if x else None,
+        fmt=fmt.value if fmt else None,
+        run=run,
+        run_id=run_id,
+        experiment=experiment,
+    )
+    for log in training_logs:
+        for message in log.warnings:
+            warn(message)
+    reports = [
+        history.analyse_log(log, patience=patience, min_delta=min_delta, smoothing=smoothing)
+        for log in training_logs
+    ]
     if plot is not None:
-        render.write_plot(report, plot)
+        render.write_plot(reports, plot)
     if output is _HistoryFormat.json:
-        emit_text(render.history_json(report), None)
+        emit_text(render.history_json(reports), None)
     else:
         width = make_console().width
         # Braille curves differ only by colour: without colour, the ASCII chart (* vs o).
         unicode = stdout_is_terminal() and not os.environ.get("NO_COLOR")
-        print_renderable(render.history_renderable(report, width=width, unicode=unicode))
-    if fail_on_overfit and report.fails_gate:
+        print_renderable(render.history_renderable(reports, width=width, unicode=unicode))
+    if fail_on_overfit and any(r.fails_gate for r in reports):
         raise typer.Exit(int(ExitStatus.GATE_FAILED))

@@ -20,15 +20,17 @@ from typing import Any
 
 from losscli.atomic import write_atomic
 from losscli.errors import UsageError
-from losscli.history import HistoryReport, Number
+from losscli.history.model import HistoryReport, Number, clean_number
+from losscli.history.runs import best_run, label
 from losscli.render import fmt_number, safe_text, to_json
+from losscli.render.history_chart import Series, draw
 
 SCHEMA = "losscli.history/1"
 TRAIN_STYLE = "cyan"
 VAL_STYLE = "yellow"
-BOTH_STYLE = "bold white"
-MARK_STYLE = "magenta"
-OVERFIT_STYLE = "red"
+FAINT_TRAIN = "dim cyan"
+FAINT_VAL = "dim yellow"
+RUN_STYLES = ("cyan", "yellow", "green", "magenta", "blue", "red", "white")
 VERDICT_STYLE = {
     "overfitting": "bold red",
     "diverged": "bold red",
@@ -39,9 +41,6 @@ VERDICT_STYLE = {
 #: Plot size in inches at PLOT_DPI: 800 × 500 pixels.
 PLOT_SIZE = (8.0, 5.0)
 PLOT_DPI = 100
-
-# braille dot bits, indexed [row][col] inside a 2-wide, 4-high cell
-_BRAILLE = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
 
 
 def history_document(report: HistoryReport) -> dict[str, Any]:
@@ -63,11 +62,35 @@ def history_document(report: HistoryReport) -> dict[str, Any]:
         "overfitting_since": report.overfitting_since,
         "patience": report.patience,
         "min_delta": report.min_delta,
+        "smoothing": report.smoothing,
+        "noise": report.noise,
+        "run": report.run,
+        "runs": report.runs,
     }
 
 
-def history_json(report: HistoryReport) -> str:
-    return to_json(history_document(report))
+def _as_list(reports: HistoryReport | Sequence[HistoryReport]) -> list[HistoryReport]:
+    return [reports] if isinstance(reports, HistoryReport) else list(reports)
+
+
+def history_json(reports: HistoryReport | Sequence[HistoryReport]) -> str:
+    """One run: its document. Several: a JSON list of the per-run documents, each with
+    ``"best": true`` on the best run (:func:`losscli.history.runs.best_run`) and
+    ``false`` on the others."""
+    items = _as_list(reports)
+    if len(items) == 1:
+        return to_json(history_document(items[0]))
+    best, _ = best_run(items)
+    docs = [{**history_document(r), "best": i == best} for i, r in enumerate(items)]
+    return to_json_list(docs)
+
+
+def to_json_list(docs: list[dict[str, Any]]) -> str:
+    """A JSON list of documents, each cleaned as :func:`losscli.render.to_json` does."""
+    body = to_json({"items": docs})
+    import json
+
+    return json.dumps(json.loads(body)["items"], ensure_ascii=False, indent=2) + "\n"
 
 
 def _x(v: Number | None) -> str:
@@ -135,192 +158,154 @@ def history_summary(report: HistoryReport, *, unicode: bool = True) -> Any:
     return table
 
 
-def history_renderable(report: HistoryReport, *, width: int = 80, unicode: bool = True) -> Any:
-    """Summary table, a blank line, then the chart: what ``--output table`` prints."""
+def history_renderable(
+    reports: HistoryReport | Sequence[HistoryReport], *, width: int = 80, unicode: bool = True
+) -> Any:
+    """Summary table, a blank line, then the chart: what ``--output table`` prints (for
+    several runs: the comparison table and the overlaid curves)."""
     from rich.console import Group
     from rich.text import Text
 
+    items = _as_list(reports)
+    if len(items) > 1:
+        return Group(
+            compare_table(items, unicode=unicode),
+            Text(""),
+            compare_chart(items, width=min(width, 80), unicode=unicode),
+        )
     return Group(
-        history_summary(report, unicode=unicode),
+        history_summary(items[0], unicode=unicode),
         Text(""),
-        history_chart(report, width=min(width, 80), unicode=unicode),
+        history_chart(items[0], width=min(width, 80), unicode=unicode),
     )
+
+
+def compare_table(reports: Sequence[HistoryReport], *, unicode: bool = True) -> Any:
+    """One row per run: points, best epoch and value, final losses, gap, verdict; the
+    best run marked, and named with its criterion in the caption."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    best, why = best_run(reports)
+    table = Table(
+        title=Text(f"losscli history: {len(reports)} runs"),
+        title_justify="left",
+        box=box.ROUNDED if unicode else box.ASCII,
+        caption=(
+            Text("best run: ") + Text(safe_text(label(reports[best]))) + Text(f" ({why})")
+            if best is not None
+            else None
+        ),
+        caption_justify="left",
+    )
+    for name in ("", "run", "points", "best", "best val", "final train", "final val", "gap"):
+        table.add_column(name, justify="right" if name not in ("", "run") else "left")
+    table.add_column("verdict")
+    for i, r in enumerate(reports):
+        table.add_row(
+            Text(chr(ord("a") + i % 26) + (" *" if i == best else "")),
+            Text(safe_text(label(r))),
+            Text(f"{r.points} {r.x_name}s"),
+            Text(_x(r.best_epoch)),
+            Text(_n(r.best_val_loss)),
+            Text(_n(r.final_train_loss)),
+            Text(_n(r.final_val_loss)),
+            Text(_n(r.gap)),
+            Text(r.verdict, style=VERDICT_STYLE.get(r.verdict, "bold")),
+        )
+    return table
 
 
 # ------------------------------------------------------------------------------ chart
 
 
-def _finite_points(xs: Sequence[Number], ys: Sequence[float | None] | None) -> list[list[Any]]:
-    """Runs of consecutive finite (x, y) points; a non-finite value breaks the line,
-    a missing one (not logged) does not."""
-    runs: list[list[Any]] = []
-    if ys is None:
-        return runs
-    current: list[Any] = []
-    for x, y in zip(xs, ys, strict=True):
-        if y is None:
-            continue
-        if not math.isfinite(y):
-            if current:
-                runs.append(current)
-            current = []
-            continue
-        current.append((float(x), y))
-    if current:
-        runs.append(current)
-    return runs
-
-
-def _line(x0: int, y0: int, x1: int, y1: int) -> list[tuple[int, int]]:
-    """Bresenham: every grid point on the segment (x0, y0)–(x1, y1)."""
-    points = []
-    dx, dy = abs(x1 - x0), -abs(y1 - y0)
-    sx, sy = (1 if x0 < x1 else -1), (1 if y0 < y1 else -1)
-    err = dx + dy
-    while True:
-        points.append((x0, y0))
-        if x0 == x1 and y0 == y1:
-            return points
-        e2 = 2 * err
-        if e2 >= dy:
-            err += dy
-            x0 += sx
-        if e2 <= dx:
-            err += dx
-            y0 += sy
+def _series(report: HistoryReport) -> list[Series]:
+    """Training and validation curves; with smoothing, the raw values faint underneath."""
+    xs = [float(v) for v in report.x]
+    smooth = report.train_smooth is not None
+    out = []
+    if smooth:
+        out.append(Series("raw", xs, report.train, FAINT_TRAIN, ".", faint=True))
+        if report.val is not None:
+            out.append(Series("raw", xs, report.val, FAINT_VAL, ".", faint=True))
+    tail = f", EMA {report.smoothing:.2f}" if smooth else ""
+    out.append(
+        Series(
+            f"train ({report.train_column}{tail})",
+            xs,
+            report.train_smooth if smooth else report.train,
+            TRAIN_STYLE,
+            "*",
+        )
+    )
+    if report.val_column is not None:
+        out.append(
+            Series(
+                f"val ({report.val_column}{tail})",
+                xs,
+                report.val_smooth if smooth else report.val,
+                VAL_STYLE,
+                "o",
+            )
+        )
+    return out
 
 
 def history_chart(
     report: HistoryReport, *, width: int = 80, height: int = 12, unicode: bool = True
 ) -> Any:
-    """Both curves in ``width`` columns (y labels included) and ``height`` rows of plot,
-    then an x axis, its labels and a legend. Returns a :class:`rich.text.Text`."""
-    from rich.text import Text
-
-    train_runs = _finite_points(report.x, report.train)
-    val_runs = _finite_points(report.x, report.val)
-    ys = [y for run in train_runs + val_runs for _, y in run]
-    xs = [float(v) for v in report.x]
-    out = Text()
-    if not ys:
-        out.append("(no finite loss values to draw)\n")
-        return out
-    y_lo, y_hi = min(ys), max(ys)
-    if y_hi - y_lo < 1e-12 * max(1.0, abs(y_hi)):
-        y_lo, y_hi = y_lo - 0.5 * max(abs(y_lo), 1.0), y_hi + 0.5 * max(abs(y_hi), 1.0)
-    x_lo, x_hi = min(xs), max(xs)
-    if x_hi == x_lo:
-        x_hi = x_lo + 1.0
-
-    labels = [fmt_number(y_hi, 3), fmt_number((y_hi + y_lo) / 2, 3), fmt_number(y_lo, 3)]
-    lw = max(len(s) for s in labels)
-    plot_w = max(10, width - lw - 2)
-    sx, sy = (2, 4) if unicode else (1, 1)
-    dots_w, dots_h = plot_w * sx, height * sy
-
-    def to_dot(x: float, y: float) -> tuple[int, int]:
-        col = round((x - x_lo) / (x_hi - x_lo) * (dots_w - 1))
-        row = round((y_hi - y) / (y_hi - y_lo) * (dots_h - 1))
-        return col, row
-
-    def cell_col(x: float) -> int:
-        return to_dot(x, y_hi)[0] // sx
-
-    def raster(runs: list[list[Any]]) -> set[tuple[int, int]]:
-        dots: set[tuple[int, int]] = set()
-        for run in runs:
-            prev = None
-            for x, y in run:
-                d = to_dot(x, y)
-                if prev is None:
-                    dots.add(d)
-                else:
-                    dots.update(_line(prev[0], prev[1], d[0], d[1]))
-                prev = d
-        return dots
-
-    train_dots, val_dots = raster(train_runs), raster(val_runs)
-    best_col = cell_col(float(report.best_epoch)) if report.best_epoch is not None else None
-    since_col = (
-        cell_col(float(report.overfitting_since)) if report.overfitting_since is not None else None
+    """Both curves (smoothed, over the raw values, when the verdict was judged smoothed)
+    in ``width`` columns and ``height`` rows, then an x axis, its labels and a legend.
+    Returns a :class:`rich.text.Text`."""
+    best = (
+        (float(report.best_epoch), _x(report.best_epoch)) if report.best_epoch is not None else None
+    )
+    since = float(report.overfitting_since) if report.overfitting_since is not None else None
+    return draw(
+        _series(report),
+        x_name=report.x_name,
+        x_first=_x(report.x[0]),
+        x_last=_x(report.x[-1]),
+        best=best,
+        since=since,
+        width=width,
+        height=height,
+        unicode=unicode,
     )
 
-    def cell_bits(dots: set[tuple[int, int]], r: int, c: int) -> int:
-        bits = 0
-        for dr in range(sy):
-            for dc in range(sx):
-                if (c * sx + dc, r * sy + dr) in dots:
-                    bits |= _BRAILLE[dr][dc] if unicode else 1
-        return bits
 
-    v_axis, h_axis, corner = ("│", "─", "└") if unicode else ("|", "-", "+")
-    label_rows = {0: labels[0], (height - 1) // 2: labels[1], height - 1: labels[2]}
-    for r in range(height):
-        out.append(label_rows.get(r, "").rjust(lw) + " " + v_axis)
-        for c in range(plot_w):
-            tb, vb = cell_bits(train_dots, r, c), cell_bits(val_dots, r, c)
-            if tb or vb:
-                ascii_ch = "#" if tb and vb else ("*" if tb else "o")
-                ch = chr(0x2800 + (tb | vb)) if unicode else ascii_ch
-                style = BOTH_STYLE if tb and vb else (TRAIN_STYLE if tb else VAL_STYLE)
-                out.append(ch, style=style)
-            elif c == best_col:
-                out.append("┊" if unicode else ":", style=MARK_STYLE)
-            else:
-                out.append(" ")
-        out.append("\n")
-
-    # x axis: ─ everywhere, ~ over the overfitting region, ┴ / + at the best epoch
-    out.append(" " * lw + " " + corner)
-    for c in range(plot_w):
-        if c == best_col:
-            out.append("┴" if unicode else "^", style=MARK_STYLE)
-        elif since_col is not None and c >= since_col:
-            out.append("~", style=OVERFIT_STYLE)
-        else:
-            out.append(h_axis)
-    out.append("\n")
-
-    # x labels: first and last x, and the best epoch where it fits between them
-    axis = [" "] * (plot_w + 1)
-
-    def put(text: str, at: int) -> bool:
-        at = max(0, min(at, len(axis) - len(text)))
-        if any(ch != " " for ch in axis[max(0, at - 1) : at + len(text) + 1]):
-            return False
-        axis[at : at + len(text)] = list(text)
-        return True
-
-    put(f"{report.x_name} {_x(report.x[0])}", 0)
-    last = _x(report.x[-1])
-    put(last, plot_w + 1 - len(last))
-    if best_col is not None:
-        put(f"best {_x(report.best_epoch)}", best_col - 2)
-    out.append(" " * (lw + 1) + "".join(axis).rstrip() + "\n")
-
-    # legend
-    t_mark, v_mark = ("⠒⠒", "⠒⠒") if unicode else ("*", "o")
-    out.append(" " * (lw + 2))
-    out.append(t_mark, style=TRAIN_STYLE)
-    out.append(" train (")
-    out.append(Text(safe_text(report.train_column)))
-    out.append(")")
-    if report.val_column is not None:
-        out.append("   ")
-        out.append(v_mark, style=VAL_STYLE)
-        out.append(" val (")
-        out.append(Text(safe_text(report.val_column)))
-        out.append(")")
-    if best_col is not None:
-        out.append("   ")
-        out.append("┊" if unicode else ":", style=MARK_STYLE)
-        out.append(f" best {report.x_name}")
-    if since_col is not None:
-        out.append("   ")
-        out.append("~", style=OVERFIT_STYLE)
-        out.append(" overfitting")
-    out.append("\n")
-    return out
+def compare_chart(
+    reports: Sequence[HistoryReport], *, width: int = 80, height: int = 14, unicode: bool = True
+) -> Any:
+    """One curve per run, overlaid: the validation curves when every run has one, else
+    the training curves (smoothed when the verdict was)."""
+    use_val = all(r.val is not None for r in reports)
+    series = []
+    for i, r in enumerate(reports):
+        smooth = r.val_smooth if use_val else r.train_smooth
+        ys = smooth if smooth is not None else (r.val if use_val else r.train)
+        series.append(
+            Series(
+                f"{chr(ord('a') + i % 26)} {label(r)}",
+                [float(v) for v in r.x],
+                ys,
+                RUN_STYLES[i % len(RUN_STYLES)],
+                chr(ord("a") + i % 26),
+            )
+        )
+    x_names = {r.x_name for r in reports}
+    x_name = x_names.pop() if len(x_names) == 1 else "x"
+    xs = [float(v) for r in reports for v in r.x]
+    return draw(
+        series,
+        x_name=x_name + (" (validation loss)" if use_val else " (training loss)"),
+        x_first=_x(clean_number(min(xs))),
+        x_last=_x(clean_number(max(xs))),
+        width=width,
+        height=height,
+        unicode=unicode,
+    )
 
 
 # ------------------------------------------------------------------------------- PNG
@@ -331,10 +316,7 @@ def _mpl_text(text: str) -> str:
     return safe_text(text).replace("$", r"\$")
 
 
-def write_plot(report: HistoryReport, path: str | os.PathLike[str]) -> None:
-    """The seed's figure as a PNG (PLOT_SIZE × PLOT_DPI pixels), written atomically:
-    training and validation curves, x label Epoch (or Step), y label Loss, legend, the
-    best epoch marked, the overfitting region shaded. Needs the ``plot`` extra."""
+def _figure() -> Any:
     try:
         import matplotlib  # noqa: F401  (imported first: a clear ImportError if absent)
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -344,21 +326,76 @@ def write_plot(report: HistoryReport, path: str | os.PathLike[str]) -> None:
             "--plot needs matplotlib, which is not installed: install losscli[plot] "
             "(pip install 'losscli[plot]')"
         ) from None
-
-    def series(ys: Sequence[float | None]) -> tuple[list[float], list[float]]:
-        pts = [(float(x), y) for x, y in zip(report.x, ys, strict=True) if y is not None]
-        return [p[0] for p in pts], [p[1] if math.isfinite(p[1]) else math.nan for p in pts]
-
     fig = Figure(figsize=PLOT_SIZE, dpi=PLOT_DPI)
     FigureCanvasAgg(fig)  # the Agg backend, without touching pyplot's global state
+    return fig
+
+
+def _y_scale(reports: Sequence[HistoryReport]) -> float:
+    """A power of ten to divide the losses by when they are so large (±1e308) that
+    matplotlib's axis arithmetic would overflow; 1 otherwise."""
+    top = max(
+        (
+            abs(v)
+            for r in reports
+            for series in (r.train, r.val or ())
+            for v in series
+            if v is not None and math.isfinite(v)
+        ),
+        default=0.0,
+    )
+    return 10.0 ** math.floor(math.log10(top)) if top > 1e100 else 1.0
+
+
+def _xy(
+    xs: Sequence[Number], ys: Sequence[float | None], scale: float = 1.0
+) -> tuple[list[float], list[float]]:
+    pts = [(float(x), y) for x, y in zip(xs, ys, strict=True) if y is not None]
+    return [p[0] for p in pts], [p[1] / scale if math.isfinite(p[1]) else math.nan for p in pts]
+
+
+def _y_label(what: str, scale: float) -> str:
+    return what if scale == 1.0 else f"{what} (× {scale:.0e})"
+
+
+def write_plot(
+    reports: HistoryReport | Sequence[HistoryReport], path: str | os.PathLike[str]
+) -> None:
+    """The seed's figure as a PNG (PLOT_SIZE × PLOT_DPI pixels), written atomically:
+    training and validation curves (smoothed curves solid over the raw values, as
+    TensorBoard draws them, when the verdict was judged smoothed), x label Epoch (or
+    Step), y label Loss, legend, the best epoch marked, the overfitting region shaded.
+    Several runs: one curve per run overlaid, the best run's drawn thicker. Needs the
+    ``plot`` extra."""
+    items = _as_list(reports)
+    fig = _figure()
     ax = fig.add_subplot()
-    tx, ty = series(report.train)
-    ax.plot(tx, ty, label=f"Training Loss ({_mpl_text(report.train_column)})", color="tab:blue")
+    if len(items) > 1:
+        _plot_runs(ax, items)
+    else:
+        _plot_one(ax, items[0])
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    write_atomic(path, lambda fh: fig.savefig(fh, format="png", dpi=PLOT_DPI), binary=True)
+
+
+def _plot_one(ax: Any, report: HistoryReport) -> None:
+    curves = [("Training", report.train, report.train_smooth, report.train_column, "tab:blue")]
     if report.val is not None and report.val_column is not None:
-        vx, vy = series(report.val)
-        ax.plot(
-            vx, vy, label=f"Validation Loss ({_mpl_text(report.val_column)})", color="tab:orange"
+        curves.append(
+            ("Validation", report.val, report.val_smooth, report.val_column, "tab:orange")
         )
+    scale = _y_scale([report])
+    for what, raw, smooth, column, color in curves:
+        rx, ry = _xy(report.x, raw, scale)
+        name = f"{what} Loss ({_mpl_text(column)})"
+        if smooth is not None:
+            ax.plot(rx, ry, color=color, alpha=0.3, linewidth=1)
+            sx, sy = _xy(report.x, smooth, scale)
+            ax.plot(sx, sy, label=f"{name}, EMA {report.smoothing:.2f}", color=color)
+        else:
+            ax.plot(rx, ry, label=name, color=color)
     if report.overfitting_since is not None:
         ax.axvspan(
             float(report.overfitting_since),
@@ -371,17 +408,34 @@ def write_plot(report: HistoryReport, path: str | os.PathLike[str]) -> None:
         ax.axvline(float(report.best_epoch), color="tab:green", linestyle="--", linewidth=1)
         ax.plot(
             [float(report.best_epoch)],
-            [report.best_val_loss],
+            [report.best_val_loss / scale],
             marker="o",
             color="tab:green",
             linestyle="none",
             label=f"Best {report.x_name} {_x(report.best_epoch)}",
         )
     ax.set_xlabel("Epoch" if report.x_name == "epoch" else "Step")
-    ax.set_ylabel("Loss")
+    ax.set_ylabel(_y_label("Loss", scale))
     ax.set_title(f"{_mpl_text(Path(report.file).name)}: {report.verdict}")
-    ax.grid(True, alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
 
-    write_atomic(path, lambda fh: fig.savefig(fh, format="png", dpi=PLOT_DPI), binary=True)
+
+def _plot_runs(ax: Any, reports: Sequence[HistoryReport]) -> None:
+    best, _ = best_run(reports)
+    use_val = all(r.val is not None for r in reports)
+    scale = _y_scale(reports)
+    for i, r in enumerate(reports):
+        smooth = r.val_smooth if use_val else r.train_smooth
+        ys = smooth if smooth is not None else (r.val if use_val else r.train)
+        assert ys is not None
+        xs, vals = _xy(r.x, ys, scale)
+        star = " (best)" if i == best else ""
+        ax.plot(
+            xs,
+            vals,
+            label=f"{_mpl_text(label(r))}: {r.verdict}{star}",
+            linewidth=2.5 if i == best else 1.2,
+        )
+    names = {r.x_name for r in reports}
+    ax.set_xlabel("Epoch" if names == {"epoch"} else ("Step" if names == {"step"} else "x"))
+    ax.set_ylabel(_y_label("Validation loss" if use_val else "Training loss", scale))
+    ax.set_title(f"{len(reports)} runs")

@@ -1,0 +1,504 @@
+"""Curve analysis: best epoch, final losses, gap, and a noise-robust verdict.
+
+A pure function of aligned lists (:func:`analyse`); numpy is imported inside the
+functions that need it. The rules, with ``p`` = ``--patience`` (default 3):
+
+Smoothing and noise
+-------------------
+* The verdict is judged on curves smoothed by TensorBoard's debiased EMA (its
+  smoothing slider, ``vz_line_chart2`` ``resmoothDataset``): over the logged finite
+  values ``last = w·last + (1 − w)·v``, ``k += 1``, ``smoothed = last / (1 − wᵏ)``;
+  a non-finite value is passed through and does not enter ``last``. The weight ``w``
+  (``--smoothing``) defaults to ``1 − 2 / (s + 1)`` with span ``s = ⌊n / 20⌋`` for a
+  curve of ``n`` points, i.e. ``0`` (no smoothing) below 40 points: a window of about
+  5 % of the run.
+* The noise ``σ`` of a curve is estimated from its second differences, which cancel
+  a locally linear trend: ``σ = 1.4826 · MAD(Δ²y) / √6`` (``Var Δ²ε = 6σ²`` for
+  white noise ``ε``; 1.4826·MAD is the normal-consistent robust standard deviation).
+* ``d`` = ``--min-delta``; by default twice the noise left after smoothing,
+  ``d = 2σ·√((1 − w)/(1 + w))`` (an EMA of white noise has variance
+  ``σ²(1 − w)/(1 + w)``), computed for each curve.
+* Rank trend test (used only when ``w > 0``, on at least 10 points): Spearman's ρ
+  between the raw values and their index (average ranks for ties),
+  ``z = ρ·√(m − 1)``; a rise is significant when ``z > 1.645``, a fall when
+  ``z < −1.645`` (one-sided 5 %).
+
+Numbers (always on the raw values, what a person reading the log writes down)
+-------------------------------------------------------------------------------
+**best epoch** = the first point where the validation loss is lowest; best value;
+final train and validation loss = last value logged in each column; ``gap`` = final
+validation − final training loss; gap at the best epoch = best validation − training
+loss at that point.
+
+Verdict (the first rule that holds; ``S``, ``V`` = smoothed training/validation curve)
+----------------------------------------------------------------------------------------
+1. ``diverged`` – a raw loss value is NaN or ±inf, or ``S_last > S_first + |S_first|``.
+2. ``underfitting`` – the training loss did not fall: ``S_last ≥ S_first − d``.
+3. ``overfitting`` – after ``V``'s minimum, ``V > V_min + d`` from some point on and at
+   every later point, for at least ``p`` points, while ``S`` kept falling
+   (``S_last < S`` at the minimum ``− d``); with ``w > 0`` and ≥ 10 points after the
+   minimum, the raw validation values after it must also rise significantly (rank
+   test). ``overfitting_since`` = the first of those points.
+4. ``improving`` – fewer than ``p`` points come after ``V``'s minimum, or (``w > 0``)
+   the last half of the curve (≥ 10 points) still falls significantly (rank test).
+5. ``converged`` – otherwise.
+
+Without a validation column rules 1, 2, then 4–5 on the training curve. With
+``--smoothing 0 --min-delta 0`` these are exactly the unsmoothed rules of session 1.
+
+For ``overfitting`` the recommendation is to stop at the best epoch: what Keras
+``EarlyStopping(patience=p, min_delta=d, restore_best_weights=True)`` and Lightning
+``EarlyStopping(patience=p, min_delta=d)`` + ``ModelCheckpoint`` give: both count a point
+as an improvement iff ``val < best_so_far − d``, reset the counter there, and stop once it
+reaches ``p`` (Keras ``callbacks/early_stopping.py`` ``_is_improvement``; Lightning
+``_evaluate_stopping_criteria``). :func:`early_stopping` replays exactly that on the raw
+validation values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from losscli.errors import InputError, UsageError
+from losscli.history.model import (
+    DEFAULT_PATIENCE,
+    HistoryReport,
+    Number,
+    TrainingLog,
+    Value,
+    clean_number,
+    fmt_g,
+    fmt_x,
+)
+
+#: Spearman z above which a trend counts (one-sided 5 %).
+TREND_Z = 1.645
+#: Fewest points for the rank trend test.
+TREND_MIN_POINTS = 10
+#: Smoothing span as a share of the run: s = n // SPAN_DIVISOR.
+SPAN_DIVISOR = 20
+
+
+def early_stopping(
+    values: Sequence[float], *, patience: int, min_delta: float = 0.0
+) -> tuple[int | None, int | None]:
+    """Replay Keras/Lightning ``EarlyStopping(mode="min")`` on a validation series.
+
+    Improvement iff ``v < best − min_delta`` (then ``best = v`` and the wait counter is
+    reset), else ``wait += 1`` and training stops when ``wait ≥ patience``. Returns
+    ``(kept, stopped)``: the index of the last improvement (what
+    ``restore_best_weights=True`` keeps) and the index at which training would have
+    stopped (None if it would have run to the end).
+    """
+    best = math.inf
+    kept: int | None = None
+    wait = 0
+    for i, v in enumerate(values):
+        if v < best - min_delta:  # False for NaN: a NaN never improves
+            best, kept, wait = v, i, 0
+            continue
+        wait += 1
+        if wait >= patience:
+            return kept, i
+    return kept, None
+
+
+def default_smoothing(n: int) -> float:
+    """EMA weight for a curve of ``n`` points: ``1 − 2/(s + 1)``, ``s = n // 20``."""
+    span = n // SPAN_DIVISOR
+    return 0.0 if span <= 1 else 1.0 - 2.0 / (span + 1)
+
+
+def ema(values: Sequence[Value], weight: float) -> tuple[Value, ...]:
+    """TensorBoard's debiased EMA (module docstring); None stays None."""
+    out: list[Value] = []
+    last, k = 0.0, 0
+    finite = math.isfinite
+    for v in values:
+        if v is None or not finite(v) or weight == 0.0:
+            out.append(v)
+            continue
+        last = last * weight + (1.0 - weight) * v
+        k += 1
+        out.append(last / (1.0 - weight**k))
+    return tuple(out)
+
+
+def noise_sigma(values: Sequence[float]) -> float:
+    """Robust noise estimate from second differences (module docstring)."""
+    import numpy as np
+
+    y = np.asarray([v for v in values if math.isfinite(v)], dtype=np.float64)
+    if y.size < 4:
+        return 0.0
+    with np.errstate(all="ignore"):
+        d2 = y[2:] - 2.0 * y[1:-1] + y[:-2]
+        mad = float(np.median(np.abs(d2 - np.median(d2))))
+    sigma = 1.4826 * mad / math.sqrt(6.0)
+    return sigma if math.isfinite(sigma) else 0.0
+
+
+def trend_z(values: Sequence[float]) -> float:
+    """Spearman's ρ of ``values`` against their index, as ``z = ρ·√(m − 1)``."""
+    import numpy as np
+
+    y = np.asarray(values, dtype=np.float64)
+    m = y.size
+    if m < 3:
+        return 0.0
+    _, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
+    ranks = (np.cumsum(counts) - (counts - 1) / 2.0)[inverse]
+    idx = np.arange(1, m + 1, dtype=np.float64)
+    rc, ic = ranks - ranks.mean(), idx - idx.mean()
+    denom = math.sqrt(float(rc @ rc) * float(ic @ ic))
+    return 0.0 if denom == 0 else float(rc @ ic) / denom * math.sqrt(m - 1)
+
+
+def _check_options(patience: int, min_delta: float | None, smoothing: float | None) -> None:
+    if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+        raise UsageError(f"--patience must be a whole number >= 1, got {patience!r}")
+    if min_delta is not None and not (math.isfinite(min_delta) and min_delta >= 0):
+        raise UsageError(f"--min-delta must be a finite number >= 0, got {min_delta!r}")
+    if smoothing is not None and not (0.0 <= smoothing < 1.0):
+        raise UsageError(f"--smoothing must be in [0, 1), got {smoothing!r}")
+
+
+@dataclass
+class _Curves:
+    """The aligned curves and what the rules derive from them."""
+
+    xs: tuple[Number, ...]
+    tr: tuple[Value, ...]
+    va: tuple[Value, ...] | None
+    s_tr: tuple[Value, ...]
+    s_va: tuple[Value, ...] | None
+    t_idx: list[int]
+    v_idx: list[int]
+    w: float
+    d_t: float
+    d_v: float
+    patience: int
+    x_name: str
+    unit: str
+
+    def at(self, i: int) -> str:
+        return f"{self.x_name} {fmt_x(self.xs[i])}"
+
+
+def _delta(values: Sequence[float], w: float, min_delta: float | None) -> tuple[float, float]:
+    """(noise σ, d) of one curve."""
+    sigma = noise_sigma(values)
+    if min_delta is not None:
+        return sigma, float(min_delta)
+    return sigma, 2.0 * sigma * math.sqrt((1.0 - w) / (1.0 + w))
+
+
+def analyse(
+    x: Sequence[Number],
+    train: Sequence[Value],
+    val: Sequence[Value] | None = None,
+    *,
+    patience: int = DEFAULT_PATIENCE,
+    min_delta: float | None = None,
+    smoothing: float | None = None,
+    file: str = "",
+    format: str = "generic",
+    x_name: str = "epoch",
+    train_column: str = "train_loss",
+    val_column: str | None = None,
+    run: int = 1,
+    runs: int = 1,
+) -> HistoryReport:
+    """Analyse aligned loss curves (``None`` = not logged at that point). Pure function.
+
+    ``min_delta``/``smoothing`` None: derived from the curves (module docstring).
+    """
+    _check_options(patience, min_delta, smoothing)
+    n = len(x)
+    if len(train) != n or (val is not None and len(val) != n):
+        raise ValueError("x, train and val must have the same length")
+    xs = tuple(clean_number(v) for v in x)
+    tr = tuple(None if v is None else float(v) for v in train)
+    va = None if val is None else tuple(None if v is None else float(v) for v in val)
+    t_idx = [i for i in range(n) if tr[i] is not None]
+    v_idx = [i for i in range(n) if va is not None and va[i] is not None]
+    if len(t_idx) < 2:
+        where = f"{file}: " if file else ""
+        raise InputError(
+            f"{where}only {len(t_idx)} point(s) with a training loss in column "
+            f"{train_column!r}; need at least 2"
+        )
+    if not v_idx:
+        va, val_column = None, None
+    judged = v_idx if va is not None else t_idx
+    w = default_smoothing(len(judged)) if smoothing is None else float(smoothing)
+    t_vals = [tr[i] for i in t_idx]
+    sigma_t, d_t = _delta(t_vals, w, min_delta)  # type: ignore[arg-type]
+    sigma_v, d_v = sigma_t, d_t
+    if va is not None:
+        sigma_v, d_v = _delta([va[i] for i in v_idx], w, min_delta)  # type: ignore[misc]
+    c = _Curves(
+        xs=xs,
+        tr=tr,
+        va=va,
+        s_tr=ema(tr, w),
+        s_va=ema(va, w) if va is not None else None,
+        t_idx=t_idx,
+        v_idx=v_idx,
+        w=w,
+        d_t=d_t,
+        d_v=d_v,
+        patience=patience,
+        x_name=x_name,
+        unit=_unit(xs, x_name),
+    )
+    return _report(c, file, format, train_column, val_column, sigma_v, run, runs)
+
+
+def _report(
+    c: _Curves,
+    file: str,
+    format: str,
+    train_column: str,
+    val_column: str | None,
+    sigma: float,
+    run: int,
+    runs: int,
+) -> HistoryReport:
+    tr, va, xs = c.tr, c.va, c.xs
+    final_train = _get(tr, c.t_idx[-1])
+    final_val = _get(va, c.v_idx[-1]) if va is not None else None
+    best_i: int | None = None
+    finite_v = [i for i in c.v_idx if va is not None and math.isfinite(_get(va, i))]
+    if va is not None and finite_v:
+        best_i = min(finite_v, key=lambda i: (_get(va, i), i))
+    best_val = _get(va, best_i) if best_i is not None else None
+    train_at_best = _last_at_or_before(tr, best_i) if best_i is not None else None
+    kept = stopped = None
+    if va is not None:
+        k, s = early_stopping([_get(va, i) for i in c.v_idx], patience=c.patience, min_delta=c.d_v)
+        kept = c.v_idx[k] if k is not None else None
+        stopped = c.v_idx[s] if s is not None else None
+    verdict, reason, since = _verdict(c, best_i)
+    recommendation = None
+    if verdict == "overfitting" and best_i is not None:
+        recommendation = (
+            f"stop at {c.at(best_i)} (best validation loss {fmt_g(_get(va, best_i))}): "
+            f"EarlyStopping(patience={c.patience}, min_delta={fmt_g(c.d_v)}) would have "
+            + (f"stopped at {c.at(stopped)}" if stopped is not None else "kept training")
+            + (f" and restored {c.at(kept)}" if kept is not None else "")
+        )
+    return HistoryReport(
+        file=file,
+        format=format,
+        x_name=c.x_name,
+        points=len(xs),
+        train_column=train_column,
+        val_column=val_column,
+        best_epoch=xs[best_i] if best_i is not None else None,
+        best_val_loss=best_val,
+        final_train_loss=final_train,
+        final_val_loss=final_val,
+        gap=_diff(final_val, final_train),
+        gap_at_best=_diff(best_val, train_at_best),
+        verdict=verdict,
+        reason=reason,
+        overfitting_since=since,
+        patience=c.patience,
+        min_delta=float(c.d_v if va is not None else c.d_t),
+        stopped_epoch=xs[stopped] if stopped is not None else None,
+        restored_epoch=xs[kept] if kept is not None else None,
+        recommendation=recommendation,
+        x=xs,
+        train=tr,
+        val=va,
+        smoothing=c.w,
+        noise=sigma,
+        train_smooth=c.s_tr if c.w > 0 else None,
+        val_smooth=c.s_va if c.w > 0 else None,
+        run=run,
+        runs=runs,
+    )
+
+
+def _diff(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None:
+        return None
+    return a - b
+
+
+def _get(series: Sequence[Value] | None, i: int) -> float:
+    assert series is not None
+    v = series[i]
+    assert v is not None
+    return v
+
+
+def _argmin(series: Sequence[Value], idx: Sequence[int]) -> int:
+    finite = [i for i in idx if math.isfinite(_get(series, i))]
+    return min(finite, key=lambda i: (_get(series, i), i))
+
+
+def _verdict(c: _Curves, raw_best: int | None) -> tuple[str, str, Number | None]:
+    """(verdict, one-line reason, overfitting_since) — rules 1–5 of the module docstring."""
+    for i in range(len(c.xs)):
+        for label, series in (("training", c.tr), ("validation", c.va)):
+            v = series[i] if series is not None else None
+            if v is not None and not math.isfinite(v):
+                return "diverged", f"the {label} loss is {fmt_g(v)} at {c.at(i)}", None
+    smoothed = " (smoothed)" if c.w > 0 else ""
+    first, last = _get(c.s_tr, c.t_idx[0]), _get(c.s_tr, c.t_idx[-1])
+    far = first + abs(first)
+    if last > far:
+        return (
+            "diverged",
+            f"the training loss{smoothed} ended at {fmt_g(last)}, far above its first value "
+            f"{fmt_g(first)} (more than first + |first| = {fmt_g(far)})",
+            None,
+        )
+    if last >= first - c.d_t:
+        return (
+            "underfitting",
+            f"the training loss{smoothed} did not fall over the run ({fmt_g(first)} at "
+            f"{c.at(c.t_idx[0])}, {fmt_g(last)} at {c.at(c.t_idx[-1])})",
+            None,
+        )
+    if c.va is None or c.s_va is None or raw_best is None:
+        return _train_only(c, smoothed)
+    best_i = _argmin(c.s_va, c.v_idx)
+    overfit = _overfitting(c, best_i, raw_best, last, smoothed)
+    if overfit is not None:
+        return overfit
+    return _improving_or_converged(c, c.s_va, c.va, c.v_idx, best_i, "validation", smoothed)
+
+
+def _train_only(c: _Curves, smoothed: str) -> tuple[str, str, Number | None]:
+    lowest = _argmin(c.s_tr, c.t_idx)
+    verdict, reason, _ = _improving_or_converged(
+        c, c.s_tr, c.tr, c.t_idx, lowest, "training", smoothed
+    )
+    return verdict, reason + "; no validation loss, so no overfitting verdict is possible", None
+
+
+def _overfitting(
+    c: _Curves, best_i: int, raw_best: int, last: float, smoothed: str
+) -> tuple[str, str, Number | None] | None:
+    assert c.s_va is not None and c.va is not None
+    best = _get(c.s_va, best_i)
+    threshold = best + c.d_v
+    b = c.v_idx.index(best_i)
+    start: int | None = None
+    for k in range(len(c.v_idx) - 1, b, -1):
+        if _get(c.s_va, c.v_idx[k]) > threshold:
+            start = k
+        else:
+            break
+    if start is None:
+        return None
+    above = len(c.v_idx) - start
+    train_at_best = _last_at_or_before(c.s_tr, best_i)
+    assert train_at_best is not None
+    falling = last < train_at_best - c.d_t
+    if above < c.patience or not falling:
+        return None
+    after = [_get(c.va, i) for i in c.v_idx[b + 1 :]]
+    if c.w > 0 and len(after) >= TREND_MIN_POINTS and trend_z(after) <= TREND_Z:
+        return None  # a plateau with noise, not a rise
+    since_i = c.v_idx[start]
+    if since_i <= raw_best:  # the smoothed curve lags: never before the raw best
+        later = [i for i in c.v_idx if i > raw_best]
+        since_i = later[0] if later else raw_best
+    return (
+        "overfitting",
+        f"after the best {c.at(raw_best)} the validation loss{smoothed} has stayed above "
+        f"its minimum + min_delta ({fmt_g(threshold)}) for {above} {c.unit}s since "
+        f"{c.at(c.v_idx[start])}, while the training loss{smoothed} kept falling "
+        f"({fmt_g(train_at_best)} -> {fmt_g(last)})",
+        c.xs[since_i],
+    )
+
+
+def _improving_or_converged(
+    c: _Curves,
+    s: Sequence[Value],
+    raw: Sequence[Value],
+    idx: list[int],
+    best_i: int,
+    label: str,
+    smoothed: str,
+) -> tuple[str, str, Number | None]:
+    after = len(idx) - 1 - idx.index(best_i)
+    best = _get(s, best_i)
+    if after < c.patience:
+        where = (
+            "at the last point"
+            if after == 0
+            else f"{after} {c.unit}(s) before the end, fewer than patience={c.patience}"
+        )
+        return (
+            "improving",
+            f"the lowest {label} loss{smoothed} ({fmt_g(best)}, {c.at(best_i)}) is {where}",
+            None,
+        )
+    tail = [_get(raw, i) for i in idx[len(idx) // 2 :]]
+    if c.w > 0 and len(tail) >= TREND_MIN_POINTS:
+        z = trend_z(tail)
+        if z < -TREND_Z:
+            return (
+                "improving",
+                f"the {label} loss is still falling over the last {len(tail)} {c.unit}s "
+                f"(rank trend z = {z:.2f})",
+                None,
+            )
+    return (
+        "converged",
+        f"no new lowest {label} loss{smoothed} in the last {after} {c.unit}s (lowest "
+        f"{fmt_g(best)} at {c.at(best_i)})"
+        + (" and no sustained rise while the training loss falls" if label == "validation" else ""),
+        None,
+    )
+
+
+def _last_at_or_before(series: Sequence[Value], i: int) -> float | None:
+    for j in range(i, -1, -1):
+        v = series[j]
+        if v is not None:
+            return v
+    for j in range(i + 1, len(series)):
+        v = series[j]
+        if v is not None:
+            return v
+    return None
+
+
+def _unit(xs: Sequence[Number], x_name: str) -> str:
+    if x_name == "epoch" and all(isinstance(v, int) for v in xs):
+        return "epoch"
+    return "evaluation"
+
+
+def analyse_log(
+    log: TrainingLog,
+    *,
+    patience: int = DEFAULT_PATIENCE,
+    min_delta: float | None = None,
+    smoothing: float | None = None,
+) -> HistoryReport:
+    """:func:`analyse` applied to a :class:`TrainingLog`."""
+    return analyse(
+        log.x,
+        log.train,
+        log.val,
+        patience=patience,
+        min_delta=min_delta,
+        smoothing=smoothing,
+        file=log.file,
+        format=log.format,
+        x_name=log.x_name,
+        train_column=log.train_column,
+        val_column=log.val_column,
+        run=log.run,
+        runs=log.runs,
+    )
