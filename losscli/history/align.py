@@ -121,10 +121,7 @@ def finish(
     if va is not None:
         n_val = sum(v is not None for v in va)
         if n_val < 2 and val_named:
-            raise InputError(
-                f"{name}: column {val_col!r} has {n_val} value(s); a validation curve "
-                "needs at least 2"
-            )
+            raise too_few_values(name, val_col, n_val)
         if n_val < 2:
             warnings.append(
                 f"{name}: validation column {val_col!r} has {n_val} value(s), not a curve; "
@@ -141,6 +138,13 @@ def finish(
         train_column=train_col,
         val_column=val_col,
         warnings=tuple(warnings),
+    )
+
+
+def too_few_values(name: str, column: str | None, count: int) -> InputError:
+    """The error for a validation column named with ``--val`` that is not a curve."""
+    return InputError(
+        f"{name}: column {column!r} has {count} value(s); a validation curve needs at least 2"
     )
 
 

@@ -12,9 +12,10 @@ Smoothing and noise
   (``--smoothing``) defaults to ``1 − 2 / (s + 1)`` with span ``s = ⌊n / 20⌋`` for a
   curve of ``n`` points, i.e. ``0`` (no smoothing) below 40 points: a window of about
   5 % of the run.
-* The noise ``σ`` of a curve is estimated from its second differences, which cancel
-  a locally linear trend: ``σ = 1.4826 · MAD(Δ²y) / √6`` (``Var Δ²ε = 6σ²`` for
-  white noise ``ε``; 1.4826·MAD is the normal-consistent robust standard deviation).
+* The noise ``σ`` of a curve is estimated from the residuals of a running median of
+  three, ``rᵢ = yᵢ − median(yᵢ₋₁, yᵢ, yᵢ₊₁)``: ``σ = RMS(r) / 0.8838`` (0.8838 is
+  RMS(r) for i.i.d. standard normal values, by simulation). A monotone stretch of the
+  curve, however steep or curved, has ``r = 0``: only wiggles count as noise.
 * ``d`` = ``--min-delta``; by default twice the noise left after smoothing,
   ``d = 2σ·√((1 − w)/(1 + w))`` (an EMA of white noise has variance
   ``σ²(1 − w)/(1 + w)``), computed for each curve.
@@ -77,6 +78,9 @@ from losscli.history.model import (
 TREND_Z = 1.645
 #: Fewest points for the rank trend test.
 TREND_MIN_POINTS = 10
+#: RMS of y_i − median(y_{i−1}, y_i, y_{i+1}) for i.i.d. N(0, 1) values (simulated,
+#: 10⁷ draws): the constant that turns the residual RMS into σ.
+MEDIAN3_RMS = 0.8838
 #: Smoothing span as a share of the run: s = n // SPAN_DIVISOR.
 SPAN_DIVISOR = 20
 
@@ -127,16 +131,16 @@ def ema(values: Sequence[Value], weight: float) -> tuple[Value, ...]:
 
 
 def noise_sigma(values: Sequence[float]) -> float:
-    """Robust noise estimate from second differences (module docstring)."""
+    """Noise estimate from the residuals of a running median of 3 (module docstring)."""
     import numpy as np
 
     y = np.asarray([v for v in values if math.isfinite(v)], dtype=np.float64)
-    if y.size < 4:
+    if y.size < 3:
         return 0.0
+    a, b, c = y[:-2], y[1:-1], y[2:]
     with np.errstate(all="ignore"):
-        d2 = y[2:] - 2.0 * y[1:-1] + y[:-2]
-        mad = float(np.median(np.abs(d2 - np.median(d2))))
-    sigma = 1.4826 * mad / math.sqrt(6.0)
+        med = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+        sigma = math.sqrt(float(np.mean((b - med) ** 2))) / MEDIAN3_RMS
     return sigma if math.isfinite(sigma) else 0.0
 
 

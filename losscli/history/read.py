@@ -208,7 +208,7 @@ def _table_runs(
     for k in chosen:
         log = builder(parts[k], train, val, x)
         notes = list(log.warnings)
-        if len(parts) > 1:
+        if len(parts) > 1 and (k == chosen[0] or (run is not None and run != "all")):
             notes.append(
                 f"{name} holds {len(parts)} runs (the counter restarts at data row(s) "
                 + ", ".join(str(p.offset + 1) for p in parts[1:])

@@ -199,9 +199,11 @@ def compare_table(reports: Sequence[HistoryReport], *, unicode: bool = True) -> 
         ),
         caption_justify="left",
     )
-    for name in ("", "run", "points", "best", "best val", "final train", "final val", "gap"):
-        table.add_column(name, justify="right" if name not in ("", "run") else "left")
-    table.add_column("verdict")
+    table.add_column("", no_wrap=True)
+    table.add_column("run", overflow="fold")
+    for name in ("points", "best", "best val", "final train", "final val", "gap"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
     for i, r in enumerate(reports):
         table.add_row(
             Text(chr(ord("a") + i % 26) + (" *" if i == best else "")),

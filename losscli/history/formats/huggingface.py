@@ -19,7 +19,13 @@ import json
 from typing import Any
 
 from losscli.errors import InputError
-from losscli.history.align import Point, align_on_steps, finish, merges_distinct_steps
+from losscli.history.align import (
+    Point,
+    align_on_steps,
+    finish,
+    merges_distinct_steps,
+    too_few_values,
+)
 from losscli.history.model import HF_TRAIN_KEY, HF_VAL_KEY, Number, TrainingLog
 
 
@@ -75,6 +81,8 @@ def log_from_trainer_state(
     if val is not None and not val_pts:
         raise InputError(f"{name}: no log_history entry has {val!r}; keys are: {listing}")
     warnings: list[str] = []
+    if len(val_pts) < 2 and val is not None:
+        raise too_few_values(name, val, len(val_pts))
     if len(val_pts) < 2 and val is None:
         if val_pts:
             warnings.append(

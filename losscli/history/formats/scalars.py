@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from losscli.errors import InputError, UsageError
-from losscli.history.align import Point, align_on_steps, finish
+from losscli.history.align import Point, align_on_steps, finish, too_few_values
 from losscli.history.model import TRAIN_NAMES, VAL_NAMES, TrainingLog
 
 Series = dict[str, list[tuple[int, float]]]
@@ -65,6 +65,8 @@ def log_from_series(
     val_pts: list[Point] = (
         [(float(s), epochs.get(s), v) for s, v in tags[val_tag]] if val_tag else []
     )
+    if len(val_pts) < 2 and val is not None:
+        raise too_few_values(name, val_tag, len(val_pts))
     if len(val_pts) < 2 and val is None and val_pts:
         warnings.append(
             f"{name}: {what} {val_tag!r} has {len(val_pts)} value(s), not a curve; judged on "
