@@ -78,12 +78,11 @@ def test_keras_csvlogger() -> None:
     assert doc["final_val_loss"] == pytest.approx(0.58, abs=1e-7)
     assert doc["gap"] == pytest.approx(0.47, abs=1e-6)
     assert (doc["verdict"], doc["overfitting_since"]) == ("overfitting", 7)
-    # default min_delta = 2σ (12 points: no smoothing), σ = RMS(y − running median of 3)
-    # / 0.8838; by hand: val falls monotonically to epoch 6 then rises, so the only
-    # non-zero residual is at epoch 6: 0.425 − median(0.43, 0.425, 0.44) = −0.005 (in
-    # float32); RMS over the 10 interior points = 0.005/√10.
+    # default min_delta = 2σ (12 points: no smoothing), σ = median|y − running median of
+    # 3| / 0.3136; by hand: val falls monotonically to epoch 6 then rises, so the only
+    # non-zero residual is at epoch 6 (0.425 − median(0.43, 0.425, 0.44)): median 0, d = 0
     assert doc["patience"] == 3 and doc["smoothing"] == 0.0
-    assert doc["min_delta"] == pytest.approx(2 * 0.005 / 10**0.5 / 0.8838, rel=1e-4)
+    assert (doc["min_delta"], doc["noise"]) == (0.0, 0.0)
 
 
 def test_lightning_metrics_csv() -> None:
@@ -205,7 +204,7 @@ def test_sample_train_log_through_make_demo_command() -> None:
     rows = sample.read_text().splitlines()[1:]
     v = np.array([float(r.split(",")[2]) for r in rows])
     med = np.median(np.stack([v[:-2], v[1:-1], v[2:]]), axis=0)
-    d = 2 * np.sqrt(np.mean((v[1:-1] - med) ** 2)) / 0.8838
+    d = 2 * np.median(np.abs(v[1:-1] - med)) / 0.3136
     assert v[14] > v[13] + d
     assert doc["min_delta"] == pytest.approx(d)
     assert (doc["verdict"], doc["best_epoch"], doc["overfitting_since"]) == ("overfitting", 14, 15)

@@ -13,9 +13,10 @@ Smoothing and noise
   curve of ``n`` points, i.e. ``0`` (no smoothing) below 40 points: a window of about
   5 % of the run.
 * The noise ``σ`` of a curve is estimated from the residuals of a running median of
-  three, ``rᵢ = yᵢ − median(yᵢ₋₁, yᵢ, yᵢ₊₁)``: ``σ = RMS(r) / 0.8838`` (0.8838 is
-  RMS(r) for i.i.d. standard normal values, by simulation). A monotone stretch of the
-  curve, however steep or curved, has ``r = 0``: only wiggles count as noise.
+  three, ``rᵢ = yᵢ − median(yᵢ₋₁, yᵢ, yᵢ₊₁)``: ``σ = median|r| / 0.3136`` (0.3136 is
+  median|r| for i.i.d. standard normal values, by simulation). A monotone stretch of
+  the curve, however steep or curved, has ``r = 0``, and the median ignores a single
+  turn (the minimum of a V): only wiggles all along the curve count as noise.
 * ``d`` = ``--min-delta``; by default twice the noise left after smoothing,
   ``d = 2σ·√((1 − w)/(1 + w))`` (an EMA of white noise has variance
   ``σ²(1 − w)/(1 + w)``), computed for each curve.
@@ -78,9 +79,9 @@ from losscli.history.model import (
 TREND_Z = 1.645
 #: Fewest points for the rank trend test.
 TREND_MIN_POINTS = 10
-#: RMS of y_i − median(y_{i−1}, y_i, y_{i+1}) for i.i.d. N(0, 1) values (simulated,
-#: 10⁷ draws): the constant that turns the residual RMS into σ.
-MEDIAN3_RMS = 0.8838
+#: Median of |y_i − median(y_{i−1}, y_i, y_{i+1})| for i.i.d. N(0, 1) values
+#: (simulated, 10⁷ draws): the constant that turns the residuals' median into σ.
+MEDIAN3_MAD = 0.3136
 #: Smoothing span as a share of the run: s = n // SPAN_DIVISOR.
 SPAN_DIVISOR = 20
 
@@ -140,7 +141,7 @@ def noise_sigma(values: Sequence[float]) -> float:
     a, b, c = y[:-2], y[1:-1], y[2:]
     with np.errstate(all="ignore"):
         med = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
-        sigma = math.sqrt(float(np.mean((b - med) ** 2))) / MEDIAN3_RMS
+        sigma = float(np.median(np.abs(b - med))) / MEDIAN3_MAD
     return sigma if math.isfinite(sigma) else 0.0
 
 

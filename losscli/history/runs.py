@@ -43,6 +43,8 @@ def read_many(
         _is_mlflow_db(s) for s in sources
     ):
         raise UsageError("--run-id and --experiment read an MLflow tracking database (mlflow.db)")
+    if sum(os.fspath(s) == "-" for s in sources) > 1:
+        raise UsageError("stdin ('-') can be named only once")
     logs: list[TrainingLog] = []
     for source in sources:
         if _is_mlflow_db(source):
@@ -55,8 +57,6 @@ def read_many(
             )
             continue
         logs.extend(read_runs(source, train=train, val=val, x=x, fmt=fmt, run=run))
-    if sum(os.fspath(s) == "-" for s in sources) > 1:
-        raise UsageError("stdin ('-') can be named only once")
     return logs
 
 
