@@ -7,11 +7,12 @@ rules are the same whatever wrote the log. Stdlib only.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import TypeVar
 
 from losscli.errors import InputError, UsageError
-from losscli.history.model import Number, TrainingLog, Value, clean_number, fmt_x
+from losscli.history.model import Number, TrainingLog, Value, clean_numbers, fmt_x
 
 T = TypeVar("T")
 
@@ -85,33 +86,18 @@ def finish(
     sort by x, and check there are at least 2 training points. A validation column with
     fewer than 2 values is not a curve (a ``test_loss`` logged once after
     ``trainer.test()``): dropped with a warning, or an error when named with ``--val``."""
-    rows = [
-        (clean_number(xv), t, val[i] if val is not None else None)
-        for i, (xv, t) in enumerate(zip(xs, train, strict=True))
-    ]
+    vals = val if val is not None else [None] * len(train)
+    rows = list(zip(clean_numbers(xs), train, vals, strict=True))
     kept = [r for r in rows if r[1] is not None or r[2] is not None]
     if len(kept) < len(rows) and fmt != "lightning":  # Lightning: LearningRateMonitor rows
         warnings.append(f"{name}: {len(rows) - len(kept)} row(s) without any loss value skipped")
-    merged: dict[Number, list[Value]] = {}
-    counts: dict[Number, int] = {}
-    for xv, t, v in kept:
-        slot = merged.setdefault(xv, [None, None])
-        counts[xv] = counts.get(xv, 0) + 1
-        if t is not None:
-            slot[0] = t
-        if v is not None:
-            slot[1] = v
-    repeated = [k for k, c in counts.items() if c > 1]
-    if repeated:
-        extra = sum(counts[k] - 1 for k in repeated)
-        warnings.append(
-            f"{name}: {len(repeated)} {x_name} value(s) logged more than once (first: "
-            f"{x_name} {fmt_x(repeated[0])}, {extra} extra row(s)); kept the last value "
-            "logged for each"
-        )
-    order = sorted(merged)
-    tr = tuple(merged[k][0] for k in order)
-    va = tuple(merged[k][1] for k in order) if val is not None else None
+    xs_kept = [r[0] for r in kept]
+    if all(a < b for a, b in itertools.pairwise(xs_kept)):  # the usual case: no merging
+        order: list[Number] = xs_kept
+        tr = tuple(r[1] for r in kept)
+        va = tuple(r[2] for r in kept) if val is not None else None
+    else:
+        order, tr, va = _merge(name, x_name, kept, val is not None, warnings)
     n_train = sum(v is not None for v in tr)
     if n_train < 2:
         raise InputError(
@@ -146,6 +132,37 @@ def too_few_values(name: str, column: str | None, count: int) -> InputError:
     return InputError(
         f"{name}: column {column!r} has {count} value(s); a validation curve needs at least 2"
     )
+
+
+def _merge(
+    name: str,
+    x_name: str,
+    kept: list[tuple[Number, Value, Value]],
+    has_val: bool,
+    warnings: list[str],
+) -> tuple[list[Number], tuple[Value, ...], tuple[Value, ...] | None]:
+    """Rows merged by x (the last value logged wins, with a warning), sorted by x."""
+    merged: dict[Number, list[Value]] = {}
+    counts: dict[Number, int] = {}
+    for xv, t, v in kept:
+        slot = merged.setdefault(xv, [None, None])
+        counts[xv] = counts.get(xv, 0) + 1
+        if t is not None:
+            slot[0] = t
+        if v is not None:
+            slot[1] = v
+    repeated = [k for k, c in counts.items() if c > 1]
+    if repeated:
+        extra = sum(counts[k] - 1 for k in repeated)
+        warnings.append(
+            f"{name}: {len(repeated)} {x_name} value(s) logged more than once (first: "
+            f"{x_name} {fmt_x(repeated[0])}, {extra} extra row(s)); kept the last value "
+            "logged for each"
+        )
+    order = sorted(merged)
+    tr = tuple(merged[k][0] for k in order)
+    va = tuple(merged[k][1] for k in order) if has_val else None
+    return order, tr, va
 
 
 def pick_run(logs: list[T], run: str | None, name: str) -> list[T]:

@@ -70,7 +70,7 @@ from losscli.history.model import (
     Number,
     TrainingLog,
     Value,
-    clean_number,
+    clean_numbers,
     fmt_g,
     fmt_x,
 )
@@ -118,17 +118,47 @@ def default_smoothing(n: int) -> float:
 
 def ema(values: Sequence[Value], weight: float) -> tuple[Value, ...]:
     """TensorBoard's debiased EMA (module docstring); None stays None."""
+    if weight == 0.0:
+        return tuple(values)
+    if len(values) > 10_000 and weight >= 0.5:
+        return _ema_blocks(values, weight)
     out: list[Value] = []
-    last, k = 0.0, 0
+    append = out.append
+    last, power, rest = 0.0, 1.0, 1.0 - weight
     finite = math.isfinite
     for v in values:
-        if v is None or not finite(v) or weight == 0.0:
-            out.append(v)
+        if v is None or not finite(v):
+            append(v)
             continue
-        last = last * weight + (1.0 - weight) * v
-        k += 1
-        out.append(last / (1.0 - weight**k))
+        last = last * weight + rest * v
+        power *= weight  # weight**k after k finite values
+        append(last / (1.0 - power))
     return tuple(out)
+
+
+def _ema_blocks(values: Sequence[Value], weight: float) -> tuple[Value, ...]:
+    """:func:`ema` with numpy, a block of ``L`` values at a time: inside a block,
+    ``last_k = wᵏ·(last₀ + (1 − w)·Σ_{j≤k} w⁻ʲ·v_j)``, with ``L`` small enough that
+    ``w⁻ᴸ`` stays below 1e100 (no overflow, little rounding)."""
+    import numpy as np
+
+    n = len(values)
+    y = np.fromiter((math.nan if v is None else v for v in values), dtype=np.float64, count=n)
+    finite = np.isfinite(y)
+    v = y[finite]
+    out = np.empty_like(v)
+    block = max(1, min(4096, int(100 / -math.log10(weight))))
+    last, count = 0.0, 0
+    for start in range(0, len(v), block):
+        seg = v[start : start + block]
+        k = np.arange(1, len(seg) + 1, dtype=np.float64)
+        acc = weight**k * (last + (1.0 - weight) * np.cumsum(seg * weight ** (-k)))
+        out[start : start + len(seg)] = acc / (1.0 - weight ** (count + k))
+        last, count = float(acc[-1]), count + len(seg)
+    smoothed: list[Value] = list(values)
+    for i, s in zip(np.flatnonzero(finite).tolist(), out.tolist(), strict=True):
+        smoothed[i] = s
+    return tuple(smoothed)
 
 
 def noise_sigma(values: Sequence[float]) -> float:
@@ -224,11 +254,11 @@ def analyse(
     n = len(x)
     if len(train) != n or (val is not None and len(val) != n):
         raise ValueError("x, train and val must have the same length")
-    xs = tuple(clean_number(v) for v in x)
+    xs = tuple(clean_numbers(x))
     tr = tuple(None if v is None else float(v) for v in train)
     va = None if val is None else tuple(None if v is None else float(v) for v in val)
-    t_idx = [i for i in range(n) if tr[i] is not None]
-    v_idx = [i for i in range(n) if va is not None and va[i] is not None]
+    t_idx = [i for i, v in enumerate(tr) if v is not None]
+    v_idx = [i for i, v in enumerate(va) if v is not None] if va is not None else []
     if len(t_idx) < 2:
         where = f"{file}: " if file else ""
         raise InputError(
@@ -275,10 +305,7 @@ def _report(
     tr, va, xs = c.tr, c.va, c.xs
     final_train = _get(tr, c.t_idx[-1])
     final_val = _get(va, c.v_idx[-1]) if va is not None else None
-    best_i: int | None = None
-    finite_v = [i for i in c.v_idx if va is not None and math.isfinite(_get(va, i))]
-    if va is not None and finite_v:
-        best_i = min(finite_v, key=lambda i: (_get(va, i), i))
+    best_i = _argmin(va, c.v_idx) if va is not None else None
     best_val = _get(va, best_i) if best_i is not None else None
     train_at_best = _last_at_or_before(tr, best_i) if best_i is not None else None
     kept = stopped = None
@@ -341,18 +368,32 @@ def _get(series: Sequence[Value] | None, i: int) -> float:
     return v
 
 
-def _argmin(series: Sequence[Value], idx: Sequence[int]) -> int:
-    finite = [i for i in idx if math.isfinite(_get(series, i))]
-    return min(finite, key=lambda i: (_get(series, i), i))
+def _argmin(series: Sequence[Value], idx: Sequence[int]) -> int | None:
+    """The first index in ``idx`` where ``series`` is lowest (finite values only)."""
+    best_i, best = None, math.inf
+    for i in idx:
+        v = series[i]
+        # NaN and +inf never win; -inf is not finite
+        if v is not None and v < best and math.isfinite(v):
+            best_i, best = i, v
+    return best_i
+
+
+def _first_non_finite(series: Sequence[Value]) -> int | None:
+    isfinite = math.isfinite
+    if all(v is None or isfinite(v) for v in series):
+        return None
+    return next(i for i, v in enumerate(series) if v is not None and not isfinite(v))
 
 
 def _verdict(c: _Curves, raw_best: int | None) -> tuple[str, str, Number | None]:
     """(verdict, one-line reason, overfitting_since) — rules 1–5 of the module docstring."""
-    for i in range(len(c.xs)):
-        for label, series in (("training", c.tr), ("validation", c.va)):
-            v = series[i] if series is not None else None
-            if v is not None and not math.isfinite(v):
-                return "diverged", f"the {label} loss is {fmt_g(v)} at {c.at(i)}", None
+    bad = _first_non_finite(c.tr), _first_non_finite(c.va) if c.va is not None else None
+    if bad[0] is not None or bad[1] is not None:
+        i = min(b for b in bad if b is not None)
+        label, series = ("training", c.tr) if bad[0] == i else ("validation", c.va)
+        assert series is not None
+        return "diverged", f"the {label} loss is {fmt_g(_get(series, i))} at {c.at(i)}", None
     smoothed = " (smoothed)" if c.w > 0 else ""
     first, last = _get(c.s_tr, c.t_idx[0]), _get(c.s_tr, c.t_idx[-1])
     far = first + abs(first)
@@ -373,6 +414,7 @@ def _verdict(c: _Curves, raw_best: int | None) -> tuple[str, str, Number | None]
     if c.va is None or c.s_va is None or raw_best is None:
         return _train_only(c, smoothed)
     best_i = _argmin(c.s_va, c.v_idx)
+    assert best_i is not None  # every value is finite past rule 1
     overfit = _overfitting(c, best_i, raw_best, last, smoothed)
     if overfit is not None:
         return overfit
@@ -381,6 +423,7 @@ def _verdict(c: _Curves, raw_best: int | None) -> tuple[str, str, Number | None]
 
 def _train_only(c: _Curves, smoothed: str) -> tuple[str, str, Number | None]:
     lowest = _argmin(c.s_tr, c.t_idx)
+    assert lowest is not None  # every value is finite past rule 1
     verdict, reason, _ = _improving_or_converged(
         c, c.s_tr, c.tr, c.t_idx, lowest, "training", smoothed
     )

@@ -128,12 +128,22 @@ class HistoryReport:
 
 def clean_number(v: Any) -> Number:
     """Integral floats become ints (epoch 3, not 3.0), so JSON and labels read naturally."""
+    if type(v) is int:
+        return v
     if isinstance(v, bool):
         return int(v)
     if isinstance(v, int):
         return v
     f = float(v)
     return int(f) if f.is_integer() and abs(f) < 2**63 else f
+
+
+def clean_numbers(values: Any) -> list[Number]:
+    """:func:`clean_number` of each value (ints pass through untouched: the usual x)."""
+    values = list(values)
+    if all(type(v) is int for v in values):
+        return values
+    return [clean_number(v) for v in values]
 
 
 def fmt_x(v: Number) -> str:

@@ -14,7 +14,7 @@ enters rich as :class:`rich.text.Text`.
 
 from __future__ import annotations
 
-import math
+import itertools
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,25 +43,20 @@ class Series:
     faint: bool = False
 
 
-def finite_runs(xs: Sequence[float], ys: Sequence[float | None] | None) -> list[list[Any]]:
-    """Runs of consecutive finite (x, y) points; a non-finite value breaks the line,
-    a missing one (not logged) does not."""
-    runs: list[list[Any]] = []
+def finite_runs(xs: Sequence[float], ys: Sequence[float | None] | None) -> list[Any]:
+    """Runs of consecutive finite points as (x array, y array); a non-finite value
+    breaks the line, a missing one (not logged) does not."""
+    import numpy as np
+
     if ys is None:
-        return runs
-    current: list[Any] = []
-    for x, y in zip(xs, ys, strict=True):
-        if y is None:
-            continue
-        if not math.isfinite(y):
-            if current:
-                runs.append(current)
-            current = []
-            continue
-        current.append((float(x), y))
-    if current:
-        runs.append(current)
-    return runs
+        return []
+    n = len(ys)
+    keep = np.fromiter((v is not None for v in ys), dtype=bool, count=n)
+    y = np.fromiter((0.0 if v is None else v for v in ys), dtype=np.float64, count=n)[keep]
+    x = np.asarray(xs, dtype=np.float64)[keep]
+    bad = np.flatnonzero(~np.isfinite(y))
+    edges = [-1, *bad.tolist(), len(y)]
+    return [(x[a + 1 : b], y[a + 1 : b]) for a, b in itertools.pairwise(edges) if b > a + 1]
 
 
 def _line(x0: int, y0: int, x1: int, y1: int) -> list[tuple[int, int]]:
@@ -105,30 +100,32 @@ class _Frame:
         return round((self.y_hi / 2 - y / 2) / self.y_half * (self.dots_h - 1))
 
 
-def _decimate(run: list[Any], frame: _Frame) -> list[tuple[int, int]]:
+def _decimate(run: Any, frame: _Frame) -> list[tuple[int, int]]:
     """The run as dots, at most first/lowest/highest/last per dot column, in order."""
+    import numpy as np
+
+    xs, ys = run
+    with np.errstate(all="ignore"):
+        cols = np.rint((xs / 2 - frame.x_lo / 2) / frame.x_half * (frame.dots_w - 1))
+        rows = np.rint((frame.y_hi / 2 - ys / 2) / frame.y_half * (frame.dots_h - 1))
+    if len(xs) <= 4 * frame.dots_w:
+        return list(zip(cols.astype(int).tolist(), rows.astype(int).tolist(), strict=True))
+    starts = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]])
+    ends = np.r_[starts[1:], len(cols)] - 1
+    lo = np.minimum.reduceat(rows, starts)
+    hi = np.maximum.reduceat(rows, starts)
     dots: list[tuple[int, int]] = []
-    if len(run) <= 4 * frame.dots_w:
-        return [(frame.col(x), frame.row(y)) for x, y in run]
-    group: list[Any] = []
-    current = None
-    for x, y in run:
-        c = frame.col(x)
-        if c != current and group:
-            dots.extend(_keep(group, current, frame))
-            group = []
-        current = c
-        group.append((x, y))
-    if group:
-        dots.extend(_keep(group, current, frame))
+    for c, first, mn, mx, last in zip(
+        cols[starts].astype(int).tolist(),
+        rows[starts].astype(int).tolist(),
+        lo.astype(int).tolist(),
+        hi.astype(int).tolist(),
+        rows[ends].astype(int).tolist(),
+        strict=True,
+    ):
+        for r in dict.fromkeys((first, mn, mx, last)):  # in order, duplicates dropped
+            dots.append((c, r))
     return dots
-
-
-def _keep(group: list[Any], col: Any, frame: _Frame) -> list[tuple[int, int]]:
-    lo = min(range(len(group)), key=lambda i: group[i][1])
-    hi = max(range(len(group)), key=lambda i: group[i][1])
-    keep = sorted({0, lo, hi, len(group) - 1})
-    return [(col, frame.row(group[i][1])) for i in keep]
 
 
 def _raster(runs: list[list[Any]], frame: _Frame) -> set[tuple[int, int]]:
@@ -161,12 +158,12 @@ def draw(
     from rich.text import Text
 
     runs = [finite_runs(s.xs, s.ys) for s in series]
-    ys = [y for rs in runs for run in rs for _, y in run]
+    ys = [float(v) for rs in runs for run in rs for v in (run[1].min(), run[1].max())]
     out = Text()
     if not ys:
         out.append("(no finite loss values to draw)\n")
         return out
-    xs = [float(x) for s in series for x in s.xs]
+    xs = [float(f(s.xs)) for s in series if len(s.xs) for f in (min, max)]
     probe = _Frame(xs, ys, 2, 2)
     labels = [
         fmt_number(probe.y_hi, 3),

@@ -32,7 +32,7 @@ import csv
 import io
 import math
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from losscli.errors import InputError, UsageError
 from losscli.history.align import finish, merges_distinct_steps, run_starts
@@ -101,6 +101,16 @@ class Table:
 
     def numbers(self, column: str) -> list[float | None]:
         """A column as floats (None = missing); an error names the first bad row."""
+        series = self._frame[self._raw[column]]
+        kind = getattr(getattr(series, "dtype", None), "kind", "")
+        if kind in ("f", "i", "u"):  # a numeric column: no per-cell checks needed
+            import numpy as np
+
+            arr = series.to_numpy(dtype=np.float64)[self.offset : self._stop]
+            out: list[float | None] = arr.tolist()
+            for i in np.flatnonzero(np.isnan(arr)).tolist():
+                out[i] = None
+            return out
         return [self.to_float(v, column, i) for i, v in enumerate(self.cells(column))]
 
     def to_float(self, v: Any, column: str, i: int) -> float | None:
@@ -212,7 +222,11 @@ def split_runs(table: Table) -> list[Table]:
     key = epoch or step
     if key is None:
         return [table]
-    keys = [None if f is None or not math.isfinite(f) else f for f in _lenient(table, key)]
+    try:
+        raw_keys = table.numbers(key)
+    except InputError:
+        raw_keys = _lenient(table, key)
+    keys = [None if f is None or not math.isfinite(f) else f for f in raw_keys]
     starts = run_starts(keys)
     ends = [*starts[1:], table.rows]
     return [table.slice(a, b) for a, b in zip(starts, ends, strict=True)]
@@ -287,6 +301,23 @@ def _xs_of_points(
 ) -> list[Number]:
     """x of every row; rows without any loss get a placeholder (finish skips them),
     rows with a loss must have a finite x."""
+    vals = va if va is not None else [None] * len(tr)
+    try:
+        numbers: list[float | None] | None = table.numbers(column)
+    except InputError:  # a bad cell: the loop below names it only if its row has a loss
+        numbers = None
+    if numbers is not None and (
+        (None not in numbers and all(map(math.isfinite, cast(list[float], numbers))))
+        or all(
+            f is not None and math.isfinite(f)
+            for f, t, v in zip(numbers, tr, vals, strict=True)
+            if t is not None or v is not None
+        )
+    ):
+        cells = table.cells(column)
+        if all(type(v) is int for v in cells):  # an integer column: already clean
+            return cells
+        return [0 if f is None else clean_number(f) for f in numbers]
     xs: list[Number] = []
     for i, v in enumerate(table.cells(column)):
         has_loss = tr[i] is not None or (va is not None and va[i] is not None)
@@ -371,8 +402,13 @@ def literal_nan_rows(
         return None
     try:
         with stream as raw:
-            text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
-            return _scan_nan(csv.reader(text, delimiter=delimiter), columns, rows)
+            data = raw.read()
+        if b"nan" not in data.lower():  # the usual case: no cell spelled nan, skip the scan
+            return {c.strip(): set() for c in columns}
+        text = io.TextIOWrapper(
+            io.BytesIO(data), encoding="utf-8-sig", errors="replace", newline=""
+        )
+        return _scan_nan(csv.reader(text, delimiter=delimiter), columns, rows)
     except Exception:  # a second look at text already parsed: any failure = unknown
         return None
 

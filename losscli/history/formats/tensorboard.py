@@ -154,6 +154,29 @@ def _plugin(buf: bytes) -> str:
     return ""
 
 
+def _simple_event(rec: bytes) -> tuple[int, bytes, float] | None:
+    """The layout almost every scalar event has — ``wall_time`` (field 1), ``step`` (2),
+    ``summary`` (5) holding one ``Value`` of ``tag`` (1) and ``simple_value`` (2) —
+    read without the general decoder; None for anything else."""
+    if len(rec) < 16 or rec[0] != 0x09 or rec[9] != 0x10:
+        return None
+    step, pos = _varint(rec, 10)
+    end = len(rec)
+    if pos + 4 > end or rec[pos] != 0x2A:
+        return None
+    size, pos = _varint(rec, pos + 1)
+    if pos + size != end or rec[pos] != 0x0A:
+        return None
+    size, pos = _varint(rec, pos + 1)
+    if pos + size != end or rec[pos] != 0x0A or rec[pos + 1] >= 0x80:
+        return None
+    t0 = pos + 2
+    t1 = t0 + rec[pos + 1]
+    if t1 + 5 != end or rec[t1] != 0x15:
+        return None
+    return _signed(step), rec[t0:t1], struct.unpack_from("<f", rec, t1 + 1)[0]
+
+
 class Scalars:
     """Every scalar of some event files: tag → list of (step, value), in file order."""
 
@@ -161,8 +184,10 @@ class Scalars:
         self.by_tag: dict[str, list[tuple[int, float]]] = {}
         self.plugins: dict[str, str] = {}
         self.truncated: list[str] = []
+        self._tags: dict[bytes, str] = {}
 
     def add_file(self, data: bytes, name: str, prefix: str = "") -> None:
+        self._tags = {}  # raw tag → prefixed tag, for this file's prefix
         recs, truncated = records(data)
         if truncated:
             self.truncated.append(name)
@@ -175,7 +200,14 @@ class Scalars:
                 ) from None
 
     def _event(self, rec: bytes, prefix: str) -> None:
-        # fast path: wall_time (09 + 8 bytes), step (10 + varint), summary (2a + len)
+        fast = _simple_event(rec)
+        if fast is not None:
+            step, raw_tag, value = fast
+            tag = self._tags.get(raw_tag)
+            if tag is None:
+                tag = self._tags[raw_tag] = prefix + raw_tag.decode("utf-8", errors="replace")
+            self.by_tag.setdefault(tag, []).append((step, value))
+            return
         step = 0
         summary = None
         for field, _, value in _fields(rec):
