@@ -208,3 +208,24 @@ def test_yolov5_padded_headers() -> None:
     assert doc["best_val_loss"] == pytest.approx(0.236)
     doc, _ = doc_of(path, "--train", "train/box_loss", "--val", "val/box_loss")
     assert (doc["train"], doc["final_train_loss"]) == ("train/box_loss", pytest.approx(0.085))
+
+
+def test_prefixed_loss_names_of_other_kinds(tmp_path: Path) -> None:
+    # seen in a real Lightning log: 'train/nll_loss' and 'val/rmse_loss', with
+    # LearningRateMonitor rows; the one prefixed *loss column of each role is taken
+    path = tmp_path / "metrics.csv"
+    path.write_text(
+        "epoch,lr-Adam,step,train/nll_loss,val/rmse_loss\n"
+        ",0.003,49,,\n0,,49,0.9,\n0,,49,,0.8\n"
+        ",0.003,99,,\n1,,99,0.6,\n1,,99,,0.7\n"
+        ",0.003,149,,\n2,,149,0.5,\n2,,149,,0.75\n"
+    )
+    doc, _ = doc_of(str(path))
+    assert (doc["format"], doc["train"], doc["val"]) == (
+        "lightning",
+        "train/nll_loss",
+        "val/rmse_loss",
+    )
+    assert (doc["points"], doc["best_epoch"], doc["final_train_loss"]) == (3, 1, 0.5)
+    path.write_text("epoch,train_a_loss,train_b_loss\n0,1,1\n1,0.5,0.5\n")  # two: ambiguous
+    assert "no training loss column" in error_of(str(path))

@@ -46,6 +46,10 @@ VAL_NAMES: tuple[str, ...] = (
     "test_loss",
     "test/loss",
 )
+#: Last resort when no name above matches: the one loss column with a training or
+#: validation prefix (``train/nll_loss``, ``val_rmse_loss``…), case-insensitive.
+TRAIN_PATTERN = r"^(train|training|trn)[/_ .-]?.*loss(_epoch|_step)?$"
+VAL_PATTERN = r"^(val|valid|validation|eval|dev)[/_ .-]?.*loss(_epoch|_step)?$"
 STEP_NAMES: tuple[str, ...] = ("step", "iteration", "global_step")
 HF_TRAIN_KEY = "loss"
 HF_VAL_KEY = "eval_loss"
@@ -124,6 +128,22 @@ class HistoryReport:
     def fails_gate(self) -> bool:
         """True for the verdicts ``--fail-on-overfit`` turns into exit status 1."""
         return self.verdict in ("overfitting", "diverged")
+
+
+def by_pattern(names: list[str], pattern: str) -> str | None:
+    """The one name matching ``pattern`` (case-insensitive), ignoring ``*_step``
+    variants when an un-suffixed or ``*_epoch`` one matches too; None if none or several."""
+    import re
+
+    found = [n for n in names if re.match(pattern, n, flags=re.IGNORECASE)]
+    bases = {re.sub(r"_(epoch|step)$", "", n.lower()) for n in found}
+    if len(bases) != 1:
+        return None
+    for suffix in ("", "_epoch", "_step"):
+        for n in found:
+            if n.lower() == next(iter(bases)) + suffix:
+                return n
+    return None
 
 
 def clean_number(v: Any) -> Number:

@@ -27,7 +27,17 @@ from collections.abc import Sequence
 from losscli.errors import InputError, UsageError
 from losscli.history.align import Point, align_on_steps, finish, too_few_values
 from losscli.history.formats.tables import Table, is_missing
-from losscli.history.model import TRAIN_NAMES, VAL_NAMES, Number, TrainingLog, Value, fmt_x
+from losscli.history.model import (
+    TRAIN_NAMES,
+    TRAIN_PATTERN,
+    VAL_NAMES,
+    VAL_PATTERN,
+    Number,
+    TrainingLog,
+    Value,
+    by_pattern,
+    fmt_x,
+)
 
 
 def is_lightning(table: Table) -> bool:
@@ -69,6 +79,13 @@ def _columns(table: Table, requested: str | None, names: Sequence[str], mode: st
         found = [c for s in order if (c := table.lookup(base + s)) is not None]
         if found:
             return found
+    if requested is None:  # a prefixed loss of another name: train/nll_loss, val_mse_loss
+        pattern = TRAIN_PATTERN if names is TRAIN_NAMES else VAL_PATTERN
+        hit = by_pattern(table.columns, pattern)
+        if hit is not None:
+            base = hit[: -len("_epoch")] if hit.lower().endswith("_epoch") else hit
+            base = base[: -len("_step")] if base.lower().endswith("_step") else base
+            return [c for s in order if (c := table.lookup(base + s)) is not None]
     return []
 
 
@@ -78,7 +95,7 @@ def _val_columns(table: Table, requested: str | None, mode: str) -> list[str]:
     if requested is not None:
         return _columns(table, requested, VAL_NAMES, mode)
     first: list[str] = []
-    for base in VAL_NAMES:
+    for base in (*VAL_NAMES, None):
         cols = _columns(table, base, VAL_NAMES, mode)
         if not cols:
             continue

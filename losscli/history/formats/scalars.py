@@ -14,7 +14,14 @@ from collections.abc import Sequence
 
 from losscli.errors import InputError, UsageError
 from losscli.history.align import Point, align_on_steps, finish, too_few_values
-from losscli.history.model import TRAIN_NAMES, VAL_NAMES, TrainingLog
+from losscli.history.model import (
+    TRAIN_NAMES,
+    TRAIN_PATTERN,
+    VAL_NAMES,
+    VAL_PATTERN,
+    TrainingLog,
+    by_pattern,
+)
 
 Series = dict[str, list[tuple[int, float]]]
 
@@ -31,7 +38,8 @@ def _pick(
     for n in names:
         if n in lower_map and len(tags[lower_map[n]]) >= 1:
             return lower_map[n]
-    return None
+    pattern = TRAIN_PATTERN if names is TRAIN_NAMES else VAL_PATTERN
+    return by_pattern(list(tags), pattern)
 
 
 def log_from_series(

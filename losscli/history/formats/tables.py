@@ -39,10 +39,13 @@ from losscli.history.align import finish, merges_distinct_steps, run_starts
 from losscli.history.model import (
     STEP_NAMES,
     TRAIN_NAMES,
+    TRAIN_PATTERN,
     VAL_NAMES,
+    VAL_PATTERN,
     Number,
     TrainingLog,
     Value,
+    by_pattern,
     clean_number,
 )
 
@@ -179,6 +182,10 @@ def choose(
         found = table.lookup(cand)
         if found is not None:
             return found
+    pattern = TRAIN_PATTERN if role == "training" else VAL_PATTERN
+    fallback = by_pattern(table.columns, pattern)
+    if fallback is not None:
+        return fallback
     if required:
         flag = "--train" if role == "training" else "--val"
         raise InputError(
@@ -194,6 +201,8 @@ def best_val_column(
     """The first of ``names`` holding at least 2 values (a ``test_loss`` logged once is
     not a validation curve), else the first found (then dropped with a warning)."""
     found = [c for n in names if (c := table.lookup(n)) is not None and c != exclude]
+    if not found and (c := by_pattern(table.columns, VAL_PATTERN)) is not None:
+        found = [c]
     first: tuple[str | None, list[Value] | None] = (None, None)
     for c in dict.fromkeys(found):
         series = table.losses(c, nan_means_missing=True)
