@@ -78,7 +78,7 @@ def test_keras_csvlogger() -> None:
     assert doc["final_val_loss"] == pytest.approx(0.58, abs=1e-7)
     assert doc["gap"] == pytest.approx(0.47, abs=1e-6)
     assert (doc["verdict"], doc["overfitting_since"]) == ("overfitting", 7)
-    # default min_delta = 2σ (12 points: no smoothing), σ = median|y − running median of
+    # default min_delta = σ (12 points: no smoothing), σ = median|y − running median of
     # 3| / 0.3136; by hand: val falls monotonically to epoch 6 then rises, so the only
     # non-zero residual is at epoch 6 (0.425 − median(0.43, 0.425, 0.44)): median 0, d = 0
     assert doc["patience"] == 3 and doc["smoothing"] == 0.0
@@ -197,14 +197,14 @@ def test_sample_train_log_through_make_demo_command() -> None:
         pytest.skip("sample_data/train_log.csv not generated yet")
     doc = run_json(str(sample))
     # make_samples.py: validation loss lowest at epoch 14, rising after it (by more than
-    # the default min_delta: 2σ, σ from the wiggles of the curve, computed here from the
+    # the default min_delta: σ, σ from the wiggles of the curve, computed here from the
     # documented formula)
     import numpy as np
 
     rows = sample.read_text().splitlines()[1:]
     v = np.array([float(r.split(",")[2]) for r in rows])
     med = np.median(np.stack([v[:-2], v[1:-1], v[2:]]), axis=0)
-    d = 2 * np.median(np.abs(v[1:-1] - med)) / 0.3136
+    d = np.median(np.abs(v[1:-1] - med)) / 0.3136
     assert v[14] > v[13] + d
     assert doc["min_delta"] == pytest.approx(d)
     assert (doc["verdict"], doc["best_epoch"], doc["overfitting_since"]) == ("overfitting", 14, 15)

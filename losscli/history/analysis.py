@@ -17,8 +17,8 @@ Smoothing and noise
   median|r| for i.i.d. standard normal values, by simulation). A monotone stretch of
   the curve, however steep or curved, has ``r = 0``, and the median ignores a single
   turn (the minimum of a V): only wiggles all along the curve count as noise.
-* ``d`` = ``--min-delta``; by default twice the noise left after smoothing,
-  ``d = 2σ·√((1 − w)/(1 + w))`` (an EMA of white noise has variance
+* ``d`` = ``--min-delta``; by default the noise left after smoothing (one standard
+  deviation), ``d = σ·√((1 − w)/(1 + w))`` (an EMA of white noise has variance
   ``σ²(1 − w)/(1 + w)``), computed for each curve.
 * Rank trend test (used only when ``w > 0``, on at least 10 points): Spearman's ρ
   between the raw values and their index (average ranks for ties),
@@ -227,7 +227,7 @@ def _delta(values: Sequence[float], w: float, min_delta: float | None) -> tuple[
     sigma = noise_sigma(values)
     if min_delta is not None:
         return sigma, float(min_delta)
-    return sigma, 2.0 * sigma * math.sqrt((1.0 - w) / (1.0 + w))
+    return sigma, sigma * math.sqrt((1.0 - w) / (1.0 + w))
 
 
 def analyse(
