@@ -100,9 +100,8 @@ def main() -> None:
         make_events(tb_path, args.rows)
     losscli = [sys.executable, "-m", "losscli", "history"]
     ref = read_reference(csv_path, tb_path, args.repeat)
-    print(
-        f"losscli history, {args.rows:,} points, best of {args.repeat} (load {os.getloadavg()[0]:.1f})"
-    )
+    load = os.getloadavg()[0]
+    print(f"losscli history, {args.rows:,} points, best of {args.repeat} (load {load:.1f})")
     print(f"{'log':<28}{'wall s':>9}{'cpu s':>9}{'read s':>9}")
     for label, path, key in (
         ("generic CSV (json)", csv_path, "csv"),
