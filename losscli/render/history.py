@@ -200,7 +200,7 @@ def compare_table(reports: Sequence[HistoryReport], *, unicode: bool = True) -> 
         caption_justify="left",
     )
     table.add_column("", no_wrap=True)
-    table.add_column("run", overflow="fold")
+    table.add_column("run", overflow="fold", min_width=24)
     for name in ("points", "best", "best val", "final train", "final val", "gap"):
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
@@ -208,7 +208,7 @@ def compare_table(reports: Sequence[HistoryReport], *, unicode: bool = True) -> 
         table.add_row(
             Text(chr(ord("a") + i % 26) + (" *" if i == best else "")),
             Text(safe_text(label(r))),
-            Text(f"{r.points} {r.x_name}s"),
+            Text(str(r.points)),
             Text(_x(r.best_epoch)),
             Text(_n(r.best_val_loss)),
             Text(_n(r.final_train_loss)),
