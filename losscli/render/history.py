@@ -181,8 +181,9 @@ def history_renderable(
 
 
 def compare_table(reports: Sequence[HistoryReport], *, unicode: bool = True) -> Any:
-    """One row per run: points, best epoch and value, final losses, gap, verdict; the
-    best run marked, and named with its criterion in the caption."""
+    """One row per run (its chart mark, ``*`` on the best): points, best epoch and
+    value, final losses, verdict; the best run named with its criterion in the caption
+    (the gaps are in the JSON)."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -199,21 +200,19 @@ def compare_table(reports: Sequence[HistoryReport], *, unicode: bool = True) -> 
         ),
         caption_justify="left",
     )
-    table.add_column("", no_wrap=True)
-    table.add_column("run", overflow="fold", min_width=24)
-    for name in ("points", "best", "best val", "final train", "final val", "gap"):
+    table.add_column("run", overflow="fold", min_width=12)
+    for name in ("points", "best", "best val", "final train", "final val"):
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
     for i, r in enumerate(reports):
+        mark = chr(ord("a") + i % 26) + ("*" if i == best else "")
         table.add_row(
-            Text(chr(ord("a") + i % 26) + (" *" if i == best else "")),
-            Text(safe_text(label(r))),
+            Text(f"{mark} ") + Text(safe_text(label(r))),
             Text(str(r.points)),
             Text(_x(r.best_epoch)),
             Text(_n(r.best_val_loss)),
             Text(_n(r.final_train_loss)),
             Text(_n(r.final_val_loss)),
-            Text(_n(r.gap)),
             Text(r.verdict, style=VERDICT_STYLE.get(r.verdict, "bold")),
         )
     return table
