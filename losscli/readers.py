@@ -1707,27 +1707,19 @@ def read_frame(
 def open_bytes(source: SourceLike) -> IO[bytes]:
     """A decompressed binary stream of ``source`` whatever its format, for callers that
     parse the bytes themselves (JSON documents, TensorBoard event files): compression
-    from the suffix, else from the magic bytes; ``-`` is stdin, spooled once like every
-    other reader here. Decompression errors surface on ``read`` (``OSError``,
-    ``EOFError``, ``lzma.LZMAError``, ``zlib.error``); zstd is decompressed whole here,
-    because ``zstandard``'s stream reader ends a truncated frame silently."""
-    res = _resolve(source, "csv")  # the format is not used, only path/name/compression
-    if res.compression is None:
-        head = _head(res.path, res.name)
-        compression = next((c for magic, c in _MAGIC_COMPRESSION if head.startswith(magic)), None)
-        res = _Resolved(res.path, res.name, res.fmt, compression)
-    if res.compression != "zstd":
-        return _open_binary(res)
-    import io
+    told by the magic bytes; ``-`` and other streams are spooled like every other
+    reader here. Decompression errors surface on ``read``."""
+    from losscli import sources
 
-    import zstandard
-
-    try:
-        data = res.path.read_bytes()
-        dobj = zstandard.ZstdDecompressor().decompressobj()
-        out = dobj.decompress(data)
-    except (OSError, zstandard.ZstdError) as exc:
-        raise InputError(f"cannot read {res.name}: not valid zstd data ({exc})") from None
-    if not dobj.eof:
-        raise InputError(f"cannot read {res.name}: truncated zstd data")
-    return io.BytesIO(out)
+    text = os.fspath(source)
+    name = display_name(source)
+    if text == STDIN:
+        path = _spool_stdin()
+    else:
+        path = Path(text)
+        if not sources.is_regular(path, name):
+            path = _spool_path(path, name)
+        elif not os.access(path, os.R_OK):
+            raise InputError(f"cannot read {name}: permission denied")
+    compression = sources.compression_of(_head(path, name))
+    return _open_binary(_Resolved(path, name, "csv", compression))

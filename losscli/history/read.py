@@ -12,6 +12,7 @@ column is a CSV/TSV log, whatever its suffix: Keras' ``training.log``), else
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import lzma
 import os
@@ -43,7 +44,7 @@ def _decode_errors() -> tuple[type[BaseException], ...]:
 def read_all(stream: IO[bytes], name: str) -> bytes:
     """The whole decompressed stream; a corrupt or truncated file is a one-line error."""
     try:
-        with stream:
+        with contextlib.closing(stream):
             return stream.read()
     except _decode_errors() as exc:
         raise InputError(f"cannot read {name}: corrupt or truncated data ({_why(exc)})") from None
@@ -113,7 +114,7 @@ def _sniff(text: str, name: str) -> str:
 
 def _head(stream: IO[bytes], name: str, n: int = 4096) -> bytes:
     try:
-        with stream:
+        with contextlib.closing(stream):
             return stream.read(n)
     except _decode_errors() as exc:
         raise InputError(f"cannot read {name}: corrupt or truncated data ({_why(exc)})") from None

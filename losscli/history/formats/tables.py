@@ -27,6 +27,7 @@ Runs. A file is cut into runs where its epoch (else step) counter goes back
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import io
@@ -410,7 +411,7 @@ def literal_nan_rows(
     if stream is None:
         return None
     try:
-        with stream as raw:
+        with contextlib.closing(stream) as raw:
             data = raw.read()
         if b"nan" not in data.lower():  # the usual case: no cell spelled nan, skip the scan
             return {c.strip(): set() for c in columns}
