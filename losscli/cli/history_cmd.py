@@ -65,6 +65,7 @@ def history_command(
         "--format",
         help="Input format when the name and content do not say: csv, tsv, parquet, jsonl, "
         "json (trainer_state.json), tfevents.",
+        case_sensitive=False,
     ),
     run: str | None = typer.Option(
         None,
