@@ -59,7 +59,7 @@ def test_format_option_reads_a_log_of_any_name(tmp_path: Path) -> None:
     assert (doc["points"], doc["best_epoch"]) == (3, 2)
     doc, _ = doc_of(str(path), "--format", "tsv")
     assert doc["final_val_loss"] == 0.6
-    assert "Invalid value" in run(str(path), "--format", "xml").stderr
+    assert "invalid value for '--format'" in run(str(path), "--format", "xml").stderr.lower()
 
 
 # 2 + 4. Lightning: LearningRateMonitor rows, per-step train_loss, a stopped last epoch
