@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 from losscli.catalog import BINARY, BY_ID, MULTICLASS, REGRESSION, TASKS, ParamValue
 from losscli.errors import InputError, UsageError
+from losscli.ieee import ieee_results
 
 if TYPE_CHECKING:
     import numpy as np
@@ -725,6 +726,7 @@ def _label_text(value: Any) -> str:
     return str(value)
 
 
+@ieee_results
 def measure_file(
     source: str,
     *,

@@ -270,12 +270,6 @@ def test_nan_only_in_validation_is_diverged(tmp_path: Path) -> None:
 NAN_LOG = "epoch,train_loss,val_loss\n1,1.0,1.1\n2,0.8,nan\n3,0.7,0.6\n"
 
 
-@pytest.mark.xfail(
-    reason="main's readers key the stdin spool by id(sys.stdin): when CliRunner's new "
-    "stdin object reuses a freed one's id, the run reads an earlier run's bytes (passes "
-    "alone; fails after other stdin tests in one process)",
-    strict=False,
-)
 def test_nan_on_stdin() -> None:
     result = runner.invoke(app, ["history", "-", "-o", "json"], input=NAN_LOG)
     assert result.exit_code == 0, result.stderr

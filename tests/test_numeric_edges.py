@@ -47,6 +47,15 @@ def test_extreme_values_give_inf_without_warnings(
     assert proc.stderr == ""  # (no RuntimeWarning, no other warning)
 
 
+@pytest.mark.parametrize("name", EXTREME)
+def test_recommend_from_extreme_values_warns_nothing(tmp_path: Path, name: str) -> None:
+    path = tmp_path / f"{name}.csv"
+    path.write_text(EXTREME[name])
+    proc = losscli("recommend", "--from", str(path), "--task", "regression", "-o", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # (no RuntimeWarning: the medians and MADs are inf, not faults)
+
+
 def test_the_values_are_the_ieee_ones(tmp_path: Path) -> None:
     path = tmp_path / "opposite.csv"
     path.write_text(EXTREME["opposite"])
