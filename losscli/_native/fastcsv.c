@@ -558,6 +558,12 @@ fastcsv_parse(PyObject *self, PyObject *args)
         sc.out_of_col[c] = (int)i;
         sc.kinds[i] = kinds[i];
     }
+    /* A UTF-8 byte-order mark: Arrow drops it at the start of every buffer it is
+     * given, where the scan would read it as part of the first field. Declined. */
+    if (view.len >= 3 && memcmp(view.buf, "\xef\xbb\xbf", 3) == 0) {
+        result = PyUnicode_FromString("a UTF-8 byte-order mark at byte 0");
+        goto done;
+    }
     sc.buf = view.buf;
     sc.len = (size_t)view.len;
     sc.ncols = ncols;

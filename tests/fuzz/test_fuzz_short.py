@@ -21,6 +21,9 @@ import scanner_target
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = int(os.environ.get("LOSSCLI_FUZZ_EXAMPLES", "200"))
+#: the short run of `make test` is the same every time (a CI run must not fail on a new
+#: random draw); `make fuzz` (LOSSCLI_FUZZ_EXAMPLES set) explores with fresh seeds
+DERANDOMIZE = "LOSSCLI_FUZZ_EXAMPLES" not in os.environ
 
 CELLS = st.sampled_from(
     [
@@ -31,13 +34,28 @@ CELLS = st.sampled_from(
 SEPARATORS = st.sampled_from([b",", b"\n", b"\r\n", b"\t", b'"', b"\r"])
 
 
-@settings(max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(
+    max_examples=EXAMPLES,
+    derandomize=DERANDOMIZE,
+    suppress_health_check=[HealthCheck.too_slow],
+    deadline=None,
+)
 @given(
     st.binary(min_size=4, max_size=4),
     st.binary(max_size=400) | st.lists(CELLS | SEPARATORS, max_size=60).map(b"".join),
 )
 def test_the_scanner_keeps_its_contract_on_any_bytes(params: bytes, block: bytes) -> None:
     scanner_target.check(params + block)
+
+
+@pytest.mark.parametrize(
+    "block", [b"\xef\xbb\xbf", b"\xef\xbb\xbf\n", b"\xef\xbb\xbf\x00", b"\xef\xbb\xbfa,b\n1,2\n"]
+)
+def test_a_block_starting_with_a_utf8_bom_keeps_the_contract(block: bytes) -> None:
+    # found by the hypothesis run in CI: Arrow drops a leading BOM, the scanner read it
+    # as data (now it declines such a block)
+    for params in (b"\x00\x00\x01\x00", b"\x01\x00\x01\x00"):
+        scanner_target.check(params + block)
 
 
 def test_the_seed_corpus_keeps_the_contract() -> None:
