@@ -106,13 +106,9 @@ def finish(
         )
     if va is not None:
         n_val = sum(v is not None for v in va)
-        if n_val < 2 and val_named:
-            raise too_few_values(name, val_col, n_val)
-        if n_val < 2:
-            warnings.append(
-                f"{name}: validation column {val_col!r} has {n_val} value(s), not a curve; "
-                "judged on the training loss alone"
-            )
+        described = f"validation column {val_col!r} has {n_val} value(s)"
+        # (the column is there: even an empty one is worth a word)
+        if not is_curve(n_val, val_named, name, val_col, described, warnings, warn_empty=True):
             va, val_col = None, None
     return TrainingLog(
         file=name,
@@ -125,6 +121,29 @@ def finish(
         val_column=val_col,
         warnings=tuple(warnings),
     )
+
+
+def is_curve(
+    count: int,
+    named: bool,
+    name: str,
+    column: str | None,
+    described: str,
+    warnings: list[str],
+    *,
+    warn_empty: bool = False,
+) -> bool:
+    """Whether ``count`` validation values make a curve (at least 2), the one rule of
+    every format: fewer (a ``test_loss`` logged once after ``trainer.test()``) are an
+    error when the column was named with ``--val`` (a gate on it could never fire),
+    else a warning ``described``, and the run is judged on the training loss alone."""
+    if count >= 2:
+        return True
+    if named:
+        raise too_few_values(name, column, count)
+    if count or warn_empty:
+        warnings.append(f"{name}: {described}, not a curve; judged on the training loss alone")
+    return False
 
 
 def too_few_values(name: str, column: str | None, count: int) -> InputError:

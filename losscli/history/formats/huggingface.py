@@ -23,8 +23,8 @@ from losscli.history.align import (
     Point,
     align_on_steps,
     finish,
+    is_curve,
     merges_distinct_steps,
-    too_few_values,
 )
 from losscli.history.model import HF_TRAIN_KEY, HF_VAL_KEY, Number, TrainingLog
 
@@ -81,14 +81,8 @@ def log_from_trainer_state(
     if val is not None and not val_pts:
         raise InputError(f"{name}: no log_history entry has {val!r}; keys are: {listing}")
     warnings: list[str] = []
-    if len(val_pts) < 2 and val is not None:
-        raise too_few_values(name, val, len(val_pts))
-    if len(val_pts) < 2 and val is None:
-        if val_pts:
-            warnings.append(
-                f"{name}: only {len(val_pts)} evaluation ({val_key!r}), not a curve; "
-                "judged on the training loss alone"
-            )
+    described = f"only {len(val_pts)} evaluation ({val_key!r})"
+    if not is_curve(len(val_pts), val is not None, name, val, described, warnings):
         val_pts = []
     points, skipped = align_on_steps(train_pts, val_pts)
     if skipped:

@@ -25,7 +25,7 @@ import math
 from collections.abc import Sequence
 
 from losscli.errors import InputError, UsageError
-from losscli.history.align import Point, align_on_steps, finish, too_few_values
+from losscli.history.align import Point, align_on_steps, finish, is_curve
 from losscli.history.formats.tables import Table, is_missing
 from losscli.history.model import (
     TRAIN_NAMES,
@@ -141,14 +141,9 @@ def lightning_log(table: Table, train: str | None, val: str | None, x: str | Non
     val_cols = [c for c in val_cols if not c.lower().endswith("_epoch")] or val_cols
     train_pts = _points(steps, epochs, train_cols, cells)
     val_pts = _points(steps, epochs, val_cols, cells)
-    if len(val_pts) < 2 and val is not None:
-        raise too_few_values(table.name, val_cols[0], len(val_pts))
-    if len(val_pts) < 2 and val is None:
-        if val_pts:
-            warnings.append(
-                f"{table.name}: validation column {val_cols[0]!r} has {len(val_pts)} "
-                "value(s), not a curve; judged on the training loss alone"
-            )
+    column = val_cols[0] if val_cols else None
+    described = f"validation column {column!r} has {len(val_pts)} value(s)"
+    if not is_curve(len(val_pts), val is not None, table.name, column, described, warnings):
         val_pts = []
     points, skipped = align_on_steps(train_pts, val_pts)
     if skipped:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from losscli.errors import InputError, UsageError
-from losscli.history.align import Point, align_on_steps, finish, too_few_values
+from losscli.history.align import Point, align_on_steps, finish, is_curve
 from losscli.history.model import (
     TRAIN_NAMES,
     TRAIN_PATTERN,
@@ -73,13 +73,8 @@ def log_from_series(
     val_pts: list[Point] = (
         [(float(s), epochs.get(s), v) for s, v in tags[val_tag]] if val_tag else []
     )
-    if len(val_pts) < 2 and val is not None:
-        raise too_few_values(name, val_tag, len(val_pts))
-    if len(val_pts) < 2 and val is None and val_pts:
-        warnings.append(
-            f"{name}: {what} {val_tag!r} has {len(val_pts)} value(s), not a curve; judged on "
-            "the training loss alone"
-        )
+    described = f"{what} {val_tag!r} has {len(val_pts)} value(s)"
+    if not is_curve(len(val_pts), val is not None, name, val_tag, described, warnings):
         val_pts, val_tag = [], None
     points, skipped = align_on_steps(train_pts, val_pts)
     if skipped:
