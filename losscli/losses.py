@@ -125,7 +125,11 @@ def _bad(what: str, mask: npt.NDArray[np.bool_], where: Where, problem: str) -> 
     first = _at(where, _first_index(mask))
     noun, verb = ("value", "is") if count == 1 else ("values", "are")
     return LossInputError(
-        f"{what} has {count} {noun} that {verb} {problem}; first at index {first}"
+        f"{what} has {count} {noun} that {verb} {problem}; first at index {first}",
+        what=what,
+        problem=problem,
+        count=count,
+        first_index=first,
     )
 
 
