@@ -349,7 +349,7 @@ def _factorize(column: Any) -> tuple[np.ndarray, list[str | None]]:
     """(codes, labels): codes index ``labels``; -1 = missing."""
     import numpy as np
 
-    from losscli.readers import TextCodes, pyarrow_if
+    from losscli.io.columns import TextCodes, pyarrow_if
 
     if isinstance(column, TextCodes):  # the C scanner's: never missing
         return column.codes.astype(np.intp), list(column.labels)
@@ -361,10 +361,10 @@ def _factorize(column: Any) -> tuple[np.ndarray, list[str | None]]:
     if pa is not None and isinstance(column, pa.Array):
         import pyarrow.compute as pc
 
-        from losscli.readers import arrow_int_codes
+        from losscli.io.columns import arrow_int_codes
 
         if pa.types.is_integer(column.type) and column.null_count == 0 and len(column):
-            from losscli.readers import arrow_int_codes
+            from losscli.io.columns import arrow_int_codes
 
             # Small-range integers (group ids, class indices): a lookup table beats
             # hashing (dictionary_encode) several times over.
@@ -412,7 +412,7 @@ def _factorize_numbers(values: np.ndarray) -> tuple[np.ndarray, list[str | None]
 def _is_text(column: Any) -> bool:
     import numpy as np
 
-    from losscli.readers import TextCodes, pyarrow_if
+    from losscli.io.columns import TextCodes, pyarrow_if
 
     if isinstance(column, TextCodes):
         return True
@@ -428,7 +428,7 @@ def _is_text(column: Any) -> bool:
 def _to_numpy_sample(column: Any) -> Any:
     import numpy as np
 
-    from losscli.readers import TextCodes, pyarrow_if
+    from losscli.io.columns import TextCodes, pyarrow_if
 
     if isinstance(column, TextCodes):
         return column.to_objects()
@@ -438,7 +438,7 @@ def _to_numpy_sample(column: Any) -> Any:
     if pa is not None and isinstance(column, pa.Array):
         t = column.type
         if pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_decimal(t):
-            from losscli.readers import arrow_float64
+            from losscli.io.columns import arrow_float64
 
             return arrow_float64(column)
         if pa.types.is_boolean(t):
@@ -641,15 +641,13 @@ class _Engine:
         Also returns the raw label codes for messages (None if numeric)."""
         import numpy as np
 
-        from losscli import readers
+        from losscli.io.columns import numeric_array
 
         target = self.layout.target
         if self.labels is not None:
             return self.labels.encode(raw, name=self.name, column=target, offset=offset), None
         if self.task == "regression":
-            return readers.numeric_array(
-                raw, name=self.name, column_name=target, offset=offset
-            ), None
+            return numeric_array(raw, name=self.name, column_name=target, offset=offset), None
         if self.task == "binary" and self.positive is None:
             if _is_text(raw):
                 codes, labels = _factorize(raw)
@@ -666,9 +664,7 @@ class _Engine:
                     f"({', '.join(repr(s) for s in seen[:4])}); say which is the positive class "
                     "with --positive LABEL"
                 )
-            return readers.numeric_array(
-                raw, name=self.name, column_name=target, offset=offset
-            ), None
+            return numeric_array(raw, name=self.name, column_name=target, offset=offset), None
         codes, labels = _factorize(raw)
         if self.decision is not None and self.decision.classes is not None:
             self._two_columns_only(codes, labels, offset)
@@ -717,7 +713,7 @@ class _Engine:
     def feed(self, offset: int, columns: Mapping[str, Any]) -> None:
         import numpy as np
 
-        from losscli import readers
+        from losscli.io.columns import numeric_array
 
         layout = self.layout
         y, _ = self._truth(columns[layout.target], offset)
@@ -727,13 +723,13 @@ class _Engine:
             arrays = [
                 self._prediction(columns[c], c, offset)
                 if self.labels is not None
-                else readers.numeric_array(columns[c], name=self.name, column_name=c, offset=offset)
+                else numeric_array(columns[c], name=self.name, column_name=c, offset=offset)
                 for c in model.columns
             ]
             preds.append(arrays[0] if len(arrays) == 1 else _stack_columns(arrays))
         w = None
         if self.weight_col is not None:
-            w = readers.numeric_array(
+            w = numeric_array(
                 columns[self.weight_col], name=self.name, column_name=self.weight_col, offset=offset
             )
         gcodes = None
@@ -1478,7 +1474,7 @@ def _decide_task(
     pred = _to_numpy_sample(first[layout.models[0].columns[0]])
     if truth.dtype == object and _some_numbers(truth):
         # numbers with some text among them: text in a numeric column, not labels
-        from losscli.readers import numeric_array
+        from losscli.io.columns import numeric_array
 
         numeric_array(truth, name=name, column_name=layout.target)
     return infer_task(truth, None if logits else pred, layout, source=name)
@@ -1613,13 +1609,13 @@ def evaluate_file(
     progress: Callable[[int], None] | None = None,
 ) -> EvaluationReport:
     """Evaluate a file (or ``-`` for stdin), streaming it chunk by chunk."""
-    from losscli import readers
+    from losscli.io import sources, tables
 
     params = params or LossParams()
     _resolve_task(task, positive)
     _check_options(losses, params)
-    name = readers.display_name(source)
-    columns = readers.read_columns(source, fmt=fmt)
+    name = sources.display_name(source)
+    columns = tables.read_columns(source, fmt=fmt)
     layout = detect_layout(
         columns,
         true=true,
@@ -1629,7 +1625,7 @@ def evaluate_file(
         kinds=lambda cols: _file_kinds(source, fmt, cols),
     )
     needed = _needed_columns(name, columns, layout, weight, by)
-    sniffed = readers.sniff_types(source, fmt=fmt, columns=needed)
+    sniffed = tables.sniff_types(source, fmt=fmt, columns=needed)
     types: dict[str, str] = {
         c: "string" if sniffed.get(c) == "text" else "float64" for c in layout.pred_columns
     }
@@ -1644,7 +1640,7 @@ def evaluate_file(
         # factorised by the CSV parser threads, not by dictionary_encode on the main
         # thread (10M rows × 100 text groups: 0.37 s less on the main thread)
         types[by] = "dictionary"
-    chunks = readers.iter_arrays(
+    chunks = tables.iter_arrays(
         source,
         fmt=fmt,
         columns=needed,
@@ -1681,12 +1677,12 @@ def _row_key(values: Any) -> bool:
 
 def _file_kinds(source: str, fmt: str | None, cols: Sequence[str]) -> dict[str, str]:
     """``detect_layout``'s ``kinds``: the sniffed kinds, ``"id"`` for row keys."""
-    from losscli import readers
+    from losscli.io import tables
 
-    kinds = readers.sniff_types(source, fmt=fmt, columns=list(cols))
+    kinds = tables.sniff_types(source, fmt=fmt, columns=list(cols))
     numeric = [c for c in cols if kinds.get(c) == "number"]
     if len(numeric) > 1:
-        chunks = readers.iter_arrays(
+        chunks = tables.iter_arrays(
             source,
             fmt=fmt,
             columns=numeric,
@@ -1764,7 +1760,7 @@ def evaluate_frame(
     >>> losscli.evaluate_frame(df, losses=["mse"]).value("y_pred", "mse")
     0.375
     """
-    from losscli.readers import _check_duplicates
+    from losscli.io.tables import check_duplicates as _check_duplicates
 
     columns = [str(c) for c in df.columns]
     _check_duplicates(columns, source)

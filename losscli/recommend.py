@@ -744,11 +744,12 @@ def measure_file(
     Rows with a missing truth (or prediction, for residuals) are left out and
     counted in ``dropped_rows`` with a warning.
     """
-    from losscli import detect, readers
+    from losscli import detect
     from losscli import recommend_stream as rs
+    from losscli.io import sources, tables
 
-    name = readers.display_name(source)
-    columns = readers.read_columns(source, fmt=fmt)
+    name = sources.display_name(source)
+    columns = tables.read_columns(source, fmt=fmt)
     layout = detect.detect_layout(
         columns,
         true=true,
@@ -758,12 +759,12 @@ def measure_file(
     )
     models = list(layout.models)
     wanted = list(dict.fromkeys([layout.target, *(c for m in models for c in m.columns)]))
-    sniffed = readers.sniff_types(source, fmt=fmt, columns=wanted)
+    sniffed = tables.sniff_types(source, fmt=fmt, columns=wanted)
     types = {c: "float64" for c in wanted if sniffed.get(c) == "number"}
     if sniffed.get(layout.target) in ("text", "empty"):
         types[layout.target] = "string"
     first, chunks = rs.first_chunk(
-        readers.iter_arrays(source, fmt=fmt, columns=wanted, column_types=types)
+        tables.iter_arrays(source, fmt=fmt, columns=wanted, column_types=types)
     )
     if first is None:
         raise InputError(f"{name} has a header but no data rows")

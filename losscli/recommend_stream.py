@@ -164,17 +164,16 @@ def stream_regression(
     the same rows); an infinite value is an error naming its row."""
     import numpy as np
 
-    from losscli import readers
+    from losscli.io.columns import numeric_array
 
     reservoir = Reservoir(max(len(predictions), 1))
     truth = TruthStats()
     dropped = 0
     first_dropped: int | None = None
     for offset, columns in chunks:
-        y = readers.numeric_array(columns[target], name=name, column_name=target, offset=offset)
+        y = numeric_array(columns[target], name=name, column_name=target, offset=offset)
         preds = [
-            readers.numeric_array(columns[c], name=name, column_name=c, offset=offset)
-            for c in predictions
+            numeric_array(columns[c], name=name, column_name=c, offset=offset) for c in predictions
         ]
         for column, values in ((target, y), *zip(predictions, preds, strict=True)):
             bad = np.isinf(values)
@@ -204,7 +203,7 @@ def stream_classes(chunks: Iterator[tuple[int, Mapping[str, Any]]], *, target: s
     import numpy as np
     import pandas as pd
 
-    from losscli.readers import TextCodes, pyarrow_if
+    from losscli.io.columns import TextCodes, pyarrow_if
 
     counts: dict[str, int] = {}
     rows = dropped = 0

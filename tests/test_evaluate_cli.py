@@ -320,10 +320,10 @@ def test_bad_directory(tmp_path: Path) -> None:
 
 
 def test_bad_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from losscli import readers
+    from losscli.io import sources
 
     path = write(tmp_path, "p.csv", "y_true,y_pred\n1,2\n")
-    monkeypatch.setattr(readers.os, "access", lambda *_: False)  # root ignores chmod
+    monkeypatch.setattr(sources.os, "access", lambda *_: False)  # root ignores chmod
     assert run_error(path) == f"losscli: error: cannot read {path}: permission denied"
 
 

@@ -21,10 +21,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from losscli import _fastcsv, readers
+from losscli import _fastcsv
+from losscli.errors import InputError
 from losscli.evaluate import evaluate_file
+from losscli.io import scanner, sources
+from losscli.io.columns import arrow_float64
 
-NATIVE = Path(readers.__file__).parent / "_native"
+NATIVE = Path(_fastcsv.__file__).parent / "_native"
 
 
 def bits(x: float) -> bytes:
@@ -35,9 +38,12 @@ def test_the_extension_is_built_and_used() -> None:
     # (make venv compiles it; without a C compiler losscli falls back to Arrow,
     # but this suite must then fail rather than test Arrow twice)
     assert _fastcsv.parse_float(b"1.5") == 1.5
-    assert readers._fast_plan(
-        readers._resolve(str(NATIVE / "fastcsv.c"), "csv"), ["a", "b"], ["b"], {"b": "float64"}
-    ) == readers._FastPlan(names=("b",), ncols=2, indexes=(1,), kinds="f", delimiter=",")
+    assert scanner.plan_for(
+        sources.resolve(str(NATIVE / "fastcsv.c"), "csv").delimiter,
+        ["a", "b"],
+        ["b"],
+        {"b": "float64"},
+    ) == scanner.Plan(names=("b",), ncols=2, indexes=(1,), kinds="f", delimiter=",")
 
 
 def test_the_power_table_matches_the_published_one() -> None:
@@ -166,7 +172,7 @@ def test_anything_else_is_declined(text: str) -> None:
 
 
 def arrow_block(data: bytes, names: list[str], types: dict[str, str], delimiter: str) -> Any:
-    """What readers' Arrow path makes of a block: the oracle."""
+    """What the Arrow path makes of a block: the oracle."""
     kinds = {"float64": pa.float64(), "dictionary": pa.dictionary(pa.int32(), pa.string())}
     convert = pc.ConvertOptions(
         include_columns=list(types),
@@ -183,14 +189,14 @@ def arrow_block(data: bytes, names: list[str], types: dict[str, str], delimiter:
 
 def fast_block(data: bytes, names: list[str], types: dict[str, str], delimiter: str) -> Any:
     kinds = {"float64": "f", "dictionary": "t", "string": "t"}
-    plan = readers._FastPlan(
+    plan = scanner.Plan(
         names=tuple(types),
         ncols=len(names),
         indexes=tuple(names.index(c) for c in types),
         kinds="".join(kinds[t] for t in types.values()),
         delimiter=delimiter,
     )
-    return readers._fast_block(plan, data, True)
+    return scanner.scan(plan, data, True)
 
 
 def assert_same(batch: Any, table: Any, types: dict[str, str]) -> None:
@@ -199,7 +205,7 @@ def assert_same(batch: Any, table: Any, types: dict[str, str]) -> None:
         mine, theirs = batch.column(i), table.column(col).combine_chunks()
         if kind == "float64":
             assert theirs.null_count == 0
-            assert mine.tobytes() == readers.arrow_float64(theirs).tobytes(), col
+            assert mine.tobytes() == arrow_float64(theirs).tobytes(), col
         elif kind == "dictionary":
             assert mine.labels == theirs.dictionary.to_pylist(), col
             assert mine.codes.tolist() == theirs.indices.to_pylist(), col
@@ -359,7 +365,7 @@ def test_a_bad_cell_deep_in_the_file_gets_arrows_message_and_row(
     messages = []
     for engine in ("1", "0"):
         monkeypatch.setenv("LOSSCLI_FAST_CSV", engine)
-        with pytest.raises(readers.InputError) as info:
+        with pytest.raises(InputError) as info:
             evaluate_file(str(path), chunk_rows=500)
         messages.append(str(info.value))
     assert messages[0] == messages[1]

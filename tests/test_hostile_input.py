@@ -180,21 +180,21 @@ def test_damaged_compressed_input_is_one_line_naming_the_file(
 def test_every_reader_entry_point_raises_input_error_naming_the_file(
     tmp_path: Path, kind: str, how: str
 ) -> None:
-    from losscli import readers
     from losscli.errors import InputError
+    from losscli.io import tables
 
     path = tmp_path / f"preds.csv.{kind}"
     path.write_bytes(damaged(kind, CSV, how))
     source = str(path)
     header_only = [
-        lambda: readers.read_columns(source),
-        lambda: readers.sniff_types(source, columns=["y_true"]),
+        lambda: tables.read_columns(source),
+        lambda: tables.sniff_types(source, columns=["y_true"]),
     ]
     whole = [
-        lambda: readers.read_frame(source),
-        lambda: list(readers.iter_frames(source)),
-        lambda: list(readers.iter_batches(source, columns=["y_true"])),
-        lambda: list(readers.iter_arrays(source, columns=["y_true", "y_pred"])),
+        lambda: tables.read_frame(source),
+        lambda: list(tables.iter_frames(source)),
+        lambda: list(tables.iter_batches(source, columns=["y_true"])),
+        lambda: list(tables.iter_arrays(source, columns=["y_true", "y_pred"])),
     ]
     for call in header_only:  # (the header of a truncated file may still read)
         with contextlib.suppress(InputError):
@@ -269,12 +269,12 @@ def test_int64_beyond_2_53_that_float64_holds_exactly_is_used(tmp_path: Path) ->
 
 
 def test_int64_prediction_beyond_2_53_in_a_pandas_frame_is_refused() -> None:
-    from losscli import readers
     from losscli.errors import InputError
+    from losscli.io.columns import numeric_array
 
     values = np.array([3, 2**53 + 3], dtype=np.int64)
     with pytest.raises(InputError, match=r"column 'p', row 12: the integer 9007199254740995"):
-        readers.numeric_array(values, name="f.csv", column_name="p", offset=10)
+        numeric_array(values, name="f.csv", column_name="p", offset=10)
 
 
 def test_an_unreadable_parent_directory_is_one_line_as_a_non_root_user(tmp_path: Path) -> None:
@@ -622,12 +622,12 @@ def test_each_stdin_object_is_read_for_itself(monkeypatch: pytest.MonkeyPatch) -
     # earlier run's bytes.
     import io
 
-    from losscli import readers
+    from losscli.io import spool
 
     for n in range(2, 42):
         text = "y_true,y_pred\n" + "1,2\n" * n
         stream = io.TextIOWrapper(io.BytesIO(text.encode()))
         monkeypatch.setattr(sys, "stdin", stream)
-        assert readers._spool_stdin().read_bytes() == text.encode()
+        assert spool.spool_stdin().read_bytes() == text.encode()
         monkeypatch.setattr(sys, "stdin", None)
         del stream

@@ -248,7 +248,7 @@ def test_console_script_output_reaches_a_file_intact(tmp_path: Path) -> None:
     assert json.loads(out.read_text(encoding="utf-8"))["rows"] == 500
 
 
-# ----------------------------------------------------------------- readers
+# ----------------------------------------------------------------- io
 
 
 @pytest.mark.parametrize("group_values", [None, 150])
@@ -260,15 +260,15 @@ def test_parquet_row_groups_and_wide_batches_read_every_row_in_order(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from losscli import readers
+    from losscli.io import parquet, tables
 
     if group_values is not None:
-        monkeypatch.setattr(readers, "PARQUET_GROUP_VALUES", group_values)
+        monkeypatch.setattr(parquet, "PARQUET_GROUP_VALUES", group_values)
     n = 1000
     path = tmp_path / "g.parquet"
     table = pa.table({"y": [float(i) for i in range(n)], "p": [i * 0.5 for i in range(n)]})
     pq.write_table(table, path, row_group_size=128)
-    batches = list(readers.iter_batches(path, columns=["p", "y"]))
+    batches = list(tables.iter_batches(path, columns=["p", "y"]))
     if group_values is not None:
         assert max(b.num_rows for b in batches) <= group_values // 2
     else:
@@ -282,14 +282,14 @@ def test_parquet_row_groups_and_wide_batches_read_every_row_in_order(
 def test_csv_blocks_parsed_two_at_a_time_keep_file_order(tmp_path: Path) -> None:
     """Many blocks (small chunk_rows → small blocks) go through the 2-thread pool;
     rows come back in file order, each exactly once, quoted newlines intact."""
-    from losscli import readers
+    from losscli.io import tables
 
     rows = [f'{i},"a\nb {i}",{i / 4}' for i in range(3000)]
     path = tmp_path / "q.csv"
     path.write_text("n,text,x\n" + "\n".join(rows) + "\n")
     got: list[int] = []
     texts: list[str] = []
-    for batch in readers.iter_batches(
+    for batch in tables.iter_batches(
         path, columns=["n", "text"], column_types={"n": "float64"}, chunk_rows=50
     ):
         got += [int(v) for v in batch.column(0).to_pylist()]

@@ -1,4 +1,5 @@
-"""losscli.readers: every format, stdin, chunking, and every way a file can be bad."""
+"""losscli.io (sources, tables, columns): every format, stdin, chunking, and every way a file
+can be bad."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ import pandas as pd
 import pytest
 import zstandard
 
-from losscli import readers
 from losscli.errors import InputError
+from losscli.io import sources, tables
+from losscli.io.columns import numeric_array
 
 FRAME = pd.DataFrame(
     {
@@ -83,8 +85,8 @@ ALL_NAMES = [
 @pytest.mark.parametrize("name", ALL_NAMES)
 def test_every_format_reads_the_same_values(tmp_path: Path, name: str) -> None:
     path = write_format(tmp_path, name)
-    assert readers.read_columns(path) == ["y_true", "y_pred", "label"]
-    df = readers.read_frame(path, columns=["y_pred", "label"])
+    assert tables.read_columns(path) == ["y_true", "y_pred", "label"]
+    df = tables.read_frame(path, columns=["y_pred", "label"])
     assert list(df.columns) == ["y_pred", "label"]
     np.testing.assert_array_equal(df["y_pred"].to_numpy(np.float64), FRAME["y_pred"].to_numpy())
     assert df["label"].astype(str).tolist() == FRAME["label"].tolist()
@@ -93,8 +95,8 @@ def test_every_format_reads_the_same_values(tmp_path: Path, name: str) -> None:
 @pytest.mark.parametrize("name", ALL_NAMES)
 def test_chunked_frames_equal_whole_file(tmp_path: Path, name: str) -> None:
     path = write_format(tmp_path, name)
-    whole = readers.read_frame(path)
-    parts = list(readers.iter_frames(path, chunk_rows=2))
+    whole = tables.read_frame(path)
+    parts = list(tables.iter_frames(path, chunk_rows=2))
     assert [len(p) for p in parts] == [2, 2, 2, 1]
     joined = pd.concat(parts, ignore_index=True)
     for col in ("y_true", "y_pred"):
@@ -105,30 +107,27 @@ def test_chunked_frames_equal_whole_file(tmp_path: Path, name: str) -> None:
 def test_iter_arrays_gives_float64_and_offsets(tmp_path: Path, name: str) -> None:
     path = write_format(tmp_path, name)
     chunks = list(
-        readers.iter_arrays(
+        tables.iter_arrays(
             path, columns=["y_true"], column_types={"y_true": "float64"}, chunk_rows=3
         )
     )
     assert [offset for offset, _ in chunks] == [0, 3, 6]
     values = np.concatenate(
-        [
-            readers.numeric_array(c["y_true"], name=str(path), column_name="y_true")
-            for _, c in chunks
-        ]
+        [numeric_array(c["y_true"], name=str(path), column_name="y_true") for _, c in chunks]
     )
     assert values.dtype == np.float64
     np.testing.assert_array_equal(values, FRAME["y_true"].to_numpy())
 
 
 def test_display_name() -> None:
-    assert readers.display_name("-") == "<stdin>"
-    assert readers.display_name(Path("a/b.csv")) == "a/b.csv"
+    assert sources.display_name("-") == "<stdin>"
+    assert sources.display_name(Path("a/b.csv")) == "a/b.csv"
 
 
 def test_format_option_overrides_the_suffix(tmp_path: Path) -> None:
     path = tmp_path / "preds.txt"
     path.write_bytes(_csv_bytes("\t"))
-    df = readers.read_frame(path, fmt="tsv")
+    df = tables.read_frame(path, fmt="tsv")
     assert list(df.columns) == ["y_true", "y_pred", "label"]
 
 
@@ -137,17 +136,17 @@ def test_int_then_float_in_a_later_block_reads_as_float(tmp_path: Path) -> None:
     # fail when a later block holds 1.5 in an integer-looking column.
     path = tmp_path / "mix.csv"
     path.write_text("a,b\n" + "1,2\n" * 5000 + "1.5,3\n")
-    frames = list(readers.iter_frames(path, chunk_rows=100))
+    frames = list(tables.iter_frames(path, chunk_rows=100))
     assert sum(len(f) for f in frames) == 5001
     assert frames[-1]["a"].iloc[-1] == 1.5
-    assert readers.read_frame(path)["a"].iloc[-1] == 1.5
+    assert tables.read_frame(path)["a"].iloc[-1] == 1.5
 
 
 def test_quoted_newline_across_block_boundaries(tmp_path: Path) -> None:
     rows = [f'{i},"line one\nline two {i}"' for i in range(200)]
     path = tmp_path / "q.csv"
     path.write_text("n,text\n" + "\n".join(rows) + "\n")
-    frames = list(readers.iter_frames(path, chunk_rows=7))
+    frames = list(tables.iter_frames(path, chunk_rows=7))
     df = pd.concat(frames, ignore_index=True)
     assert df["n"].tolist() == list(range(200))
     assert df["text"].iloc[199] == "line one\nline two 199"
@@ -173,8 +172,8 @@ class _FakeStdin:
 )
 def test_stdin(monkeypatch: pytest.MonkeyPatch, data: bytes, fmt: str | None) -> None:
     monkeypatch.setattr(sys, "stdin", _FakeStdin(data))
-    assert readers.read_columns("-", fmt=fmt) == ["y_true", "y_pred", "label"]
-    df = readers.read_frame("-", fmt=fmt)
+    assert tables.read_columns("-", fmt=fmt) == ["y_true", "y_pred", "label"]
+    df = tables.read_frame("-", fmt=fmt)
     np.testing.assert_array_equal(df["y_true"].to_numpy(np.float64), FRAME["y_true"].to_numpy())
 
 
@@ -184,7 +183,7 @@ def test_stdin_parquet_by_magic_bytes(monkeypatch: pytest.MonkeyPatch, tmp_path:
     data = path.read_bytes()
     assert data[:4] == b"PAR1"
     monkeypatch.setattr(sys, "stdin", _FakeStdin(data))
-    df = readers.read_frame("-")
+    df = tables.read_frame("-")
     assert df["label"].tolist() == FRAME["label"].tolist()
 
 
@@ -203,18 +202,18 @@ def _error(call: Any, *args: Any, **kwargs: Any) -> str:
 
 def test_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "nope.csv"
-    assert _error(readers.read_frame, path) == f"file not found: {path}"
+    assert _error(tables.read_frame, path) == f"file not found: {path}"
 
 
 def test_directory(tmp_path: Path) -> None:
-    assert "is a directory" in _error(readers.read_frame, tmp_path)
+    assert "is a directory" in _error(tables.read_frame, tmp_path)
 
 
 def test_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write_format(tmp_path, "p.csv")
     # Tests may run as root, for whom chmod 000 changes nothing: fake the check.
-    monkeypatch.setattr(readers.os, "access", lambda *_: False)
-    message = _error(readers.read_frame, path)
+    monkeypatch.setattr(sources.os, "access", lambda *_: False)
+    message = _error(tables.read_frame, path)
     assert str(path) in message and "permission denied" in message
 
 
@@ -222,58 +221,58 @@ def test_empty_file(tmp_path: Path) -> None:
     for name in ("e.csv", "e.parquet", "e.jsonl"):
         path = tmp_path / name
         path.write_bytes(b"")
-        assert _error(readers.read_columns, path) == f"{path} is empty"
+        assert _error(tables.read_columns, path) == f"{path} is empty"
 
 
 def test_header_only(tmp_path: Path) -> None:
     path = tmp_path / "h.csv"
     path.write_text("y_true,y_pred\n")
-    assert "header but no data rows" in _error(readers.read_columns, path)
-    assert "header but no data rows" in _error(readers.read_frame, path)
+    assert "header but no data rows" in _error(tables.read_columns, path)
+    assert "header but no data rows" in _error(tables.read_frame, path)
 
 
 def test_unknown_extension(tmp_path: Path) -> None:
     path = tmp_path / "preds.dat"
     path.write_text("a,b\n1,2\n")
-    message = _error(readers.read_frame, path)
+    message = _error(tables.read_frame, path)
     assert str(path) in message and "--format" in message
 
 
 def test_unknown_format_option(tmp_path: Path) -> None:
     path = write_format(tmp_path, "p.csv")
-    assert "unknown format" in _error(readers.read_frame, path, fmt="xlsx")
+    assert "unknown format" in _error(tables.read_frame, path, fmt="xlsx")
 
 
 def test_corrupt_parquet(tmp_path: Path) -> None:
     path = tmp_path / "bad.parquet"
     path.write_bytes(b"PAR1 this is not really parquet PAR1")
-    message = _error(readers.read_frame, path)
+    message = _error(tables.read_frame, path)
     assert message.startswith(f"{path} is not a valid Parquet file")
 
 
 def test_corrupt_gzip(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv.gz"
     path.write_text("y_true,y_pred\n1,2\n")
-    assert "not valid gzip data" in _error(readers.read_frame, path)
+    assert "not valid gzip data" in _error(tables.read_frame, path)
 
 
 def test_ragged_rows_name_the_row(tmp_path: Path) -> None:
     path = tmp_path / "rag.csv"
     path.write_text("a,b\n1,2\n3,4\n5,6,7\n8,9\n")
-    message = _error(readers.read_frame, path)
+    message = _error(tables.read_frame, path)
     assert message == f"{path}: ragged CSV at row 3: expected 2 fields, got 3"
-    assert _error(readers.iter_frames, path, chunk_rows=1) == message
+    assert _error(tables.iter_frames, path, chunk_rows=1) == message
 
 
 def test_duplicate_columns(tmp_path: Path) -> None:
     path = tmp_path / "dup.csv"
     path.write_text("y,y,z\n1,2,3\n")
-    assert "duplicate column names: 'y'" in _error(readers.read_frame, path)
+    assert "duplicate column names: 'y'" in _error(tables.read_frame, path)
 
 
 def test_missing_requested_column(tmp_path: Path) -> None:
     path = write_format(tmp_path, "p.csv")
-    message = _error(readers.read_frame, path, columns=["nope"])
+    message = _error(tables.read_frame, path, columns=["nope"])
     assert message == f"column 'nope' not found in {path}; columns are: y_true, y_pred, label"
 
 
@@ -281,7 +280,7 @@ def test_text_in_a_numeric_column_names_column_and_row(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("a,b\n" + "1,2\n" * 3000 + "1,oops\n")
     message = _error(
-        readers.iter_arrays, path, columns=["b"], column_types={"b": "float64"}, chunk_rows=50
+        tables.iter_arrays, path, columns=["b"], column_types={"b": "float64"}, chunk_rows=50
     )
     assert message == f"{path}: column 'b', row 3001: expected a number, got 'oops'"
 
@@ -289,13 +288,11 @@ def test_text_in_a_numeric_column_names_column_and_row(tmp_path: Path) -> None:
 def test_text_in_numeric_column_from_a_frame_column() -> None:
     values = np.array(["1", "2.5", "x", None], dtype=object)
     with pytest.raises(InputError, match=r"f\.csv: column 'c', row 13: expected a number, got 'x'"):
-        readers.numeric_array(values, name="f.csv", column_name="c", offset=10)
+        numeric_array(values, name="f.csv", column_name="c", offset=10)
 
 
 def test_numeric_array_keeps_missing_as_nan() -> None:
-    out = readers.numeric_array(
-        np.array(["1", None, "inf"], dtype=object), name="f", column_name="c"
-    )
+    out = numeric_array(np.array(["1", None, "inf"], dtype=object), name="f", column_name="c")
     assert out[0] == 1.0 and np.isnan(out[1]) and np.isinf(out[2])
 
 
@@ -304,7 +301,7 @@ def test_jsonl_text_in_numeric_column_names_row(tmp_path: Path) -> None:
     lines = [f'{{"y": {i}, "p": {i}.5}}' for i in range(3000)] + ['{"y": 1, "p": "oops"}']
     path.write_text("\n".join(lines) + "\n")
     message = _error(
-        readers.iter_arrays, path, columns=["p"], column_types={"p": "float64"}, chunk_rows=100
+        tables.iter_arrays, path, columns=["p"], column_types={"p": "float64"}, chunk_rows=100
     )
     assert message == f"{path}: column 'p', row 3001: expected a number, got 'oops'"
 
@@ -313,7 +310,7 @@ def test_jsonl_invalid_line_names_row(tmp_path: Path) -> None:
     path = tmp_path / "b.jsonl"
     path.write_text('{"y": 1}\n{"y": 2}\nnot json\n')
     assert (
-        _error(readers.read_frame, path)
+        _error(tables.read_frame, path)
         == f"{path}: line 3 is not valid JSON (Expecting value at column 1)"
     )
 
@@ -323,9 +320,7 @@ def test_jsonl_key_absent_from_a_block_reads_as_missing(tmp_path: Path) -> None:
     lines = ['{"y": 1, "p": 2}'] * 50 + ['{"y": 1}'] * 50
     path.write_text("\n".join(lines) + "\n")
     chunks = list(
-        readers.iter_arrays(path, columns=["y", "p"], column_types={"p": "float64"}, chunk_rows=10)
+        tables.iter_arrays(path, columns=["y", "p"], column_types={"p": "float64"}, chunk_rows=10)
     )
-    p = np.concatenate(
-        [readers.numeric_array(c["p"], name="k", column_name="p") for _, c in chunks]
-    )
+    p = np.concatenate([numeric_array(c["p"], name="k", column_name="p") for _, c in chunks])
     assert p.shape == (100,) and np.isnan(p[50:]).all() and (p[:50] == 2).all()

@@ -126,7 +126,7 @@ def _exit(status: int) -> NoReturn:
                     reason = getattr(exc, "strerror", None) or exc
                     _streams.write_stderr(f"losscli: error: cannot write to stdout: {reason}")
                     status = int(ExitStatus.ERROR)
-    for name in ("losscli.readers", "losscli.atomic"):
+    for name in ("losscli.io.spool", "losscli.atomic"):
         module = sys.modules.get(name)  # (never imported by --help, recommend...)
         if module is not None:
             module.cleanup()

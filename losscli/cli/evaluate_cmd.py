@@ -228,8 +228,8 @@ def evaluate_command(
     Exit status: 0 ok, 1 a --fail-if gate failed, 2 usage or input error.
     """
     from losscli import gates as gate_mod
-    from losscli import readers
     from losscli.evaluate import LossParams, evaluate_file
+    from losscli.io import sources
     from losscli.render import evaluate as render
 
     parsed_gates = gate_mod.parse_gates(fail_if or [])
@@ -244,7 +244,7 @@ def evaluate_command(
         renormalize=renormalize,
         logits=logits,
     )
-    progress = _Progress(readers.display_name(file))
+    progress = _Progress(sources.display_name(file))
     _tune_malloc()
     try:
         report = evaluate_file(

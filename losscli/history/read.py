@@ -90,9 +90,9 @@ def _kind(text: str, fmt: str | None) -> str:
 
 def _sniff(text: str, name: str) -> str:
     """The format of a file whose name does not say, from its first bytes."""
-    from losscli import readers
+    from losscli.io import sources
 
-    head = _head(readers.open_bytes(text), name)
+    head = _head(sources.open_bytes(text), name)
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped[:1] in (b"{", b"["):
         return "json"
@@ -130,14 +130,14 @@ def read_runs(
     run: str | None = None,
 ) -> list[TrainingLog]:
     """The runs of one log that ``run`` selects (None = the last, ``all``, ``N``)."""
-    from losscli import readers
     from losscli.history.formats.tables import check_distinct
+    from losscli.io import sources
 
     text = os.fspath(source)
     if x is not None and x not in X_AXES:
         raise UsageError(f"--x must be one of: {', '.join(X_AXES)}; got {x!r}")
     check_distinct(train, val)
-    name = readers.display_name(text)
+    name = sources.display_name(text)
     kind = _kind(text, fmt)
     if kind == "dir":
         from losscli.history.formats.directories import read_directory
@@ -150,7 +150,7 @@ def read_runs(
     if kind == "sniff":
         kind = _sniff(text, name)
     if kind == "stdin":
-        raw = read_all(readers.open_bytes(text), name)
+        raw = read_all(sources.open_bytes(text), name)
         if raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
             doc = _maybe_state(raw, name)
             if doc is not None:
@@ -159,7 +159,7 @@ def read_runs(
     if kind == "json":
         from losscli.history.formats.huggingface import parse_json
 
-        doc = parse_json(read_all(readers.open_bytes(text), name), name)
+        doc = parse_json(read_all(sources.open_bytes(text), name), name)
         return [_from_state(doc, name, train, val, x)]
     table_fmt = None if kind == "table" else kind
     return _table_runs(text, name, table_fmt, train, val, x, run)
@@ -191,10 +191,10 @@ def _table_runs(
     x: str | None,
     run: str | None,
 ) -> list[TrainingLog]:
-    from losscli import readers
     from losscli.history.formats.tables import Table, literal_nan_rows, split_runs
+    from losscli.io import tables
 
-    frame = readers.read_frame(text, fmt=fmt)
+    frame = tables.read_frame(text, fmt=fmt)
     delimiter = _delimiter(text, fmt)
     literal = None
     if delimiter is not None:
@@ -221,10 +221,10 @@ def _table_runs(
 
 
 def _quiet_open(text: str) -> IO[bytes] | None:
-    from losscli import readers
+    from losscli.io import sources
 
     try:
-        return readers.open_bytes(text)
+        return sources.open_bytes(text)
     except InputError:
         return None
 
@@ -234,9 +234,9 @@ def _delimiter(text: str, fmt: str | None) -> str | None:
     if fmt in ("csv", "tsv"):
         return "," if fmt == "csv" else "\t"
     if text == "-":
-        from losscli import readers
+        from losscli.io import sources
 
-        head = _head(readers.open_bytes(text), "<stdin>", 4)
+        head = _head(sources.open_bytes(text), "<stdin>", 4)
         return None if head.startswith(b"PAR1") else ","
     _, suffixes = _names(text)
     if suffixes and suffixes[-1] in (".csv", ".tsv", ".tab"):

@@ -38,7 +38,7 @@ def main() -> None:
 
     _load_instrumented()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    with atheris.instrument_imports(include=["scanner_target", "losscli.readers"]):
+    with atheris.instrument_imports(include=["scanner_target", "losscli.io.scanner"]):
         import scanner_target
 
     atheris.Setup(sys.argv, scanner_target.check)

@@ -8,8 +8,8 @@ The contract checked, for any bytes (fastcsv.c's header comment):
   why it declines; it never crashes, never raises for a well-formed call, and
   never reads outside the block (the sanitizer build of ``make fuzz`` checks the
   last with libFuzzer's coverage; AddressSanitizer where its runtime is preloaded);
-* what readers makes of an accepted block (``readers._fast_block``) is exactly,
-  bit for bit, what Arrow's CSV reader gives for the same block with readers'
+* what losscli makes of an accepted block (``losscli.io.scanner.scan``) is exactly,
+  bit for bit, what Arrow's CSV reader gives for the same block with losscli's
   options: the same float64 bits, the same dictionary labels and codes. A
   declined block is always allowed (Arrow then parses it).
 
@@ -26,7 +26,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pc
 
-from losscli import _fastcsv, readers
+from losscli import _fastcsv
+from losscli.io import scanner
+from losscli.io.columns import arrow_float64
 
 
 def decode(data: bytes) -> tuple[bytes, int, tuple[int, ...], str, str, bool]:
@@ -43,7 +45,7 @@ def decode(data: bytes) -> tuple[bytes, int, tuple[int, ...], str, str, bool]:
 
 
 def _arrow(block: bytes, ncols: int, columns: tuple[int, ...], kinds: str, delimiter: str) -> Any:
-    """Arrow's reading of a header-less block, with readers' options."""
+    """Arrow's reading of a header-less block, with losscli's options."""
     names = [f"c{i}" for i in range(ncols)]
     types = {
         names[c]: pa.float64() if k == "f" else pa.dictionary(pa.int32(), pa.string())
@@ -86,14 +88,14 @@ def check(data: bytes) -> None:
     check_raw(block, ncols, columns, kinds, header)
     if header or not block:
         return
-    plan = readers._FastPlan(
+    plan = scanner.Plan(
         names=tuple(f"c{c}" for c in columns),
         ncols=ncols,
         indexes=columns,
         kinds=kinds,
         delimiter=delimiter,
     )
-    batch = readers._fast_block(plan, block, False)
+    batch = scanner.scan(plan, block, False)
     if batch is None:
         return  # declined: Arrow decides
     try:
@@ -105,7 +107,7 @@ def check(data: bytes) -> None:
         mine, theirs = batch.column(i), table.column(i).combine_chunks()
         assert theirs.null_count == 0, "accepted a cell Arrow reads as null"
         if kind == "f":
-            assert mine.tobytes() == readers.arrow_float64(theirs).tobytes(), _diff(mine, theirs)
+            assert mine.tobytes() == arrow_float64(theirs).tobytes(), _diff(mine, theirs)
         else:
             assert mine.labels == theirs.dictionary.to_pylist()
             assert mine.codes.tolist() == theirs.indices.to_pylist()

@@ -69,9 +69,9 @@ def test_the_target_catches_a_wrong_value(monkeypatch: pytest.MonkeyPatch) -> No
     # (the check must be able to fail: a scanner off by one ulp is caught)
     import numpy as np
 
-    from losscli import readers
+    from losscli.io import scanner
 
-    real = readers._fast_block
+    real = scanner.scan
 
     def off_by_one_ulp(plan, block, header):  # type: ignore[no-untyped-def]
         batch = real(plan, block, header)
@@ -79,7 +79,7 @@ def test_the_target_catches_a_wrong_value(monkeypatch: pytest.MonkeyPatch) -> No
             batch._columns[0] = np.nextafter(batch._columns[0], np.inf)
         return batch
 
-    monkeypatch.setattr(readers, "_fast_block", off_by_one_ulp)
+    monkeypatch.setattr(scanner, "scan", off_by_one_ulp)
     with pytest.raises(AssertionError):
         scanner_target.check((HERE / "seeds" / "two_numbers").read_bytes())
 

@@ -256,17 +256,17 @@ def event_files(path: Path) -> list[Path]:
 
 def read_scalars(files: Sequence[str | Path], root: Path | None = None) -> Scalars:
     """Scalars of ``files``; with ``root``, a file's directory below it prefixes its tags."""
-    from losscli import readers
     from losscli.history.read import read_all
+    from losscli.io import sources
 
     scalars = Scalars()
     for f in files:
-        name = readers.display_name(str(f))
+        name = sources.display_name(str(f))
         prefix = ""
         if root is not None:
             rel = Path(f).parent.relative_to(root)
             prefix = "" if str(rel) == "." else rel.as_posix() + "/"
-        scalars.add_file(read_all(readers.open_bytes(str(f)), name), name, prefix)
+        scalars.add_file(read_all(sources.open_bytes(str(f)), name), name, prefix)
     return scalars
 
 

@@ -1,9 +1,14 @@
-"""JSON Lines for :mod:`losscli.readers`: the header (column names), blocks of
-whole lines parsed by Arrow, and errors that name the line or the row.
+"""JSON Lines: the header (column names), the file as Arrow batches of whole lines,
+the first block's schema, and errors that name the line or the row.
 
-Split from readers (issue 10) to keep that module from growing further; readers
-calls these on its resolved sources, and nothing else imports this module.
-pyarrow is imported inside the functions, as in readers.
+Blocks of whole lines come from :mod:`losscli.io.lines` and are parsed by Arrow's
+``read_json``, the requested columns' types fixed (:func:`parse_options`) since each
+block would infer its own. Arrow's JSON errors count rows within a block, so on that
+(rare) path the file is scanned again with :mod:`json` to name the line or row
+(:func:`error`).
+
+Cut so: what knows JSON (Arrow's JSON reader and messages, :mod:`json`) is here, as
+:mod:`losscli.io.csv` holds what knows CSV. pyarrow is imported inside the functions.
 """
 
 from __future__ import annotations
@@ -11,20 +16,21 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from losscli import readers
 from losscli.errors import InputError
+from losscli.io.lines import head_bytes, line_blocks
+from losscli.io.sources import Source, require_bytes, short
 
 
-def columns(res: readers._Resolved) -> list[str]:
+def column_names(res: Source) -> list[str]:
     """The column names of a JSON Lines source (its first block), checked not empty."""
     import pyarrow as pa
 
-    readers._require_bytes(res)
+    require_bytes(res)
     try:
-        head = readers._head_bytes(res)
+        head = head_bytes(res)
         names = list(read_block(res, head, None, None).schema.names) if head.strip() else []
     except pa.ArrowException as exc:
         raise error(res, exc) from None
@@ -33,9 +39,7 @@ def columns(res: readers._Resolved) -> list[str]:
     return names
 
 
-def read_block(
-    res: readers._Resolved, block: Any, parse_options: Any, needed: Sequence[str] | None
-) -> Any:
+def read_block(res: Source, block: Any, parse_options: Any, needed: Sequence[str] | None) -> Any:
     """One block of whole JSON lines as an Arrow table.
 
     Arrow's parse unit is the whole block (its default, 1 MiB, refuses a longer
@@ -60,6 +64,40 @@ def read_block(
         raise pa.ArrowInvalid("JSON parse error in a block")  # (named by error)
     read = pj.ReadOptions(block_size=max(len(filtered) + 1, 1 << 20), use_threads=True)
     return pj.read_json(pa.py_buffer(filtered), read_options=read, parse_options=parse_options)
+
+
+def batches(
+    res: Source,
+    columns: Sequence[str] | None,
+    column_types: dict[str, str] | None,
+    block_bytes: int,
+) -> Iterator[Any]:
+    """The file as Arrow batches, blocks of about ``block_bytes``; with ``columns``,
+    exactly those (a key absent from a whole block: a column of nulls)."""
+    import pyarrow as pa
+
+    parse_json = parse_options(column_types)
+    try:
+        for block in line_blocks(res, block_bytes, quotes=False):
+            table = read_block(res, block, parse_json, columns)
+            if columns is not None:
+                for col in columns:
+                    if col not in table.column_names:
+                        table = table.append_column(col, pa.nulls(table.num_rows))
+                table = table.select(list(columns))
+            yield from table.to_batches()
+    except pa.ArrowException as exc:
+        raise error(res, exc) from None
+
+
+def first_block_schema(res: Source, columns: Sequence[str] | None) -> Any:
+    """The Arrow schema Arrow infers from the first block."""
+    import pyarrow as pa
+
+    try:
+        return read_block(res, head_bytes(res), None, columns).schema
+    except pa.ArrowException as exc:
+        raise error(res, exc) from None
 
 
 def filter_lines(block: bytes, needed: Sequence[str] | None) -> bytes | None:
@@ -100,12 +138,12 @@ def parse_options(column_types: dict[str, str] | None) -> Any:
     return pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
 
 
-def error(res: readers._Resolved, exc: BaseException) -> InputError:
+def error(res: Source, exc: BaseException) -> InputError:
     """Arrow's JSON errors count rows within a block; on this (rare) path the file
     is scanned again with :mod:`json` to name the line (or row) of the file."""
-    text = readers._short(exc)
+    text = short(exc)
     if res.compression and ("compress" in text.lower() or "gzip" in text.lower()):
-        return readers._corrupt(res)
+        return res.corrupt()
     m = re.search(r"Column\((/[^)]*)\) changed from (\w+) to (\w+)", text)
     if m is None:
         m = re.search(r"Column\((/[^)]*)\)", text)
@@ -126,14 +164,14 @@ def error(res: readers._Resolved, exc: BaseException) -> InputError:
     return InputError(f"{res.name} is not valid JSON Lines ({text})")
 
 
-def find_row(res: readers._Resolved, column: str | None) -> tuple[int, str] | None:
+def find_row(res: Source, column: str | None) -> tuple[int, str] | None:
     """First data row whose ``column`` holds text, as (1-based row, the text);
     ``column=None``: the first line that is not one JSON object, as (1-based
     line of the file, what is wrong with it)."""
     import json
 
     with contextlib.suppress(Exception):
-        stream = readers._open_binary(res)
+        stream = res.open_binary()
         try:
             row = 0
             lines = io.TextIOWrapper(stream, encoding="utf-8", errors="replace")
