@@ -137,7 +137,8 @@ class ZstdReader:
     """A zstd stream as a readable binary file that raises EOFError when the data
     ends inside a frame (zstandard's ``stream_reader`` returns the bytes decoded
     so far and then nothing, so a truncated file read as an empty or short one).
-    Concatenated frames are read one after the other, as the ``zstd`` tool does."""
+    Concatenated frames are read one after the other, as the ``zstd`` tool does; a
+    context manager, as the other decompressors' files are."""
 
     def __init__(self, fh: IO[bytes]) -> None:
         import zstandard
@@ -199,3 +200,9 @@ class ZstdReader:
     def close(self) -> None:
         self.closed = True
         self._fh.close()
+
+    def __enter__(self) -> ZstdReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
