@@ -139,14 +139,14 @@ def block_bytes(chunk_rows: int, coalesce: bool = False) -> int:
 
 def batches(
     res: Source,
+    available: Sequence[str],
     columns: Sequence[str] | None,
     column_types: dict[str, str] | None,
-    chunk_rows: int,
-    available: Sequence[str],
-    coalesce: bool,
+    size: int,
 ) -> Iterator[Any]:
-    """The file's blocks as Arrow batches or :class:`~losscli.io.scanner.ArrayBatch`es
-    (a block the C scanner read), in file order; Arrow's errors as InputError."""
+    """The file's blocks of about ``size`` bytes (:func:`block_bytes`) as Arrow
+    batches or :class:`~losscli.io.scanner.ArrayBatch`es (a block the C scanner read),
+    in file order; Arrow's errors as InputError."""
 
     def arrow_options() -> tuple[Any, Any]:
         _, parse, convert = options(res, columns, column_types, PARSE_BLOCK_BYTES)
@@ -154,9 +154,7 @@ def batches(
 
     plan = scanner.plan_for(res.delimiter, available, columns, column_types)
     try:
-        yield from _blocks(
-            res, functools.cache(arrow_options), block_bytes(chunk_rows, coalesce), available, plan
-        )
+        yield from _blocks(res, functools.cache(arrow_options), size, available, plan)
     except Exception as exc:
         # (pyarrow's exception classes exist only once something imported it)
         pa = sys.modules.get("pyarrow")

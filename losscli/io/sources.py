@@ -33,7 +33,7 @@ import dataclasses
 import functools
 import inspect
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -111,39 +111,34 @@ def _io_failure(source: SourceLike, exc: BaseException) -> InputError:
     return compression.io_failure(display_name(source), os.fspath(source), exc, reason)
 
 
+@contextlib.contextmanager
+def _named_failures(source: SourceLike) -> Iterator[None]:
+    """An I/O or decompression error raised inside as an InputError naming ``source``."""
+    try:
+        yield
+    except Exception as exc:
+        if isinstance(exc, InputError) or not compression.is_io_error(exc):
+            raise
+        raise _io_failure(source, exc) from None
+
+
 def input_errors(func: _F) -> _F:
     """Every public reader raises InputError, never a raw I/O or decompression
     error (EOFError, lzma.LZMAError, zlib.error, zstandard.ZstdError, OSError),
     whatever internal path it escaped from: its message names the file."""
-
-    def translated(source: SourceLike, exc: Exception) -> Exception:
-        if isinstance(exc, InputError) or not compression.is_io_error(exc):
-            return exc
-        return _io_failure(source, exc)
-
     if inspect.isgeneratorfunction(func):
 
         @functools.wraps(func)
         def gen(source: SourceLike, *args: Any, **kwargs: Any) -> Any:
-            try:
+            with _named_failures(source):
                 yield from func(source, *args, **kwargs)
-            except Exception as exc:
-                error = translated(source, exc)
-                if error is exc:
-                    raise
-                raise error from None
 
         return gen  # type: ignore[return-value]
 
     @functools.wraps(func)
     def call(source: SourceLike, *args: Any, **kwargs: Any) -> Any:
-        try:
+        with _named_failures(source):
             return func(source, *args, **kwargs)
-        except Exception as exc:
-            error = translated(source, exc)
-            if error is exc:
-                raise
-            raise error from None
 
     return call  # type: ignore[return-value]
 

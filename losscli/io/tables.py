@@ -164,34 +164,20 @@ def iter_batches(
     header but no data rows. A CSV block of numbers only may come as an
     :class:`~losscli.io.scanner.ArrayBatch` (numpy columns) instead of an Arrow batch."""
     res, available = _open(source, fmt, columns)
-    checked = _checked(
-        _raw_batches(res, columns, column_types, chunk_rows, available, coalesce),
-        res,
-        columns,
-        column_types or {},
-    )
+    if res.fmt == "parquet":
+        raw = parquet.batches(res, columns, chunk_rows)
+    elif res.fmt == "jsonl":
+        raw = jsonl.batches(res, columns, column_types, csv.block_bytes(chunk_rows))
+    else:
+        size = csv.block_bytes(chunk_rows, coalesce)
+        raw = csv.batches(res, available, columns, column_types, size)
+    checked = _checked(raw, res, columns, column_types or {})
     rows = 0
     for batch in _coalesced(checked, chunk_rows) if coalesce else checked:
         rows += batch.num_rows
         yield from _split(batch, chunk_rows)
     if rows == 0:
         raise InputError(f"{res.name} has a header but no data rows")
-
-
-def _raw_batches(
-    res: Source,
-    columns: Sequence[str] | None,
-    column_types: dict[str, str] | None,
-    chunk_rows: int,
-    available: Sequence[str],
-    coalesce: bool,
-) -> Iterator[Any]:
-    """The parser's batches, as they come."""
-    if res.fmt in ("csv", "tsv"):
-        return csv.batches(res, columns, column_types, chunk_rows, available, coalesce)
-    if res.fmt == "parquet":
-        return parquet.batches(res, columns, chunk_rows)
-    return jsonl.batches(res, columns, column_types, csv.block_bytes(chunk_rows))
 
 
 def _checked(
