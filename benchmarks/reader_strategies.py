@@ -125,7 +125,7 @@ def _arrow_blocks(block_mib: int) -> Callable[[str], Iterator[tuple[Any, Any]]]:
 def _arrow_blocks_sized(
     block_mib: float, parse_mib: float = 1.0
 ) -> Callable[[str], Iterator[tuple[Any, Any]]]:
-    """Like ``_arrow_blocks`` with Arrow's parse unit set (losscli's readers.py shape)."""
+    """Like ``_arrow_blocks`` with Arrow's parse unit set (losscli's io/csv.py shape)."""
 
     def run(path: str) -> Iterator[tuple[Any, Any]]:
         import pyarrow as pa
