@@ -73,7 +73,9 @@ class LabelCodes:
         not an integer is not a class label: InputError naming the row."""
         import numpy as np
 
-        from losscli.evaluate import _factorize, _label_text, _to_numpy_sample
+        from losscli.io.codes import factorize as _factorize
+        from losscli.io.codes import to_numpy_sample as _to_numpy_sample
+        from losscli.tasks import label_text as _label_text
 
         if isinstance(raw, np.ndarray) and raw.dtype.kind == "f":
             values = raw
@@ -139,7 +141,7 @@ def _integer_values(values: Any) -> Any:
 
 
 def _some_numbers(values: Any) -> bool:
-    from losscli.evaluate import _some_numbers as some
+    from losscli.io.codes import some_numbers as some
 
     return some(values)
 
@@ -190,7 +192,7 @@ def plan_input(
     ``losses``: the user's ``--loss`` names (a multiclass-only one keeps two
     probability columns multiclass)."""
     from losscli import catalog
-    from losscli.evaluate import _to_numpy_sample
+    from losscli.io.codes import to_numpy_sample as _to_numpy_sample
 
     if layout.multiclass:
         ids = [catalog.resolve(n) for n in losses or ()]

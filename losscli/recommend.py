@@ -799,7 +799,8 @@ def measure_file(
 def _label_task(first: Mapping[str, Any], layout: Any) -> str:
     """Binary or multiclass for label predictions: the distinct labels of the first
     chunk's truth and predictions (as ``evaluate``'s label mode counts them)."""
-    from losscli.evaluate import _label_text, _to_numpy_sample
+    from losscli.io.codes import to_numpy_sample as _to_numpy_sample
+    from losscli.tasks import label_text as _label_text
 
     seen: set[str] = set()
     for column in [layout.target, *(m.columns[0] for m in layout.models)]:
@@ -818,7 +819,7 @@ def _first_chunk_task(
     import pandas as pd
 
     from losscli import detect
-    from losscli.evaluate import _to_numpy_sample
+    from losscli.io.codes import to_numpy_sample as _to_numpy_sample
 
     y0 = _to_numpy_sample(first[layout.target])
     try:

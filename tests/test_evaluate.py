@@ -441,7 +441,8 @@ def test_report_to_dict_key_order() -> None:
 def test_numbers_factorize_as_pandas_does_without_pandas(seed: int) -> None:
     # class indices and numeric labels from the C scanner are factorised in numpy:
     # same codes and labels, in order of first appearance, as pandas.factorize
-    from losscli.evaluate import _factorize_numbers, _label_text
+    from losscli.io.codes import factorize_numbers as _factorize_numbers
+    from losscli.tasks import label_text as _label_text
 
     rng = np.random.default_rng(seed)
     values = rng.choice([3.0, 0.0, 7.5, -2.0, 1e20, np.nan, 3.0, 0.0], size=500)

@@ -1,4 +1,4 @@
-"""losscli.gates: the ``[MODEL:]LOSS OP NUMBER`` grammar and how gates are judged."""
+"""losscli.evaluate.gates: the ``[MODEL:]LOSS OP NUMBER`` grammar and how gates are judged."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import math
 import pytest
 
 from losscli.errors import UsageError
-from losscli.gates import Gate, judge, parse_gate
+from losscli.evaluate.gates import Gate, judge, parse_gate
+from losscli.render.evaluate import gate_failure
 
 
 @pytest.mark.parametrize(
@@ -91,7 +92,7 @@ def test_judge_every_model_and_one_model() -> None:
         ("lin", 1.31, True),
         ("tree", 0.9, False),
     ]
-    assert out[0].message() == "gate failed: rmse = 1.310 > 1.2 (model lin)"
+    assert gate_failure(out[0]) == "gate failed: rmse = 1.310 > 1.2 (model lin)"
     out = judge(
         [parse_gate("pred_tree:rmse>=0.9")],
         RESULTS,

@@ -19,9 +19,11 @@ from sklearn import metrics
 from typer.testing import CliRunner
 
 import losscli
-from losscli import evaluate as ev
 from losscli import grouped, losses
 from losscli.cli import app
+from losscli.evaluate import evaluate_file
+from losscli.evaluate import report as ev
+from losscli.evaluate.engine import _group_order
 from losscli.render import evaluate as render
 from losscli.render import to_json
 
@@ -363,12 +365,12 @@ def test_group_order_is_numeric_then_text() -> None:
         except ValueError:
             return (1, 0.0, label)
 
-    order = ev._group_order(labels)
+    order = _group_order(labels)
     assert [labels[i] for i in order] == sorted(labels, key=key)
     rng = np.random.default_rng(0)
     many = [f"g{v}" if v % 3 else str(v) for v in rng.integers(0, 10_000, 5_000)]
     many = list(dict.fromkeys(many))
-    assert [many[i] for i in ev._group_order(many)] == sorted(many, key=key)
+    assert [many[i] for i in _group_order(many)] == sorted(many, key=key)
 
 
 def test_label_predictions_per_group_match_sklearn(tmp_path: Path) -> None:
@@ -380,7 +382,7 @@ def test_label_predictions_per_group_match_sklearn(tmp_path: Path) -> None:
     pred = np.where(rng.random(n) < 0.7, truth, rng.choice(["cat", "dog", "fish", "owl"], n))
     df = pd.DataFrame({"y_true": truth, "pred_label": pred, "g": rng.integers(0, 200, n)})
     path = _write(df, tmp_path / "labels.csv")
-    report = ev.evaluate_file(str(path), by="g", chunk_rows=700)
+    report = evaluate_file(str(path), by="g", chunk_rows=700)
     for group, part in df.groupby("g"):
         y, p = part["y_true"].to_numpy(), part["pred_label"].to_numpy()
         got = report.value("pred_label", "zero_one", str(group))

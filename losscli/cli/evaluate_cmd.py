@@ -1,7 +1,7 @@
 """``losscli evaluate``: every applicable loss for a predictions file.
 
-Thin glue: options → :func:`losscli.evaluate.evaluate_file` → gates → render →
-emit. numpy, pandas and pyarrow are imported only when the command runs.
+Thin glue: options → :func:`losscli.evaluate.evaluate_file` (which judges the
+gates) → render → emit. numpy, pandas and pyarrow are imported only when the command runs.
 """
 
 from __future__ import annotations
@@ -227,12 +227,10 @@ def evaluate_command(
 
     Exit status: 0 ok, 1 a --fail-if gate failed, 2 usage or input error.
     """
-    from losscli import gates as gate_mod
     from losscli.evaluate import LossParams, evaluate_file
     from losscli.io import sources
     from losscli.render import evaluate as render
 
-    parsed_gates = gate_mod.parse_gates(fail_if or [])
     params = LossParams(
         delta=delta,
         quantiles=tuple(quantile or ()),
@@ -260,6 +258,7 @@ def evaluate_command(
             positive=positive,
             dropna=dropna,
             progress=progress,
+            fail_if=tuple(fail_if or ()),
         )
     finally:
         progress.stop()
@@ -267,16 +266,6 @@ def evaluate_command(
     # no Arrow object is left to the interpreter's teardown, where Arrow's
     # shutdown race could abort the process (apache/arrow#39862; see
     # losscli.cli.main). The readers close their files and threads themselves.
-
-    aliases = {col: name for name, cols in report.model_columns.items() for col in cols}
-    skipped = {s.loss: s.reason for s in report.skipped}
-    report.gates = gate_mod.judge(
-        parsed_gates,
-        [(r.model, r.group, r.loss, r.value) for r in report.overall],
-        models=report.models,
-        aliases=aliases,
-        skipped=skipped,
-    )
 
     for message in report.warnings:
         warn(message)
@@ -295,6 +284,6 @@ def evaluate_command(
 
     failed = [g for g in report.gates if g.failed]
     for outcome in failed:
-        write_stderr(one_line(outcome.message(precision)))
+        write_stderr(one_line(render.gate_failure(outcome, precision)))
     if failed:
         raise typer.Exit(int(ExitStatus.GATE_FAILED))

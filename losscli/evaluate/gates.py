@@ -15,6 +15,12 @@ text, since model names come from column names) from the loss. A gate *fails*
 above 1.2. Without a model it applies to every model's overall row (group
 ``null``); a model may be named by its reported name (``tree``) or its column
 (``pred_tree``).
+
+Gates are data: :func:`parse_gates` turns the expressions into :class:`Gate` values
+(before any file is read, so a typo costs nothing), :func:`judge_report` turns a report's
+overall results into :class:`GateOutcome` values, which the report carries. Wording an
+outcome for people is :mod:`losscli.render.evaluate`'s job, so this module imports no
+renderer.
 """
 
 from __future__ import annotations
@@ -23,9 +29,13 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from losscli import catalog
 from losscli.errors import UsageError
+
+if TYPE_CHECKING:
+    from losscli.evaluate.report import EvaluationReport
 
 OPS: tuple[str, ...] = ("<=", ">=", "<", ">")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
@@ -64,14 +74,15 @@ class GateOutcome:
     value: float
     failed: bool
 
-    def message(self, precision: int = 4) -> str:
-        from losscli.render import fmt_number, safe_text
-
-        return (
-            f"gate failed: {self.gate.loss} = {fmt_number(self.value, precision)} "
-            f"{self.gate.op} {self.gate.threshold:g} "
-            f"(model {safe_text(self.model)})"
-        )
+    def to_dict(self) -> dict[str, Any]:
+        """The entry of the report's JSON ``gates`` list."""
+        return {
+            "expr": self.gate.expr,
+            "model": self.model,
+            "group": self.group,
+            "value": self.value,
+            "failed": self.failed,
+        }
 
 
 def _malformed(expr: str, why: str) -> UsageError:
@@ -187,3 +198,15 @@ def judge(
                 f"evaluated: {', '.join(evaluated) or 'none'}"
             )
     return outcomes
+
+
+def judge_report(gates: Sequence[Gate], report: EvaluationReport) -> list[GateOutcome]:
+    """:func:`judge` on a report's overall results; a model may be named by one of its
+    prediction columns, and a gate on a skipped loss says why it was skipped."""
+    return judge(
+        gates,
+        [(r.model, r.group, r.loss, r.value) for r in report.overall],
+        models=report.models,
+        aliases={col: name for name, cols in report.model_columns.items() for col in cols},
+        skipped={s.loss: s.reason for s in report.skipped},
+    )

@@ -31,6 +31,7 @@ from losscli.render import csv_cell, fmt_number, safe_text, to_json
 
 if TYPE_CHECKING:
     from losscli.evaluate import EvaluationReport
+    from losscli.evaluate.gates import GateOutcome
 
 BEST_MARK = "*"
 _USE_WHEN_WIDTH = 48
@@ -291,6 +292,15 @@ def _use_when(loss: str) -> str:
     if len(text) > _USE_WHEN_WIDTH:
         text = text[: _USE_WHEN_WIDTH - 1].rstrip() + "…"
     return text
+
+
+def gate_failure(outcome: GateOutcome, precision: int = 4) -> str:
+    """The stderr line of a failed gate: ``gate failed: rmse = 1.310 > 1.2 (model lin)``."""
+    gate = outcome.gate
+    return (
+        f"gate failed: {gate.loss} = {fmt_number(outcome.value, precision)} "
+        f"{gate.op} {gate.threshold:g} (model {safe_text(outcome.model)})"
+    )
 
 
 def _gate_lines(report: EvaluationReport, precision: int) -> list[str]:

@@ -1,0 +1,370 @@
+"""The two entry points of an evaluation: a file (streamed) or a DataFrame (in memory).
+
+* :func:`evaluate_file` streams a file chunk by chunk (``losscli.io.tables.iter_arrays``:
+  Arrow batches of only the needed columns, numeric columns straight to float64
+  numpy), so memory stays flat whatever the file size; no DataFrame is built;
+* :func:`evaluate_frame` runs on a pandas DataFrame already in memory
+  (``losscli.evaluate_frame``), returning the same :class:`EvaluationReport`.
+
+Both find the layout (which column is the truth, which are predictions), check the
+options that do not need data, decide the task on the first chunk (``--task auto``:
+:func:`losscli.evaluate.plan.decide_task`; a later chunk that contradicts the guess is
+an error that suggests ``--task``), run one :class:`~losscli.evaluate.engine.Engine`
+over the chunks and judge the ``--fail-if`` gates on the report it returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from losscli.errors import InputError, UsageError
+from losscli.evaluate import gates as gate_mod
+from losscli.evaluate.engine import DEFAULT_CHUNK_ROWS, Engine
+from losscli.evaluate.plan import (
+    LossParams,
+    check_options,
+    decide_task,
+    label_task,
+    resolve_task,
+)
+from losscli.evaluate.report import EvaluationReport
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from losscli.detect import Layout
+
+Chunks = Iterator[tuple[int, Mapping[str, Any]]]
+
+
+@dataclass(frozen=True)
+class _Options:
+    """What both entry points pass on to the run, checked where it can be."""
+
+    task: str
+    weight: str | None
+    by: str | None
+    losses: Sequence[str] | None
+    params: LossParams
+    positive: str | None
+    dropna: bool
+    gates: list[gate_mod.Gate]
+
+
+def _layout(
+    name: str,
+    columns: Sequence[str],
+    true: str | None,
+    preds: Sequence[str],
+    opts: _Options,
+    kinds: Callable[[Sequence[str]], dict[str, str]],
+) -> tuple[Layout, list[str]]:
+    """The layout of the columns and the columns the run reads, in order."""
+    from losscli.detect import detect_layout
+
+    weight, by = opts.weight, opts.by
+    layout = detect_layout(
+        columns,
+        true=true,
+        preds=preds,
+        source=name,
+        exclude=[c for c in (weight, by) if c],
+        kinds=kinds,
+    )
+    for col, flag in ((weight, "--weight"), (by, "--by")):
+        if col is not None and col not in columns:
+            raise InputError(
+                f"column {col!r} ({flag}) not found in {name}; columns are: {', '.join(columns)}"
+            )
+        if col is not None and col in layout.pred_columns:
+            raise UsageError(f"column {col!r} cannot be both {flag} and a prediction")
+    if weight is not None and weight == layout.target:
+        raise UsageError(f"column {weight!r} cannot be both --weight and the truth")
+    needed = [layout.target, *layout.pred_columns]
+    for col in (weight, by):
+        if col is not None and col not in needed:
+            needed.append(col)
+    return layout, needed
+
+
+def _close(chunks: Any) -> None:
+    """Close a reader left suspended (its files, its threads), if it can be closed."""
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
+
+
+def _run(
+    chunks: Chunks,
+    *,
+    name: str,
+    layout: Layout,
+    opts: _Options,
+    progress: Callable[[int], None] | None = None,
+) -> EvaluationReport:
+    task_choice = resolve_task(opts.task, opts.positive)
+    try:
+        engine = _consume(chunks, layout, task_choice, name, opts, progress)
+    finally:
+        _close(chunks)  # an error mid-file leaves the reader suspended
+    if engine is None:
+        raise InputError(f"{name} has a header but no data rows")
+    report = engine.finish()
+    if not opts.gates:
+        return report
+    return dataclasses.replace(report, gates=gate_mod.judge_report(opts.gates, report))
+
+
+def _engine(
+    layout: Layout, task_choice: str | None, name: str, opts: _Options, first: Mapping[str, Any]
+) -> Engine:
+    """The engine of a run, once the first chunk has decided the input's shape."""
+    from losscli.labels import plan_input
+
+    d = plan_input(layout, task_choice, opts.positive, first, name, opts.losses)
+    if d.labels:
+        decided = d.task or label_task(d.layout, first)
+    else:
+        decided = decide_task(d.layout, d.task, d.positive, first, name, logits=opts.params.logits)
+    return Engine(
+        name=name,
+        layout=d.layout,
+        task=decided,
+        task_was_auto=task_choice is None,
+        weight=opts.weight,
+        by=opts.by,
+        losses=opts.losses,
+        params=opts.params,
+        positive=d.positive,
+        dropna=opts.dropna,
+        decision=d,
+    )
+
+
+def _consume(
+    chunks: Chunks,
+    layout: Layout,
+    task_choice: str | None,
+    name: str,
+    opts: _Options,
+    progress: Callable[[int], None] | None,
+) -> Engine | None:
+    engine: Engine | None = None
+    read = 0
+    for offset, columns in chunks:
+        if engine is None:
+            engine = _engine(layout, task_choice, name, opts, columns)
+        engine.feed(offset, columns)
+        if progress is not None:
+            first = next(iter(columns.values()))
+            read += len(first)
+            progress(read)
+    return engine
+
+
+def evaluate_file(
+    source: str,
+    *,
+    fmt: str | None = None,
+    true: str | None = None,
+    preds: Sequence[str] = (),
+    task: str = "auto",
+    weight: str | None = None,
+    by: str | None = None,
+    losses: Sequence[str] | None = None,
+    params: LossParams | None = None,
+    positive: str | None = None,
+    dropna: bool = False,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    progress: Callable[[int], None] | None = None,
+    fail_if: Sequence[str] = (),
+) -> EvaluationReport:
+    """Evaluate a file (or ``-`` for stdin), streaming it chunk by chunk.
+
+    ``fail_if``: ``--fail-if`` expressions (:mod:`losscli.evaluate.gates`), parsed
+    before the file is opened and judged on the report (``report.gates``)."""
+    from losscli.io import sources, tables
+
+    opts = _Options(
+        task,
+        weight,
+        by,
+        losses,
+        params or LossParams(),
+        positive,
+        dropna,
+        gate_mod.parse_gates(fail_if),
+    )
+    resolve_task(task, positive)
+    check_options(losses, opts.params)
+    name = sources.display_name(source)
+    columns = tables.read_columns(source, fmt=fmt)
+    layout, needed = _layout(
+        name, columns, true, preds, opts, lambda cols: _file_kinds(source, fmt, cols)
+    )
+    chunks = tables.iter_arrays(
+        source,
+        fmt=fmt,
+        columns=needed,
+        column_types=_column_types(source, fmt, layout, needed, opts),
+        chunk_rows=chunk_rows,
+        # per-group work has a fixed cost per (chunk, group): fewer, larger chunks
+        coalesce=by is not None,
+    )
+    return _run(chunks, name=name, layout=layout, opts=opts, progress=progress)
+
+
+def _column_types(
+    source: str, fmt: str | None, layout: Layout, needed: list[str], opts: _Options
+) -> dict[str, str]:
+    """How the reader hands each column over: float64, string or dictionary."""
+    from losscli.io import tables
+
+    sniffed = tables.sniff_types(source, fmt=fmt, columns=needed)
+    types: dict[str, str] = {
+        c: "string" if sniffed.get(c) == "text" else "float64" for c in layout.pred_columns
+    }
+    if opts.weight is not None:
+        types[opts.weight] = "float64"
+    kind = sniffed.get(layout.target)
+    if kind == "number" and opts.positive is None:
+        types[layout.target] = "float64"
+    elif kind in ("text", "empty") or (kind == "number" and opts.positive is not None):
+        types[layout.target] = "string"
+    if opts.by is not None and sniffed.get(opts.by) == "text":
+        # factorised by the CSV parser threads, not by dictionary_encode on the main thread
+        types[opts.by] = "dictionary"
+    return types
+
+
+def _row_key(values: Any) -> bool:
+    """Whether numbers look like a row key: distinct integers forming a range (an
+    index left in by ``to_csv``, a running id), not a prediction."""
+    import numpy as np
+
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.size < 10 or not np.isfinite(arr).all() or (arr != np.floor(arr)).any():
+        return False
+    return bool(np.unique(arr).size == arr.size and arr.max() - arr.min() + 1 == arr.size)
+
+
+def _file_kinds(source: str, fmt: str | None, cols: Sequence[str]) -> dict[str, str]:
+    """``detect_layout``'s ``kinds``: the sniffed kinds, ``"id"`` for row keys."""
+    from losscli.io import tables
+    from losscli.io.codes import to_numpy_sample
+
+    kinds = tables.sniff_types(source, fmt=fmt, columns=list(cols))
+    numeric = [c for c in cols if kinds.get(c) == "number"]
+    if len(numeric) > 1:
+        chunks = tables.iter_arrays(
+            source,
+            fmt=fmt,
+            columns=numeric,
+            column_types=dict.fromkeys(numeric, "float64"),
+            chunk_rows=65536,
+        )
+        try:
+            _, first = next(iter(chunks))
+        except StopIteration:
+            return kinds
+        finally:
+            _close(chunks)
+        for c in numeric:
+            if _row_key(to_numpy_sample(first[c])):
+                kinds[c] = "id"
+    return kinds
+
+
+def _frame_kinds(frame: pd.DataFrame, cols: Sequence[str]) -> dict[str, str]:
+    import pandas as pd
+
+    out: dict[str, str] = {}
+    for c in cols:
+        series = frame[c]
+        if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
+            series.dtype
+        ):
+            out[c] = "id" if _row_key(series.to_numpy()) else "number"
+        else:
+            out[c] = "text"
+    return out
+
+
+def _frame_column(series: pd.Series) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if pd.api.types.is_numeric_dtype(dtype):
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    return series.astype(object).where(series.notna(), None).to_numpy(dtype=object)
+
+
+def evaluate_frame(
+    df: pd.DataFrame,
+    *,
+    true: str | None = None,
+    preds: Sequence[str] = (),
+    task: str = "auto",
+    weight: str | None = None,
+    by: str | None = None,
+    losses: Sequence[str] | None = None,
+    delta: float | None = None,
+    quantiles: Sequence[float] = (),
+    weight_under: float | None = None,
+    weight_over: float | None = None,
+    gamma: float | None = None,
+    class_weight: str | None = None,
+    eps: float | None = None,
+    renormalize: bool = False,
+    logits: bool = False,
+    positive: str | None = None,
+    dropna: bool = False,
+    source: str = "<frame>",
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    fail_if: Sequence[str] = (),
+) -> EvaluationReport:
+    """Evaluate an in-memory DataFrame; the same engine and report as the CLI.
+
+    >>> import pandas as pd, losscli
+    >>> df = pd.DataFrame({"y_true": [3, -0.5, 2, 7], "y_pred": [2.5, 0.0, 2, 8]})
+    >>> losscli.evaluate_frame(df, losses=["mse"]).value("y_pred", "mse")
+    0.375
+    """
+    from losscli.io.tables import check_duplicates
+
+    gates = gate_mod.parse_gates(fail_if)
+    columns = [str(c) for c in df.columns]
+    check_duplicates(columns, source)
+    if len(df) == 0:
+        raise InputError(f"{source} has no rows")
+    params = LossParams(
+        delta=delta,
+        quantiles=tuple(float(q) for q in quantiles),
+        weight_under=weight_under,
+        weight_over=weight_over,
+        gamma=gamma,
+        class_weight=class_weight,
+        eps=eps,
+        renormalize=renormalize,
+        logits=logits,
+    )
+    opts = _Options(task, weight, by, losses, params, positive, dropna, gates)
+    resolve_task(task, positive)
+    frame = df.set_axis(columns, axis=1)
+    layout, needed = _layout(
+        source, columns, true, preds, opts, lambda cols: _frame_kinds(frame, cols)
+    )
+
+    def chunks() -> Chunks:
+        step = max(1, int(chunk_rows))
+        for start in range(0, len(frame), step):
+            part = frame.iloc[start : start + step]
+            yield start, {c: _frame_column(part[c]) for c in needed}
+
+    return _run(chunks(), name=source, layout=layout, opts=opts)

@@ -1,0 +1,365 @@
+"""Options → the plan of an evaluation: the task, the losses and their parameters.
+
+Everything the user asked for is checked here, once, in one wording: the task
+(:func:`losscli.tasks.resolve_task`), the loss names, the quantiles, ``--class-weight``
+and each loss's parameters (by making one accumulator per loss). The checks that do
+not depend on the data (:func:`check_options`) run before the file is opened, so a
+typo costs no numpy / pyarrow import; the others (``--task auto``, class names of a
+class weight) need the first chunk, and run there (:func:`decide_task`,
+:func:`make_plan`). The engine receives a :class:`Plan` and never checks an option.
+
+Result keys: the registry id of the loss (``mse``, ``binary_crossentropy``...),
+except the pinball loss, reported once per ``--quantile`` as ``pinball@Q``
+(``pinball@0.9``); the quantiles are listed in ``params["quantile"]``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from losscli import catalog, tasks
+from losscli.errors import InputError, UsageError
+from losscli.evaluate.gates import pinball_key
+
+if TYPE_CHECKING:
+    from losscli.detect import Layout
+    from losscli.losses import LossSpec
+
+
+@dataclass(frozen=True)
+class LossParams:
+    """The loss parameters of the command line; ``None`` = the loss's default."""
+
+    delta: float | None = None
+    quantiles: tuple[float, ...] = ()
+    weight_under: float | None = None
+    weight_over: float | None = None
+    gamma: float | None = None
+    class_weight: str | None = None
+    eps: float | None = None
+    renormalize: bool = False
+    logits: bool = False
+
+
+@dataclass(frozen=True)
+class LossPlan:
+    """One reported loss: its result key, its registry entry, its keyword arguments,
+    and whether the user named it (then "does not apply" is an error, not a skip)."""
+
+    key: str
+    spec: LossSpec
+    params: dict[str, Any]
+    requested: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The losses of one evaluation, in report order, with the options they came from."""
+
+    losses: list[LossPlan]
+    options: LossParams
+    #: ``--class-weight`` as given: ``"balanced"``, label → weight, or ``None``
+    class_weight: str | dict[str, float] | None
+    positive: str | None
+
+    def report_params(self) -> dict[str, Any]:
+        """Effective parameters of the losses evaluated (defaults included)."""
+        out: dict[str, Any] = {}
+        quantiles: list[float] = []
+        for plan in self.losses:
+            for k, default in plan.spec.info.params.items():
+                if k == "quantile":
+                    quantiles.append(plan.params["quantile"])
+                    continue
+                if k == "alpha" and default is None:
+                    continue
+                if k == "class_weight":
+                    cw = self.class_weight
+                    out.setdefault(k, cw if cw is not None else default)
+                    continue
+                out.setdefault(k, plan.params.get(k, default))
+        if quantiles:
+            out["quantile"] = quantiles
+        if self.options.logits:
+            out["logits"] = True
+        if self.options.renormalize:
+            out["renormalize"] = True
+        if self.positive is not None:
+            out["positive"] = self.positive
+        return out
+
+
+# --------------------------------------------------------------------------- options
+
+
+def resolve_task(task: str, positive: str | None) -> str | None:
+    """``--task`` → a task id, or ``None`` for ``auto`` (decided from the data)."""
+    key = tasks.resolve_task(task, allow_auto=True)
+    if positive is not None and key in (tasks.REGRESSION, tasks.MULTICLASS):
+        raise UsageError(f"--positive makes the truth binary; it does not go with --task {key}")
+    return None if key == tasks.AUTO else key
+
+
+def check_options(names: Sequence[str] | None, params: LossParams) -> None:
+    """The option errors that do not depend on the data, raised before the file is
+    opened, with the messages and in the order of :func:`make_plan`: class weights,
+    quantiles, loss names."""
+    parse_class_weight(params.class_weight)
+    _check_quantiles(params.quantiles)
+    for name in names or ():
+        _loss_id(name)
+
+
+def _check_quantiles(quantiles: Sequence[float]) -> None:
+    for q in quantiles:
+        if not (0.0 < q < 1.0):
+            raise UsageError(f"--quantile must be in (0, 1), got {q:g}")
+
+
+def _loss_id(name: str) -> str:
+    loss_id = catalog.resolve(name)
+    if loss_id is None:
+        raise UsageError(f"unknown loss {name!r}; valid ids: {', '.join(catalog.BY_ID)}")
+    return loss_id
+
+
+def select_losses(
+    task: str, names: Sequence[str] | None, params: LossParams
+) -> list[tuple[str, str, float | None, bool]]:
+    """(key, loss id, quantile, requested) in report order."""
+    _check_quantiles(params.quantiles)
+    if params.quantiles and task != catalog.REGRESSION:
+        raise UsageError(f"--quantile applies to regression (pinball loss), not to {task} data")
+    ids: list[tuple[str, bool]] = []
+    if not names:
+        ids = [(info.id, False) for info in catalog.for_task(task) if not info.on_request]
+        if params.quantiles:
+            ids.append(("pinball", False))
+    else:
+        for name in names:
+            loss_id = _loss_id(name)
+            info = catalog.BY_ID[loss_id]
+            if task not in info.tasks:
+                fits = ", ".join(i.id for i in catalog.for_task(task))
+                raise UsageError(
+                    f"loss {loss_id!r} does not apply to {task} data; losses for {task}: {fits}"
+                )
+            if loss_id == "pinball" and not params.quantiles:
+                raise UsageError("pinball needs --quantile Q (repeatable), e.g. --quantile 0.9")
+            if loss_id not in (i for i, _ in ids):
+                ids.append((loss_id, True))
+        if params.quantiles and "pinball" not in (i for i, _ in ids):
+            ids.append(("pinball", True))  # --quantile asks for the pinball loss
+    out: list[tuple[str, str, float | None, bool]] = []
+    for loss_id, requested in ids:
+        if loss_id == "pinball":
+            for q in dict.fromkeys(params.quantiles):
+                out.append((pinball_key(q), loss_id, q, requested))
+        else:
+            out.append((loss_id, loss_id, None, requested))
+    return out
+
+
+def parse_class_weight(text: str | None) -> str | dict[str, float] | None:
+    """``balanced`` or ``LABEL=W,LABEL=W`` (labels as in the file / class suffixes)."""
+    if text is None:
+        return None
+    if text.strip().lower() == "balanced":
+        return "balanced"
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        label, sep, weight = part.rpartition("=")
+        if not sep or not label.strip():
+            raise UsageError(
+                f"--class-weight {text!r}: expected 'balanced' or LABEL=W,LABEL=W "
+                "(e.g. cat=2,dog=1)"
+            )
+        try:
+            w = float(weight)
+        except ValueError:
+            raise UsageError(
+                f"--class-weight {text!r}: {weight.strip()!r} is not a number"
+            ) from None
+        if not (w >= 0 and math.isfinite(w)):
+            raise UsageError(f"--class-weight {text!r}: weights must be finite and ≥ 0")
+        if label.strip() in out:
+            raise UsageError(f"--class-weight {text!r}: label {label.strip()!r} is given twice")
+        out[label.strip()] = w
+    return out
+
+
+# --------------------------------------------------------------------------- classes
+
+
+def number_key(text: str) -> str | None:
+    """``"num:<float>"`` when ``text`` is a number (so label 2 matches class ``2.0``)."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(value):
+        return None
+    return f"num:{value!r}"
+
+
+class ClassIndex:
+    """Class label → class index, for class names taken from the probability columns'
+    suffixes: the label as written, then stripped (``"cat "`` and its ``prob_cat``
+    header), then by numeric value (label ``2`` is class ``2.0``)."""
+
+    def __init__(self, classes: Sequence[str] | None) -> None:
+        self.classes = list(classes or ())
+        self.lookup: dict[str, int] = {}
+        for i, c in enumerate(self.classes):
+            self.lookup.setdefault(c, i)
+            num = number_key(c)
+            if num is not None:
+                self.lookup.setdefault(num, i)
+
+    def find(self, label: str) -> int | None:
+        idx = self.lookup.get(label)
+        if idx is None:
+            idx = self.lookup.get(label.strip())
+        if idx is None:
+            idx = self.lookup.get(number_key(label) or "")
+        return idx
+
+
+def _class_weight_index(label: str, task: str, classes: ClassIndex, positive: str | None) -> int:
+    """Class index of a class-weight label (binary: 0/1 or the --positive label)."""
+    if task == tasks.MULTICLASS:
+        idx = classes.find(label)
+        if idx is None:
+            raise UsageError(
+                f"--class-weight names {label!r}, not a class; classes are: "
+                f"{', '.join(classes.classes)}"
+            )
+        return idx
+    if positive is not None:
+        return 1 if label == positive else 0
+    key = number_key(label)
+    if key == number_key("1"):
+        return 1
+    if key == number_key("0"):
+        return 0
+    raise UsageError(f"--class-weight names {label!r}; binary classes are 0 and 1")
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def _user_params(params: LossParams) -> dict[str, Any]:
+    """The loss keyword arguments the user set (the others keep the loss's default)."""
+    given = {
+        "delta": params.delta,
+        "weight_under": params.weight_under,
+        "weight_over": params.weight_over,
+        "gamma": params.gamma,
+        "eps": params.eps,
+    }
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def make_plan(
+    *,
+    name: str,
+    layout: Layout,
+    task: str,
+    names: Sequence[str] | None,
+    params: LossParams,
+    classes: ClassIndex,
+    n_classes: int,
+    positive: str | None,
+    label_mode: bool,
+) -> Plan:
+    """The losses to evaluate, each one's parameters checked by making it once.
+    ``label_mode``: the predictions are class labels (:mod:`losscli.labels`), so only
+    the losses of the hard decision apply."""
+    from losscli.losses import REGISTRY
+
+    cw = parse_class_weight(params.class_weight)
+    user = _user_params(params)
+    if isinstance(cw, dict) and not label_mode:
+        user["class_weight"] = {
+            _class_weight_index(k, task, classes, positive): v for k, v in cw.items()
+        }
+    selected = select_losses(task, names, params)
+    if label_mode and not names:
+        from losscli.labels import label_defaults
+
+        selected += label_defaults(task, {s[1] for s in selected})
+    plans = []
+    for key, loss_id, q, requested in selected:
+        spec = REGISTRY[loss_id]
+        if label_mode and not spec.info.on_labels:
+            if not requested:
+                continue  # listed as skipped by the report (labels.label_skips)
+            raise InputError(
+                f"{name}: {key} does not apply: it needs probabilities, and the "
+                f"predictions ({', '.join(layout.pred_columns)}) are class labels"
+            )
+        kwargs = {k: v for k, v in user.items() if k in spec.info.params}
+        if q is not None:
+            kwargs["quantile"] = q
+        spec.make(n_classes=max(n_classes, 2), **kwargs)  # validate params now
+        plans.append(LossPlan(key, spec, kwargs, requested))
+    return Plan(plans, params, cw, positive)
+
+
+# --------------------------------------------------------------------------- task
+
+
+def decide_task(
+    layout: Layout,
+    task: str | None,
+    positive: str | None,
+    first: Mapping[str, Any],
+    name: str,
+    *,
+    logits: bool = False,
+) -> str:
+    """``--task auto``: from the first chunk. ``--logits`` says the predictions are
+    raw class scores, so their range says nothing: a 0/1 truth is then binary (one
+    prediction column; a family of class columns is multiclass by the layout)."""
+    if layout.multiclass:
+        if task not in (None, tasks.MULTICLASS):
+            raise UsageError(
+                "the predictions are one probability column per class "
+                f"({', '.join(layout.pred_columns)}): that is --task multiclass, not {task}"
+            )
+        return tasks.MULTICLASS
+    if task == tasks.MULTICLASS:
+        raise UsageError(
+            "--task multiclass needs one probability column per class, e.g. --pred 'prob_*'"
+        )
+    if task is not None:
+        return task
+    if positive is not None:
+        return tasks.BINARY
+    from losscli.detect import infer_task
+    from losscli.io.codes import some_numbers, to_numpy_sample
+
+    truth = to_numpy_sample(first[layout.target])
+    pred = to_numpy_sample(first[layout.models[0].columns[0]])
+    if truth.dtype == object and some_numbers(truth):
+        # numbers with some text among them: text in a numeric column, not labels
+        from losscli.io.columns import numeric_array
+
+        numeric_array(truth, name=name, column_name=layout.target)
+    return infer_task(truth, None if logits else pred, layout, source=name)
+
+
+def label_task(layout: Layout, first: Mapping[str, Any]) -> str:
+    """Label mode, ``--task auto``: binary when the first chunk holds at most two
+    labels (truth and predictions together), multiclass otherwise; the report's
+    task is settled on every label seen (:mod:`losscli.evaluate.summary`)."""
+    from losscli.io.codes import factorize
+
+    seen: set[str | None] = set()
+    for col in (layout.target, *layout.pred_columns):
+        seen.update(factorize(first[col])[1])
+    seen.discard(None)
+    return tasks.BINARY if len(seen) <= 2 else tasks.MULTICLASS

@@ -1,0 +1,156 @@
+"""The report of an evaluation, as frozen data: what every output format is made from.
+
+:class:`EvaluationReport` holds the overall results as :class:`Result` objects and the
+``--by`` cells as arrays (:class:`GroupTable`): a report of 100K groups × 10 losses
+builds no object per cell unless :attr:`EvaluationReport.results` is asked for. The
+gates judged on the report (:mod:`losscli.evaluate.gates`) are part of it, so the
+renderers word them and the CLI only reads ``failed``. Nothing here imports numpy at
+module level: the report types are imported on the CLI's start-up paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from losscli.evaluate.gates import GateOutcome
+
+SCHEMA = "losscli.evaluate/1"
+
+
+@dataclass(frozen=True)
+class Result:
+    model: str
+    group: str | None
+    loss: str
+    value: float
+    rows: int
+
+
+@dataclass(frozen=True)
+class Skipped:
+    loss: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class GroupTable:
+    """The per-group cells of a ``--by`` report, as arrays (a :class:`Result` per cell
+    is only built on demand, see :attr:`EvaluationReport.results`).
+
+    ``values[i, j, k]``: group ``labels[i]`` (report order), loss ``losses[j]`` of the
+    report, model ``models[k]``; ``ok`` says which cells have a value (the others were
+    skipped, with their reason in the report's ``skipped``); ``rows[i]``: the group's rows.
+    """
+
+    labels: list[str]
+    values: np.ndarray
+    ok: np.ndarray
+    rows: np.ndarray
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    """Everything ``losscli evaluate`` prints, in every format."""
+
+    file: str
+    task: str
+    rows: int
+    target: str
+    weight: str | None
+    group_by: str | None
+    models: list[str]
+    classes: list[str] | None
+    params: dict[str, Any]
+    #: the overall results (group ``None``), loss by loss, model by model
+    overall: list[Result]
+    skipped: list[Skipped]
+    #: loss result keys in report order (rows of the table)
+    losses: list[str] = field(default_factory=list)
+    #: group values in report order (without the overall ``None``)
+    groups: list[str] = field(default_factory=list)
+    #: model name → its prediction columns (a gate may name a model by column)
+    model_columns: dict[str, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    dropped: int = 0
+    #: the ``--fail-if`` gates judged on the overall results, in the order given
+    gates: list[GateOutcome] = field(default_factory=list)
+    #: per model: name, kind ("probability" | "label" | "score" | "value"), columns
+    models_info: list[dict[str, Any]] = field(default_factory=list)
+    #: ``--by``: every group's values
+    grouped: GroupTable | None = None
+    _cells: list[Result] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def results(self) -> list[Result]:
+        """Every result: the overall ones, then group by group (report order), loss
+        by loss, model by model. Built once, on first use, from :attr:`grouped`."""
+        if self.grouped is None:
+            return self.overall
+        if self._cells is None:
+            cells = self.overall + [
+                Result(self.models[k], self.grouped.labels[i], self.losses[j], v, r)
+                for i, j, k, v, r in self.group_cells()
+            ]
+            object.__setattr__(self, "_cells", cells)  # (a cache, not a field's value)
+            return cells
+        return self._cells
+
+    def group_cells(self) -> Iterator[tuple[int, int, int, float, int]]:
+        """(group index, loss index, model index, value, rows) of every group cell
+        with a value, in report order, without building a Result per cell."""
+        import numpy as np
+
+        table = self.grouped
+        if table is None:
+            return iter(())
+        gi, li, mi = np.nonzero(table.ok)
+        values = table.values[gi, li, mi].tolist()
+        rows = table.rows[gi].tolist()
+        return zip(gi.tolist(), li.tolist(), mi.tolist(), values, rows, strict=True)
+
+    def value(self, model: str, loss: str, group: str | None = None) -> float | None:
+        table = self.grouped
+        if group is not None and table is not None:
+            if model not in self.models or loss not in self.losses or group not in table.labels:
+                return None
+            i = table.labels.index(group)
+            j, k = self.losses.index(loss), self.models.index(model)
+            return float(table.values[i, j, k]) if table.ok[i, j, k] else None
+        for r in self.results if group is not None else self.overall:
+            if r.model == model and r.loss == loss and r.group == group:
+                return r.value
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of schema ``losscli.evaluate/1``, keys in order."""
+        doc = self.to_dict_head()
+        doc["results"] = [
+            {"model": r.model, "group": r.group, "loss": r.loss, "value": r.value, "rows": r.rows}
+            for r in self.results
+        ]
+        return doc
+
+    def to_dict_head(self) -> dict[str, Any]:
+        """:meth:`to_dict` with an empty ``results`` list (in its place), which the
+        JSON renderer fills from the arrays."""
+        return {
+            "schema": SCHEMA,
+            "file": self.file,
+            "task": self.task,
+            "rows": self.rows,
+            "target": self.target,
+            "weight": self.weight,
+            "group_by": self.group_by,
+            "models": list(self.models),
+            "models_info": [dict(m) for m in self.models_info],
+            "classes": list(self.classes) if self.classes is not None else None,
+            "params": dict(self.params),
+            "results": [],
+            "skipped": [{"loss": s.loss, "reason": s.reason} for s in self.skipped],
+            "gates": [g.to_dict() for g in self.gates],
+        }
