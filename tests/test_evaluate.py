@@ -519,3 +519,18 @@ def test_a_violation_in_one_group_leaves_the_other_groups_summed(
         p = [r[1] for r in rows if r[2] == group]
         assert msle[group] == pytest.approx(metrics.mean_squared_log_error(y, p), rel=1e-12)
     assert _skip_reasons(report)["msle"].endswith("first violation at row 4")
+
+
+def test_a_loss_library_error_names_the_file_row_from_its_first_index() -> None:
+    # a Batch starting at input index 10 whose second truth value is not 0/1: the
+    # library's first_index is 11 (0-based), so the file's data row is 12
+    from losscli import losses
+    from losscli.errors import LossInputError
+    from losscli.evaluate.engine import _input_error
+
+    with pytest.raises(LossInputError) as caught:
+        losses.Batch("binary", [0.0, 2.0, 1.0], [0.5, 0.5, 0.5], offset=10)
+    assert caught.value.first_index == 11
+    err = _input_error("f.csv", caught.value)
+    assert str(err) == "f.csv: y_true has 1 value that is not 0 or 1; first at row 12"
+    assert (err.file, err.row) == ("f.csv", 12)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
@@ -109,3 +110,64 @@ def test_judge_unknown_model_or_loss_not_evaluated() -> None:
         judge([parse_gate("mae>1")], RESULTS, models=["lin", "tree"])
     with pytest.raises(UsageError, match="skipped"):
         judge([parse_gate("msle>1")], RESULTS, models=["lin"], skipped={"msle": "needs y ≥ 0"})
+
+
+# --------------------------------------------------------------------------- gates as data
+
+
+def test_the_report_carries_the_judged_gates() -> None:
+    # oracle: scikit-learn's MSE of each model; a gate fails when its comparison holds
+    import pandas as pd
+    from sklearn import metrics
+
+    from losscli import evaluate_frame
+
+    y = [3.0, -0.5, 2.0, 7.0]
+    df = pd.DataFrame({"y_true": y, "pred_a": [2.5, 0.0, 2.0, 8.0], "pred_b": [3, -0.5, 2, 7.5]})
+    mse_a = metrics.mean_squared_error(y, df["pred_a"])
+    mse_b = metrics.mean_squared_error(y, df["pred_b"])
+    report = evaluate_frame(df, losses=["mse"], fail_if=["mse>0.1", "pred_b:mse<=0.0625"])
+    got = [(g.gate.expr, g.model, g.value, g.failed) for g in report.gates]
+    assert got == [
+        ("mse>0.1", "a", pytest.approx(mse_a), mse_a > 0.1),
+        ("mse>0.1", "b", pytest.approx(mse_b), mse_b > 0.1),
+        ("pred_b:mse<=0.0625", "b", pytest.approx(mse_b), mse_b <= 0.0625),
+    ]
+    assert report.to_dict()["gates"][0] == {
+        "expr": "mse>0.1",
+        "model": "a",
+        "group": None,
+        "value": report.gates[0].value,
+        "failed": True,
+    }
+    assert evaluate_frame(df, losses=["mse"]).gates == []
+
+
+def test_a_malformed_gate_is_refused_before_the_file_is_read(tmp_path: Any) -> None:
+    from losscli.evaluate import evaluate_file
+
+    with pytest.raises(UsageError, match="malformed --fail-if"):
+        evaluate_file(str(tmp_path / "missing.csv"), fail_if=["rmse>>1"])
+
+
+def test_a_gate_on_a_loss_not_evaluated_is_a_usage_error() -> None:
+    import pandas as pd
+
+    from losscli import evaluate_frame
+
+    df = pd.DataFrame({"y_true": [1.0, 2.0, 3.0], "y_pred": [1.5, 2.0, 2.5]})
+    with pytest.raises(UsageError, match="names loss 'mae', which was not evaluated"):
+        evaluate_frame(df, losses=["mse"], fail_if=["mae>1"])
+
+
+def test_gates_import_no_renderer() -> None:
+    # gates are data: parsing and judging never load the rendering layer (nor rich)
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, losscli.evaluate.gates as g; g.parse_gates(['rmse>1']); "
+        "print(sorted(m for m in sys.modules if m.startswith(('losscli.render', 'rich'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -25,6 +25,7 @@ from losscli.evaluate import gates as gate_mod
 from losscli.evaluate.engine import DEFAULT_CHUNK_ROWS, Engine
 from losscli.evaluate.plan import (
     LossParams,
+    Setting,
     check_options,
     decide_task,
     label_task,
@@ -129,19 +130,20 @@ def _engine(
         decided = d.task or label_task(d.layout, first)
     else:
         decided = decide_task(d.layout, d.task, d.positive, first, name, logits=opts.params.logits)
-    return Engine(
+    setting = Setting(
         name=name,
         layout=d.layout,
         task=decided,
-        task_was_auto=task_choice is None,
+        auto=task_choice is None,
         weight=opts.weight,
         by=opts.by,
-        losses=opts.losses,
+        losses=tuple(opts.losses or ()),
         params=opts.params,
         positive=d.positive,
         dropna=opts.dropna,
         decision=d,
     )
+    return Engine(setting)
 
 
 def _consume(

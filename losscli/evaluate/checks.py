@@ -10,7 +10,6 @@ a reduction says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from losscli import tasks
@@ -20,23 +19,22 @@ from losscli.tasks import label_text
 if TYPE_CHECKING:
     import numpy as np
 
-    from losscli.detect import Layout
+    from losscli.evaluate.plan import Setting
     from losscli.evaluate.prepare import ChunkArrays
 
 
-@dataclass(frozen=True)
 class Checks:
-    """What the checks need to know of the evaluation."""
+    """The checks of one evaluation (:class:`losscli.evaluate.plan.Setting`)."""
 
-    name: str
-    layout: Layout
-    task: str
-    weight: str | None
-    #: ``--task auto``: the hints suggest ``--task regression``
-    auto: bool
-    logits: bool
-    #: the truth and predictions are class indices made from labels: nothing to check
-    label_mode: bool
+    def __init__(self, setting: Setting) -> None:
+        self.name = setting.name
+        self.layout = setting.layout
+        self.task = setting.task
+        self.weight = setting.weight
+        self.auto = setting.auto
+        self.logits = setting.params.logits
+        #: the truth and predictions are class indices made from labels: nothing to check
+        self.label_mode = setting.label_mode
 
     def run(self, chunk: ChunkArrays, *, finite: bool) -> None:
         """Raise :class:`InputError` for the first rule the chunk breaks.

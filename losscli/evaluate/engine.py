@@ -24,7 +24,7 @@ from losscli import tasks
 from losscli.errors import InputError, LossInputError
 from losscli.evaluate import summary
 from losscli.evaluate.checks import Checks
-from losscli.evaluate.plan import ClassIndex, LossParams, make_plan
+from losscli.evaluate.plan import ClassIndex, Setting, make_plan
 from losscli.evaluate.prepare import ChunkArrays, Prepare
 from losscli.evaluate.report import EvaluationReport, GroupTable
 from losscli.ieee import ieee_results
@@ -32,9 +32,7 @@ from losscli.ieee import ieee_results
 if TYPE_CHECKING:
     import numpy as np
 
-    from losscli.detect import Layout
     from losscli.grouped import GroupStates
-    from losscli.labels import Decision
     from losscli.losses import Accumulator, Batch
 
 DEFAULT_CHUNK_ROWS = 1 << 20
@@ -45,67 +43,22 @@ CACHE_BYTES = 512 << 10
 class Engine:
     """Validates chunks and feeds the accumulators; one per evaluation."""
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        layout: Layout,
-        task: str,
-        task_was_auto: bool,
-        weight: str | None,
-        by: str | None,
-        losses: Sequence[str] | None,
-        params: LossParams,
-        positive: str | None,
-        dropna: bool,
-        decision: Decision | None = None,
-    ) -> None:
+    def __init__(self, setting: Setting) -> None:
         from losscli.labels import LabelCodes
 
+        self.setting = s = setting
         #: label mode: the predictions are class labels (see losscli.labels)
-        self.labels = LabelCodes() if decision is not None and decision.labels else None
-        self.decision = decision
-        self.requested = tuple(losses or ())
-        self.name = name
-        self.layout = layout
-        self.task = task
-        self.auto = task_was_auto
-        self.weight_col = weight
-        self.by = by
-        self.params = params
-        self.positive = positive
-        self.dropna = dropna
+        self.labels = LabelCodes() if s.label_mode else None
+        self.name, self.layout, self.task, self.params = s.name, s.layout, s.task, s.params
         self.classes: list[str] | None = (
-            list(layout.classes) if layout.classes is not None else None
+            list(s.layout.classes) if s.layout.classes is not None else None
         )
-        self.n_classes = len(self.classes) if self.classes else (2 if task == "binary" else 0)
+        self.n_classes = len(self.classes) if self.classes else (2 if s.task == "binary" else 0)
         index = ClassIndex(self.classes)
-        self.plan = make_plan(
-            name=name,
-            layout=layout,
-            task=task,
-            names=losses,
-            params=params,
-            classes=index,
-            n_classes=self.n_classes,
-            positive=positive,
-            label_mode=self.labels is not None,
-        )
+        self.plan = make_plan(s, index, self.n_classes)
         self.plans = self.plan.losses
-        self.prepare = Prepare(
-            name=name,
-            layout=layout,
-            task=task,
-            positive=positive,
-            classes=index,
-            decision=decision,
-            labels=self.labels,
-            weight=weight,
-            by=by,
-        )
-        self.checks = Checks(
-            name, layout, task, weight, task_was_auto, params.logits, self.labels is not None
-        )
+        self.prepare = Prepare(s, index, self.labels)
+        self.checks = Checks(s)
         self.accs: dict[int, list[Accumulator]] = {}
         #: --by: per model, per loss, the state of every group (losscli.grouped)
         self.gstates: list[list[GroupStates]] | None = None
@@ -116,8 +69,8 @@ class Engine:
         self.missing_count = 0
         self.missing_first: tuple[int, str] | None = None
         self.total_weight = 0.0
-        self.unnormalized = [0] * len(layout.models)
-        self.first_unnormalized: list[int | None] = [None] * len(layout.models)
+        self.unnormalized = [0] * len(s.layout.models)
+        self.first_unnormalized: list[int | None] = [None] * len(s.layout.models)
 
     # -- per chunk ---------------------------------------------------------------------
 
@@ -134,7 +87,7 @@ class Engine:
         missing, first = self._missing(chunk)
         if missing is not None and first is not None:
             count = int(missing.sum())
-            if not self.dropna:
+            if not self.setting.dropna:
                 self.missing_count += count
                 if self.missing_first is None:
                     self.missing_first = (offset + first[0] + 1, first[1])
@@ -158,10 +111,10 @@ class Engine:
                     checks.append((col, mask[:, j]))
             else:
                 checks.append((model.columns[0], mask))
-        if chunk.w is not None and self.weight_col is not None:
-            checks.append((self.weight_col, np.isnan(chunk.w)))
-        if chunk.gcodes is not None and self.by is not None:
-            checks.append((self.by, chunk.gcodes < 0))
+        if chunk.w is not None and self.setting.weight is not None:
+            checks.append((self.setting.weight, np.isnan(chunk.w)))
+        if chunk.gcodes is not None and self.setting.by is not None:
+            checks.append((self.setting.by, chunk.gcodes < 0))
         missing: np.ndarray | None = None
         first: tuple[int, str] | None = None
         for col, mask in checks:
@@ -337,19 +290,20 @@ class Engine:
                 f"{self.name}: no rows left to evaluate"
                 + (f" after dropping {self.dropped} with missing values" if self.dropped else "")
             )
-        if self.weight_col is not None and self.total_weight <= 0.0:
+        weight = self.setting.weight
+        if weight is not None and self.total_weight <= 0.0:
             raise InputError(
-                f"{self.name}: column {self.weight_col!r}: every weight is 0; nothing to average"
+                f"{self.name}: column {weight!r}: every weight is 0; nothing to average"
             )
         labels = self.prepare.binary_labels
-        if self.task == tasks.BINARY and self.positive is not None:
-            if self.positive.strip() not in {lab.strip() for lab in labels}:
+        if self.task == tasks.BINARY and self.setting.positive is not None:
+            if self.setting.positive.strip() not in {lab.strip() for lab in labels}:
                 raise InputError(
-                    f"{self.name}: --positive {self.positive!r} is not a label of column "
+                    f"{self.name}: --positive {self.setting.positive!r} is not a label of column "
                     f"{self.layout.target!r}; labels are: {', '.join(labels)}"
                 )
-            negatives = [lab for lab in labels if lab.strip() != self.positive.strip()]
-            self.classes = [*negatives[:1], self.positive]
+            negatives = [lab for lab in labels if lab.strip() != self.setting.positive.strip()]
+            self.classes = [*negatives[:1], self.setting.positive]
 
     def _warnings(self, names: Sequence[str]) -> list[str]:
         warnings: list[str] = []
@@ -374,7 +328,7 @@ class Engine:
         layout = self.layout
         names = [m.name for m in layout.models]
         table: GroupTable | None = None
-        if self.by is None:
+        if self.setting.by is None:
             accs = {m: self.accs[m] for m in range(len(names))}
         else:
             accs, table, group_reasons = self._finish_groups()
@@ -389,10 +343,10 @@ class Engine:
             out,
             name=self.name,
             layout=layout,
-            decision=self.decision,
+            decision=self.setting.decision,
             labels=self.labels,
-            auto=self.auto,
-            requested=self.requested,
+            auto=self.setting.auto,
+            requested=self.setting.losses,
             logits=self.params.logits,
         )
         return EvaluationReport(
@@ -400,8 +354,8 @@ class Engine:
             task=out.task,
             rows=self.rows,
             target=layout.target,
-            weight=self.weight_col,
-            group_by=self.by,
+            weight=self.setting.weight,
+            group_by=self.setting.by,
             models=names,
             classes=out.classes,
             params=self.plan.report_params(),

@@ -26,6 +26,7 @@ from losscli.evaluate.gates import pinball_key
 
 if TYPE_CHECKING:
     from losscli.detect import Layout
+    from losscli.labels import Decision
     from losscli.losses import LossSpec
 
 
@@ -42,6 +43,31 @@ class LossParams:
     eps: float | None = None
     renormalize: bool = False
     logits: bool = False
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One evaluation's input and options, once the first chunk has decided the layout
+    and the task: what the plan, the column conversion, the checks and the engine share."""
+
+    name: str
+    layout: Layout
+    task: str
+    #: ``--task auto``: the task was guessed (the hints then suggest ``--task``)
+    auto: bool
+    weight: str | None
+    by: str | None
+    #: the losses named with ``--loss`` (empty: every applicable one)
+    losses: tuple[str, ...]
+    params: LossParams
+    positive: str | None
+    dropna: bool
+    decision: Decision | None = None
+
+    @property
+    def label_mode(self) -> bool:
+        """The predictions are class labels (:mod:`losscli.labels`)."""
+        return self.decision is not None and self.decision.labels
 
 
 @dataclass(frozen=True)
@@ -263,22 +289,13 @@ def _user_params(params: LossParams) -> dict[str, Any]:
     return {k: v for k, v in given.items() if v is not None}
 
 
-def make_plan(
-    *,
-    name: str,
-    layout: Layout,
-    task: str,
-    names: Sequence[str] | None,
-    params: LossParams,
-    classes: ClassIndex,
-    n_classes: int,
-    positive: str | None,
-    label_mode: bool,
-) -> Plan:
-    """The losses to evaluate, each one's parameters checked by making it once.
-    ``label_mode``: the predictions are class labels (:mod:`losscli.labels`), so only
-    the losses of the hard decision apply."""
+def make_plan(setting: Setting, classes: ClassIndex, n_classes: int) -> Plan:
+    """The losses to evaluate, each one's parameters checked by making it once. In
+    label mode only the losses of the hard decision apply."""
     from losscli.losses import REGISTRY
+
+    task, names, params, positive = setting.task, setting.losses, setting.params, setting.positive
+    label_mode = setting.label_mode
 
     cw = parse_class_weight(params.class_weight)
     user = _user_params(params)
@@ -298,8 +315,8 @@ def make_plan(
             if not requested:
                 continue  # listed as skipped by the report (labels.label_skips)
             raise InputError(
-                f"{name}: {key} does not apply: it needs probabilities, and the "
-                f"predictions ({', '.join(layout.pred_columns)}) are class labels"
+                f"{setting.name}: {key} does not apply: it needs probabilities, and the "
+                f"predictions ({', '.join(setting.layout.pred_columns)}) are class labels"
             )
         kwargs = {k: v for k, v in user.items() if k in spec.info.params}
         if q is not None:

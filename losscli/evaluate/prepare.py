@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from losscli import tasks
 from losscli.errors import InputError
-from losscli.evaluate.plan import ClassIndex, number_key
+from losscli.evaluate.plan import ClassIndex, Setting, number_key
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from losscli.detect import Layout
-    from losscli.labels import Decision, LabelCodes
+    from losscli.labels import LabelCodes
 
 
 @dataclass(frozen=True)
@@ -58,28 +57,17 @@ class Prepare:
     """Column conversion of one evaluation; keeps what must be the same across chunks
     (the labels of a ``--positive`` truth, the ids of the group values)."""
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        layout: Layout,
-        task: str,
-        positive: str | None,
-        classes: ClassIndex,
-        decision: Decision | None,
-        labels: LabelCodes | None,
-        weight: str | None,
-        by: str | None,
-    ) -> None:
-        self.name = name
-        self.layout = layout
-        self.task = task
-        self.positive = positive
+    def __init__(self, setting: Setting, classes: ClassIndex, labels: LabelCodes | None) -> None:
+        self.name = setting.name
+        self.layout = setting.layout
+        self.task = setting.task
+        self.positive = setting.positive
+        self.decision = setting.decision
+        self.weight = setting.weight
+        self.by = setting.by
         self.classes = classes
-        self.decision = decision
+        #: label mode: the class numbering shared by truth and predictions
         self.labels = labels
-        self.weight = weight
-        self.by = by
         #: the labels of a ``--positive`` binary truth, in order of first appearance
         self.binary_labels: dict[str, None] = {}
         self.group_ids: dict[str, int] = {}
