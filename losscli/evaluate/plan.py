@@ -157,7 +157,7 @@ def select_losses(
 ) -> list[tuple[str, str, float | None, bool]]:
     """(key, loss id, quantile, requested) in report order."""
     _check_quantiles(params.quantiles)
-    if params.quantiles and task != catalog.REGRESSION:
+    if params.quantiles and task != tasks.REGRESSION:
         raise UsageError(f"--quantile applies to regression (pinball loss), not to {task} data")
     ids: list[tuple[str, bool]] = []
     if not names:
