@@ -275,6 +275,28 @@ class HistoryReport:
         return self.verdict in ("overfitting", "diverged")
 
 
+def find_name(names: Sequence[str], wanted: str) -> str | None:
+    """The one of ``names`` that is ``wanted`` (as given, else stripped), else the one
+    equal to it ignoring case; None if none or several (the rule of every format)."""
+    if wanted in names:
+        return wanted
+    key = wanted.strip()
+    if key in names:
+        return key
+    matches = [n for n in names if n.lower() == key.lower()]
+    return matches[0] if len(matches) == 1 else None
+
+
+def first_name(names: Sequence[str], candidates: Sequence[str], pattern: str) -> str | None:
+    """The first of ``candidates`` among ``names`` (:func:`find_name`), else the one
+    name matching ``pattern`` (:func:`by_pattern`): how a loss column or tag is picked."""
+    for cand in candidates:
+        found = find_name(names, cand)
+        if found is not None:
+            return found
+    return by_pattern(list(names), pattern)
+
+
 def by_pattern(names: list[str], pattern: str) -> str | None:
     """The one name matching ``pattern`` (case-insensitive), ignoring ``*_step``
     variants when an un-suffixed or ``*_epoch`` one matches too; None if none or several."""

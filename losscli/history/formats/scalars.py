@@ -23,7 +23,8 @@ from losscli.history.model import (
     Axis,
     Curve,
     TrainingLog,
-    by_pattern,
+    find_name,
+    first_name,
 )
 
 #: Tag (or metric key) → its entries in the order logged: a list of (step, value), or
@@ -43,16 +44,9 @@ def _arrays(entries: Any) -> tuple[Any, Any]:
 
 def _pick(tags: dict[str, Any], requested: str | None, names: Sequence[str]) -> str | None:
     if requested is not None:
-        if requested in tags:
-            return requested
-        lower = [t for t in tags if t.lower() == requested.lower()]
-        return lower[0] if len(lower) == 1 else None
-    lower_map = {t.lower(): t for t in tags}
-    for n in names:
-        if n in lower_map and len(tags[lower_map[n]][0]) >= 1:
-            return lower_map[n]
+        return find_name(list(tags), requested)
     pattern = TRAIN_PATTERN if names is TRAIN_NAMES else VAL_PATTERN
-    return by_pattern(list(tags), pattern)
+    return first_name([t for t in tags if len(tags[t][0])], names, pattern)
 
 
 def _epochs_at(epochs: tuple[Any, Any] | None, steps: Any) -> tuple[Any, Any]:

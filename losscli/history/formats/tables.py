@@ -50,6 +50,8 @@ from losscli.history.model import (
     Value,
     by_pattern,
     clean_number,
+    find_name,
+    first_name,
 )
 
 _NA_TEXT = frozenset(("", "NA", "N/A", "NULL", "NONE"))
@@ -78,10 +80,7 @@ class Table:
 
     def lookup(self, wanted: str) -> str | None:
         """The column named ``wanted`` (exactly, else case-insensitively), or None."""
-        if wanted.strip() in self._raw:
-            return wanted.strip()
-        matches = [c for c in self.columns if c.lower() == wanted.strip().lower()]
-        return matches[0] if len(matches) == 1 else None
+        return find_name(self.columns, wanted)
 
     def cells(self, column: str) -> list[Any]:
         """The cells of this run (rows ``offset`` to ``offset + rows`` of the file)."""
@@ -197,14 +196,10 @@ def choose(
                 f"{table.name}: column {requested!r} not found; columns are: {table.listing()}"
             )
         return found
-    for cand in names:
-        found = table.lookup(cand)
-        if found is not None:
-            return found
     pattern = TRAIN_PATTERN if role == "training" else VAL_PATTERN
-    fallback = by_pattern(table.columns, pattern)
-    if fallback is not None:
-        return fallback
+    found = first_name(table.columns, names, pattern)
+    if found is not None:
+        return found
     if required:
         flag = "--train" if role == "training" else "--val"
         raise InputError(
