@@ -2,7 +2,9 @@
 
 Every byte comes through :mod:`losscli.readers` (``read_frame`` for tables,
 ``open_bytes`` for JSON and event files), so compression (gzip, bz2, xz, zstd, by
-suffix or magic bytes), stdin spooling and their one-line errors are the readers'.
+magic bytes), stdin spooling and their one-line errors are the input layer's; a
+compression suffix (``log.csv.zst``) is looked through only when those magic bytes
+are there.
 The format is told by the name (``events.out.tfevents.*``, ``*.json``, a table
 suffix), else by the content (a JSON object; a header line with an ``epoch`` or loss
 column is a CSV/TSV log, whatever its suffix: Keras' ``training.log``), else

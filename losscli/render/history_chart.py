@@ -5,8 +5,9 @@ straight segments between its points (Bresenham). On a terminal every cell is a
 braille character (2×4 dots per cell, so a 64-column plot has 128 × 48 dots);
 elsewhere it is plain ASCII, one dot per cell, each series with its own mark. A
 series of more points than dot columns is first reduced to the first, lowest,
-highest and last point of each dot column (what the raster would keep anyway), so a
-curve of a million points draws in the time of a few thousand. A cell holding two
+highest and last point of each dot column (what the raster would keep anyway), so
+drawing costs what the chart's width does, not what the number of points does; a
+history curve's arrays are read as they are. A cell holding two
 main series is drawn in ``BOTH_STYLE`` (``#`` in ASCII); faint series (the raw curve
 under its smoothed one) give way to main ones. Untrusted text (labels) only ever
 enters rich as :class:`rich.text.Text`.

@@ -19,6 +19,12 @@ value of a tag only) and it holds one number: ``float_val`` (5), ``double_val`` 
 little-endian bytes) for dtypes ``DT_FLOAT`` (1), ``DT_DOUBLE`` (2), ``DT_INT32`` (3),
 ``DT_INT64`` (9), ``DT_HALF`` (19), ``DT_BFLOAT16`` (14).
 
+Reading is cut for logs of millions of events: :func:`frame` finds the records with
+numpy (runs of records of one length checked at once), and the common scalar layout
+(``simple_value`` with a short tag) is decoded for every record at once
+(:class:`_Simple`); only the other records (tensors, several values, negative steps)
+go through the general decoder, one at a time.
+
 Every scalar is kept: no reservoir (TensorBoard's ``EventAccumulator`` keeps 10,000 per
 tag by default). Tags are picked as columns are in CSV logs (``train_loss``, ``loss``,
 ``train/loss``…, ``val_loss``, ``val/loss``, ``eval/loss``…). Keras writes ``train/`` and
