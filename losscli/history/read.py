@@ -1,10 +1,10 @@
 """Which reader a log goes to, and the runs it holds.
 
-Every byte comes through :mod:`losscli.readers` (``read_frame`` for tables,
-``open_bytes`` for JSON and event files), so compression (gzip, bz2, xz, zstd, by
-magic bytes), stdin spooling and their one-line errors are the input layer's; a
-compression suffix (``log.csv.zst``) is looked through only when those magic bytes
-are there.
+Every byte comes through :mod:`losscli.io` (``tables.read_frame`` for tables,
+``sources.open_bytes`` for JSON and event files), so compression (gzip, bz2, xz, zstd,
+by suffix or magic bytes), stdin spooling and their one-line errors are the input
+layer's, and so is the table of compression suffixes looked through to see a log's
+own suffix (``log.csv.zst`` is a CSV log).
 The format is told by the name (``events.out.tfevents.*``, ``*.json``, a table
 suffix), else by the content (a JSON object; a header line with an ``epoch`` or loss
 column is a CSV/TSV log, whatever its suffix: Keras' ``training.log``), else
@@ -24,7 +24,7 @@ from losscli.errors import InputError, UsageError
 from losscli.history.align import pick_run
 from losscli.history.model import STEP_NAMES, TRAIN_NAMES, VAL_NAMES, X_AXES, TrainingLog
 
-#: ``--format`` values: the readers' table formats, a trainer_state.json, event files.
+#: ``--format`` values: the input layer's table formats, a trainer_state.json, event files.
 LOG_FORMATS: tuple[str, ...] = ("csv", "tsv", "parquet", "jsonl", "json", "tfevents")
 _TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".parquet", ".pq", ".jsonl", ".ndjson")
 
@@ -61,7 +61,7 @@ def _names(text: str) -> tuple[str, list[str]]:
 
 
 def _kind(text: str, fmt: str | None) -> str:
-    """``json``, ``tfevents``, ``dir``, or a table format (None: the readers decide)."""
+    """``json``, ``tfevents``, ``dir``, or a table format (None: the input layer decides)."""
     if fmt is not None:
         key = fmt.strip().lower()
         key = {"ndjson": "jsonl", "tab": "tsv", "pq": "parquet", "trainer_state": "json"}.get(
@@ -155,7 +155,7 @@ def read_runs(
 
 
 def _maybe_state(raw: bytes, name: str) -> Any:
-    """A trainer state on stdin, or None (JSON Lines, probably: the readers decide)."""
+    """A trainer state on stdin, or None (JSON Lines, probably: the input layer decides)."""
     from losscli.history.formats.huggingface import parse_json
 
     try:

@@ -1,4 +1,4 @@
-"""Tabular logs (CSV/TSV/Parquet/JSONL read by :mod:`losscli.readers`): cells, columns,
+"""Tabular logs (CSV/TSV/Parquet/JSONL read by :mod:`losscli.io`): cells, columns,
 runs, and the generic, Keras and Ultralytics layouts. Lightning has its own module.
 
 * ``keras`` – ``keras.callbacks.CSVLogger``: first column ``epoch`` (0-based), then the
