@@ -663,8 +663,61 @@ def render_from(saved: Path, out: Path) -> int:
             )
     targets = judge(res, specs)
     print_table(cases, res, targets)
-    out.write_text(render(cases, res, targets, files, specs, meta), encoding="utf-8")
+    history = history_markdown(data["history"]) if "history" in data else ""
+    out.write_text(
+        render(cases, res, targets, files, specs, meta) + ("\n" + history if history else ""),
+        encoding="utf-8",
+    )
     print(f"\nwrote {out} (from {saved})")
+    return 0
+
+
+HISTORY_HEADING = "## History (issue 13)"
+
+
+def history_section(quick: bool, data: Path) -> dict[str, Any] | None:
+    """Issue 13's figures (``history_bench.py``: 1M-point logs against the time of
+    reading them; tiny logs, one run, with ``--quick``); None without tensorboardX."""
+    if importlib.util.find_spec("tensorboardX") is None:
+        return None
+    import history_bench
+
+    rows, repeat = (2_000, 1) if quick else (1_000_000, 3)
+    cache = data / "history" if quick else history_bench.DEFAULT_CACHE
+    print(f"timing: losscli history, {rows:,}-point logs ...", flush=True)
+    return history_bench.measure(rows, repeat, cache)
+
+
+def history_markdown(figures: dict[str, Any] | None) -> str:
+    import history_bench
+
+    if figures is None:
+        return f"{HISTORY_HEADING}\n\nNot measured: tensorboardX is not installed.\n"
+    return "\n".join(history_bench.markdown(figures)) + "\n"
+
+
+def splice_history(report: str, section: str) -> str:
+    """``report`` with its history section replaced by ``section`` (appended if none)."""
+    start = report.find(HISTORY_HEADING)
+    if start < 0:
+        return report.rstrip("\n") + "\n\n" + section
+    end = report.find("\n## ", start + len(HISTORY_HEADING))
+    rest = "" if end < 0 else report[end + 1 :]
+    return report[:start] + section + ("\n" + rest if rest else "")
+
+
+def history_only(quick: bool, out: Path) -> int:
+    """``--history-only``: time the history section alone and put it into ``out`` in
+    place (the other sections of an existing report are kept)."""
+    data = Path(tempfile.mkdtemp(prefix="losscli-bench-history-"))
+    try:
+        section = history_markdown(history_section(quick, data))
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+    print(section)
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    out.write_text(splice_history(old, section) if old else section, encoding="utf-8")
+    print(f"wrote {out}")
     return 0
 
 
@@ -684,7 +737,17 @@ def main(argv: list[str] | None = None) -> int:
         help="re-write the report from a --json file of an earlier run, without timing "
         "anything (picks up an edited LIMITS.md)",
     )
+    ap.add_argument(
+        "--history-only",
+        action="store_true",
+        help="time only the history section (issue 13) and update it in the report",
+    )
     args = ap.parse_args(argv)
+    if args.history_only:
+        default = Path(tempfile.gettempdir()) / "losscli-bench-history.md"
+        return history_only(
+            args.quick, args.out or (default if args.quick else HERE / "RESULTS.md")
+        )
     if args.render_from is not None:
         return render_from(args.render_from, args.out or HERE / "RESULTS.md")
 
@@ -750,9 +813,13 @@ def main(argv: list[str] | None = None) -> int:
             },
             "files": {key: [str(csv), str(pq)] for key, (csv, pq) in files.items()},
         }
+        history = history_section(args.quick, data)
         print()
         print_table(all_cases, res, targets)
-        out.write_text(render(all_cases, res, targets, files, specs, meta), encoding="utf-8")
+        out.write_text(
+            render(all_cases, res, targets, files, specs, meta) + "\n" + history_markdown(history),
+            encoding="utf-8",
+        )
         json_out = args.json or (out.with_suffix(".json") if args.quick else None)
         if json_out is not None:
             json_out.write_text(
@@ -778,6 +845,7 @@ def main(argv: list[str] | None = None) -> int:
                             {"number": tg.number, "figure": tg.figure, "met": tg.met}
                             for tg in targets
                         ],
+                        "history": history,
                     },
                     indent=1,
                 ),

@@ -242,3 +242,34 @@ def test_log_from_frame_uses_row_number_without_epoch_column() -> None:
 def test_log_from_frame_step_or_iteration_column() -> None:
     log = history.log_from_frame(_Frame({"iteration": [10, 20], "loss": [1.0, 0.8]}), "f.csv")
     assert (log.x_name, log.x) == ("step", (10, 20))
+
+
+def test_early_stopping_matches_the_callbacks_loop_on_random_series() -> None:
+    import random
+
+    def keras(values: list[float], patience: int, min_delta: float) -> tuple:  # type: ignore[type-arg]
+        # Keras EarlyStopping.on_epoch_end, mode="min": _is_improvement(v, best) is
+        # v < best - min_delta (False for NaN); wait resets there, else stops at patience
+        best, kept, wait = math.inf, None, 0
+        for i, v in enumerate(values):
+            if v < best - min_delta:
+                best, kept, wait = v, i, 0
+                continue
+            wait += 1
+            if wait >= patience:
+                return kept, i
+        return kept, None
+
+    rng = random.Random(11)
+    for _ in range(3000):
+        n = rng.randint(0, 40)
+        values = [
+            rng.choice([NAN, math.inf, -math.inf])
+            if rng.random() < 0.05
+            else round(1 / (1 + i) + rng.gauss(0, rng.choice([0.0, 0.01, 0.2])), 3)
+            for i in range(n)
+        ]
+        patience, min_delta = rng.randint(1, 5), rng.choice([0.0, 0.001, 0.05, 0.3])
+        assert history.early_stopping(values, patience=patience, min_delta=min_delta) == keras(
+            values, patience, min_delta
+        ), (values, patience, min_delta)

@@ -530,3 +530,28 @@ def test_history_command_module_imports_no_numpy_pandas_matplotlib() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert proc.stdout.strip() == ""
+
+
+@pytest.mark.parametrize(
+    ("fixture", "suffix"),
+    [
+        ("generic.csv", ".zst"),
+        ("keras_csvlogger.csv", ".zstd"),
+        ("training.log", ".zst"),  # no table suffix: the content says CSV
+        ("trainer_state.json", ".zst"),
+        ("yolov5_results.csv", ".xz"),
+    ],
+)
+def test_compressed_logs_read_as_the_plain_file(tmp_path: Path, fixture: str, suffix: str) -> None:
+    import lzma
+
+    import zstandard
+
+    raw = (FIXTURES / fixture).read_bytes()
+    packed = lzma.compress(raw) if suffix == ".xz" else zstandard.ZstdCompressor().compress(raw)
+    path = tmp_path / (fixture + suffix)
+    path.write_bytes(packed)
+    plain = run_json(str(FIXTURES / fixture))
+    doc = run_json(str(path))
+    assert doc["file"] == str(path)
+    assert {**doc, "file": ""} == {**plain, "file": ""}

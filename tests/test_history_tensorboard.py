@@ -4,6 +4,7 @@ its protobuf classes and its TFRecord framing), read by losscli without TensorFl
 from __future__ import annotations
 
 import json
+import math
 import struct
 from pathlib import Path
 from typing import Any
@@ -168,3 +169,66 @@ def test_missing_tag_names_the_tags(tmp_path: Path) -> None:
     lightning_like(tmp_path)
     line = one_line_error(str(tmp_path), "--val", "val_los")
     assert "'val_los'" in line and "'val_loss'" in line
+
+
+def flat_run(logdir: Path, amplitude: float, steps: int = 2000) -> None:
+    """A training loss that sits at ln 2 and moves by ``amplitude`` over the run."""
+    w = tbx.SummaryWriter(str(logdir))
+    for step in range(steps):
+        w.add_scalar("train_loss", 0.6931 + amplitude * math.exp(-step / 300), step)
+    w.close()
+
+
+def test_a_loss_that_barely_moves_is_stuck(tmp_path: Path) -> None:
+    # 0.6931 + 0.0005·e^(−s/300): first ≈ 0.6936, last ≈ 0.6931 + 0.0005·e^(−6.66);
+    # the fall is 0.0005·(1 − e^(−6.66)) / 0.6936 ≈ 0.072 % of the first value, under 1 %
+    flat_run(tmp_path / "flat", 0.0005)
+    doc = run_json(str(tmp_path / "flat"))
+    assert doc["verdict"] == "underfitting"
+    result = runner.invoke(app, ["history", str(tmp_path / "flat")])
+    assert "fell by only 0.07" in result.stdout and "stuck" in result.stdout
+    # --min-delta given: only a change smaller than it does not count (the curve falls)
+    assert run_json(str(tmp_path / "flat"), "--min-delta", "0")["verdict"] != "underfitting"
+    # the same shape falling 0.05·(1 − e^(−6.66)) / 0.7431 ≈ 6.7 %: a learning run
+    flat_run(tmp_path / "learning", 0.05)
+    assert run_json(str(tmp_path / "learning"))["verdict"] != "underfitting"
+
+
+def test_every_scalar_as_the_protobuf_library_decodes_it(tmp_path: Path) -> None:
+    """The numpy decoder against tensorboardX's own ``Event`` parser on one file of
+    mixed events: tags of several lengths interleaved, steps from 1 to 10 varint bytes
+    (a negative step), a value per event, a summary of two values, a tensor scalar."""
+    from tensorboardX.proto.event_pb2 import Event
+
+    from losscli.history.formats.tensorboard import Scalars, frame
+
+    w = tbx.SummaryWriter(str(tmp_path))
+    steps = [*range(300), 2**14, 2**21 + 5, 2**35, 2**62, -3]
+    for i, step in enumerate(steps):
+        w.add_scalar("loss", 1 / (i + 1), step)
+        if i % 7 == 0:
+            w.add_scalar("validation/a_rather_long_tag_for_the_loss", i / 3, step)
+        if i % 50 == 0:
+            w.add_scalar("é", -i, step)  # a non-ASCII tag
+    w.file_writer.add_summary(Summary(value=[Summary.Value(tag="loss", simple_value=7.0)] * 2), 400)
+    w.file_writer.add_summary(
+        Summary(value=[scalar_tensor("loss", TensorProto(dtype=1, float_val=[8.0]))]), 401
+    )
+    w.close()
+    data = next(tmp_path.iterdir()).read_bytes()
+    expected: dict[str, list[tuple[int, float]]] = {}
+    starts, lengths, truncated = frame(data)
+    assert not truncated
+    for a, n in zip(starts.tolist(), lengths.tolist(), strict=True):
+        event = Event.FromString(data[a : a + n])
+        for v in event.summary.value:
+            value = v.simple_value if v.HasField("simple_value") else v.tensor.float_val[0]
+            expected.setdefault(v.tag, []).append((event.step, value))
+    scalars = Scalars()
+    scalars.add_file(data, "events")
+    got = {
+        tag: list(zip(s.tolist(), v.tolist(), strict=True))
+        for tag, (s, v) in scalars.by_tag.items()
+    }
+    assert got == expected
+    assert list(got) == list(expected)  # tags in the order they first appear

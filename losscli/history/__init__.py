@@ -5,7 +5,7 @@ A package cut by job (``ARCHITECTURE.md``: "log readers and curve analysis"):
 * :mod:`~losscli.history.model` – names looked for, :class:`TrainingLog`,
   :class:`HistoryReport` (stdlib only);
 * :mod:`~losscli.history.read` – which reader a log goes to (name, content, ``--format``),
-  the runs a file holds; every byte comes through :mod:`losscli.readers`;
+  the runs a file holds; every byte comes through :mod:`losscli.io`;
 * :mod:`~losscli.history.formats` – one module per kind of log: ``tables`` (generic,
   Keras ``CSVLogger``, Ultralytics ``results.csv``), ``lightning`` (``metrics.csv``),
   ``huggingface`` (``trainer_state.json``), ``tensorboard`` (event files), ``mlflow``

@@ -2,22 +2,38 @@
 merging repeated x values, cutting a file into runs, checking what is left.
 
 Shared by every log format (tables, trainer_state.json, TensorBoard, MLflow), so the
-rules are the same whatever wrote the log. Stdlib only.
+rules are the same whatever wrote the log. The work is done on numpy arrays (numpy is
+imported inside the functions, after a log has been read), so a log of a million
+points is aligned without a Python loop over its points.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from losscli.errors import InputError, UsageError
-from losscli.history.model import Number, TrainingLog, Value, clean_numbers, fmt_x
+from losscli.history.model import Axis, Curve, Number, TrainingLog, Value, fmt_x
 
 T = TypeVar("T")
 
 #: A logged value: (step, epoch or None, value).
 Point = tuple[float, float | None, float]
+
+
+def align_indices(train_steps: Any, val_steps: Any | None) -> tuple[Any, Any | None, int]:
+    """The rule of :func:`align_on_steps` on arrays of steps, as indices: (training
+    entry of each point, evaluation of each point or None, evaluations skipped).
+    Entries are taken in step order, ties in the order logged."""
+    import numpy as np
+
+    t_order = np.argsort(train_steps, kind="stable")
+    if val_steps is None or len(val_steps) == 0:
+        return t_order, None, 0
+    v_order = np.argsort(val_steps, kind="stable")
+    last = np.searchsorted(train_steps[t_order], val_steps[v_order], side="right") - 1
+    keep = last >= 0
+    return t_order[last[keep]], v_order[keep], int(len(keep) - np.count_nonzero(keep))
 
 
 def align_on_steps(
@@ -26,47 +42,45 @@ def align_on_steps(
     """Points = evaluations, each with the last training loss at or before its step
     (points = training entries when there is no evaluation). Returns (points, skipped):
     evaluations logged before any training loss are skipped."""
-    train_sorted = sorted(train_pts, key=lambda p: p[0])
-    if not val_pts:
-        return [(s, e, v, None) for s, e, v in train_sorted], 0
-    out: list[tuple[float, float | None, Value, Value]] = []
-    skipped = 0
-    j = -1
-    for step, epoch, value in sorted(val_pts, key=lambda p: p[0]):
-        while j + 1 < len(train_sorted) and train_sorted[j + 1][0] <= step:
-            j += 1
-        if j < 0:
-            skipped += 1
-            continue
-        out.append((step, epoch, train_sorted[j][2], value))
+    import numpy as np
+
+    steps = np.array([p[0] for p in train_pts], dtype=np.float64)
+    v_steps = np.array([p[0] for p in val_pts], dtype=np.float64) if val_pts else None
+    t_i, v_i, skipped = align_indices(steps, v_steps)
+    if v_i is None:
+        return [(s, e, v, None) for s, e, v in (train_pts[i] for i in t_i.tolist())], 0
+    out: list[tuple[float, float | None, Value, Value]] = [
+        (val_pts[k][0], val_pts[k][1], train_pts[i][2], val_pts[k][2])
+        for i, k in zip(t_i.tolist(), v_i.tolist(), strict=True)
+    ]
     return out, skipped
 
 
-def merges_distinct_steps(points: Sequence[tuple[float, float | None]]) -> bool:
+def merges_distinct_steps(steps: Any, epochs: Any) -> bool:
     """True when two points with different steps share one epoch value (epochs rounded
-    to two decimals by older transformers, or many steps logged in one epoch)."""
-    seen: dict[float, float] = {}
-    for step, epoch in points:
-        if epoch is None:
-            continue
-        if seen.setdefault(epoch, step) != step:
-            return True
-    return False
+    to two decimals by older transformers, or many steps logged in one epoch). Float
+    arrays; a point whose epoch or step is NaN (not logged) is left out."""
+    import numpy as np
+
+    steps, epochs = np.asarray(steps, dtype=np.float64), np.asarray(epochs, dtype=np.float64)
+    both = ~(np.isnan(steps) | np.isnan(epochs))
+    s, e = steps[both], epochs[both]
+    order = np.lexsort((s, e))
+    s, e = s[order], e[order]
+    return bool(np.any((e[1:] == e[:-1]) & (s[1:] != s[:-1])))
 
 
-def run_starts(keys: Sequence[float | None]) -> list[int]:
-    """Row indices where a new run starts: the counter (epoch or step) goes back below
-    the previous value logged. Row 0 always starts a run; rows without a key belong to
-    the run they are in."""
-    starts = [0]
-    prev: float | None = None
-    for i, k in enumerate(keys):
-        if k is None:
-            continue
-        if prev is not None and k < prev:
-            starts.append(i)
-        prev = k
-    return starts
+def run_starts(keys: Any) -> list[int]:
+    """Row indices where a new run starts: the counter (epoch or step; a float array,
+    NaN where a row has none) goes back below the previous value logged. Row 0 always
+    starts a run; rows without a key belong to the run they are in."""
+    import numpy as np
+
+    keys = np.asarray(keys, dtype=np.float64)
+    rows = np.flatnonzero(np.isfinite(keys))
+    k = keys[rows]
+    back = rows[1:][k[1:] < k[:-1]]
+    return [0, *back.tolist()]
 
 
 def finish(
@@ -85,27 +99,30 @@ def finish(
     """Skip rows without any loss, merge repeated x (last value wins, with a warning),
     sort by x, and check there are at least 2 training points. A validation column with
     fewer than 2 values is not a curve (a ``test_loss`` logged once after
-    ``trainer.test()``): dropped with a warning, or an error when named with ``--val``."""
-    vals = val if val is not None else [None] * len(train)
-    rows = list(zip(clean_numbers(xs), train, vals, strict=True))
-    kept = [r for r in rows if r[1] is not None or r[2] is not None]
-    if len(kept) < len(rows) and fmt != "lightning":  # Lightning: LearningRateMonitor rows
-        warnings.append(f"{name}: {len(rows) - len(kept)} row(s) without any loss value skipped")
-    xs_kept = [r[0] for r in kept]
-    if all(a < b for a, b in itertools.pairwise(xs_kept)):  # the usual case: no merging
-        order: list[Number] = xs_kept
-        tr = tuple(r[1] for r in kept)
-        va = tuple(r[2] for r in kept) if val is not None else None
-    else:
-        order, tr, va = _merge(name, x_name, kept, val is not None, warnings)
-    n_train = sum(v is not None for v in tr)
+    ``trainer.test()``): dropped with a warning, or an error when named with ``--val``.
+    ``xs``/``train``/``val`` may be an :class:`Axis`/:class:`Curve` or plain sequences."""
+    import numpy as np
+
+    ax, tr = Axis.of(xs), Curve.of(train)
+    va = Curve.of(val) if val is not None else None
+    kept = ~tr.missing if va is None else ~(tr.missing & va.missing)
+    n_kept = int(np.count_nonzero(kept))
+    if n_kept < len(kept):
+        if fmt != "lightning":  # Lightning: LearningRateMonitor rows
+            warnings.append(f"{name}: {len(kept) - n_kept} row(s) without any loss value skipped")
+        ax, tr = Axis(ax.values[kept]), Curve(tr.values[kept], tr.missing[kept])
+        va = Curve(va.values[kept], va.missing[kept]) if va is not None else None
+    x = ax.values
+    if not bool(np.all(x[1:] > x[:-1])):  # the usual case is sorted: no merging
+        ax, tr, va = _merge(name, x_name, ax, tr, va, warnings)
+    n_train = int(np.count_nonzero(~tr.missing))
     if n_train < 2:
         raise InputError(
             f"{name}: only {n_train} point(s) with a training loss in column {train_col!r}; "
             "need at least 2"
         )
     if va is not None:
-        n_val = sum(v is not None for v in va)
+        n_val = int(np.count_nonzero(~va.missing))
         described = f"validation column {val_col!r} has {n_val} value(s)"
         # (the column is there: even an empty one is worth a word)
         if not is_curve(n_val, val_named, name, val_col, described, warnings, warn_empty=True):
@@ -114,7 +131,7 @@ def finish(
         file=name,
         format=fmt,
         x_name=x_name,
-        x=tuple(order),
+        x=ax,
         train=tr,
         val=va,
         train_column=train_col,
@@ -153,35 +170,41 @@ def too_few_values(name: str, column: str | None, count: int) -> InputError:
     )
 
 
+def _last_of_groups(curve: Curve, groups: Any, n: int) -> Curve:
+    """Per group (``groups[i]`` of row ``i``, ``n`` groups): the last value logged."""
+    import numpy as np
+
+    rows = np.flatnonzero(~curve.missing)
+    values = np.full(n, np.nan)
+    missing = np.ones(n, dtype=bool)
+    backwards = groups[rows][::-1]
+    present, from_end = np.unique(backwards, return_index=True)
+    values[present] = curve.values[rows[len(rows) - 1 - from_end]]
+    missing[present] = False
+    return Curve(values, missing)
+
+
 def _merge(
-    name: str,
-    x_name: str,
-    kept: list[tuple[Number, Value, Value]],
-    has_val: bool,
-    warnings: list[str],
-) -> tuple[list[Number], tuple[Value, ...], tuple[Value, ...] | None]:
+    name: str, x_name: str, ax: Axis, tr: Curve, va: Curve | None, warnings: list[str]
+) -> tuple[Axis, Curve, Curve | None]:
     """Rows merged by x (the last value logged wins, with a warning), sorted by x."""
-    merged: dict[Number, list[Value]] = {}
-    counts: dict[Number, int] = {}
-    for xv, t, v in kept:
-        slot = merged.setdefault(xv, [None, None])
-        counts[xv] = counts.get(xv, 0) + 1
-        if t is not None:
-            slot[0] = t
-        if v is not None:
-            slot[1] = v
-    repeated = [k for k, c in counts.items() if c > 1]
-    if repeated:
-        extra = sum(counts[k] - 1 for k in repeated)
+    import numpy as np
+
+    order, first, groups, counts = np.unique(
+        ax.values, return_index=True, return_inverse=True, return_counts=True
+    )
+    repeated = np.flatnonzero(counts > 1)
+    if len(repeated):
+        earliest = repeated[np.argmin(first[repeated])]  # the first repeated x logged
+        x0 = Axis(order[earliest : earliest + 1])[0]
         warnings.append(
             f"{name}: {len(repeated)} {x_name} value(s) logged more than once (first: "
-            f"{x_name} {fmt_x(repeated[0])}, {extra} extra row(s)); kept the last value "
-            "logged for each"
+            f"{x_name} {fmt_x(x0)}, {len(ax) - len(order)} extra row(s)); kept the last "
+            "value logged for each"
         )
-    order = sorted(merged)
-    tr = tuple(merged[k][0] for k in order)
-    va = tuple(merged[k][1] for k in order) if has_val else None
-    return order, tr, va
+    groups = groups.reshape(-1)
+    merged_va = _last_of_groups(va, groups, len(order)) if va is not None else None
+    return Axis(order), _last_of_groups(tr, groups, len(order)), merged_va
 
 
 def pick_run(logs: list[T], run: str | None, name: str) -> list[T]:

@@ -1,7 +1,10 @@
 """Curve analysis: best epoch, final losses, gap, and a noise-robust verdict.
 
-A pure function of aligned lists (:func:`analyse`); numpy is imported inside the
-functions that need it. The rules, with ``p`` = ``--patience`` (default 3):
+A pure function of aligned curves (:func:`analyse`), computed on their numpy arrays
+(:class:`~losscli.history.model.Curve`: values and a missing mask), so that judging a
+curve costs a few array passes whatever its length; numpy is imported inside the
+functions. The rules, stated on the values (the code applies them to whole arrays),
+with ``p`` = ``--patience`` (default 3):
 
 Smoothing and noise
 -------------------
@@ -35,7 +38,11 @@ loss at that point.
 Verdict (the first rule that holds; ``S``, ``V`` = smoothed training/validation curve)
 ----------------------------------------------------------------------------------------
 1. ``diverged`` – a raw loss value is NaN or ±inf, or ``S_last > S_first + |S_first|``.
-2. ``underfitting`` – the training loss did not fall: ``S_last ≥ S_first − d``.
+2. ``underfitting`` – the training loss did not fall, or not meaningfully:
+   ``S_last ≥ S_first − max(d, f)``, with ``f = 1 % · |S_first|`` unless ``--min-delta``
+   is given (then ``f = 0``). A loss that moves 0.07 % over a run is flat on any plot
+   of it, however smooth (its noise, and so ``d``, can be ~0): a person calls that
+   run stuck, not converged. Every fixture and real log tried fell by 28 % or more.
 3. ``overfitting`` – after ``V``'s minimum, ``V > V_min + d`` from some point on and at
    every later point, for at least ``p`` points, while ``S`` kept falling
    (``S_last < S`` at the minimum ``− d``); with ``w > 0`` and ≥ 10 points after the
@@ -62,15 +69,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from losscli.errors import InputError, UsageError
 from losscli.history.model import (
     DEFAULT_PATIENCE,
+    Axis,
+    Curve,
     HistoryReport,
     Number,
     TrainingLog,
     Value,
-    clean_numbers,
     fmt_g,
     fmt_x,
 )
@@ -84,6 +93,9 @@ TREND_MIN_POINTS = 10
 MEDIAN3_MAD = 0.3136
 #: Smoothing span as a share of the run: s = n // SPAN_DIVISOR.
 SPAN_DIVISOR = 20
+#: A training loss that falls by less than this share of its first value did not
+#: learn (rule 2), unless --min-delta is given.
+STUCK_FRACTION = 0.01
 
 
 def early_stopping(
@@ -96,18 +108,36 @@ def early_stopping(
     ``(kept, stopped)``: the index of the last improvement (what
     ``restore_best_weights=True`` keeps) and the index at which training would have
     stopped (None if it would have run to the end).
+
+    Computed without walking every value: an improvement is always a new strict
+    running minimum (every value since the last improvement is ``≥ best − min_delta``),
+    so only those are visited; with ``min_delta = 0`` every one of them is an
+    improvement. Training stops at ``last + patience`` for the first improvement
+    ``last`` followed by no other within ``patience`` values. NaN never improves.
     """
-    best = math.inf
-    kept: int | None = None
-    wait = 0
-    for i, v in enumerate(values):
-        if v < best - min_delta:  # False for NaN: a NaN never improves
-            best, kept, wait = v, i, 0
-            continue
-        wait += 1
-        if wait >= patience:
-            return kept, i
-    return kept, None
+    import numpy as np
+
+    v = np.asarray(values, dtype=np.float64)
+    if v.size == 0:
+        return None, None
+    before = np.minimum.accumulate(np.where(np.isnan(v), np.inf, v))
+    prior = np.concatenate(([np.inf], before[:-1]))
+    candidates = np.flatnonzero(v < prior)  # new strict running minima
+    if min_delta == 0.0:
+        improvements = candidates
+    else:
+        kept_list: list[int] = []
+        best = math.inf
+        for i, value in zip(candidates.tolist(), v[candidates].tolist(), strict=True):
+            if value < best - min_delta:
+                best = value
+                kept_list.append(i)
+        improvements = np.asarray(kept_list, dtype=np.int64)
+    ends = np.concatenate(([-1], improvements, [v.size - 1 + patience + 1]))
+    gap = np.flatnonzero(np.diff(ends) > patience)
+    last = int(ends[gap[0]]) if gap.size else int(ends[-2])
+    stopped = last + patience if last + patience <= v.size - 1 else None
+    return (None if last < 0 else last), stopped
 
 
 def default_smoothing(n: int) -> float:
@@ -116,56 +146,61 @@ def default_smoothing(n: int) -> float:
     return 0.0 if span <= 1 else 1.0 - 2.0 / (span + 1)
 
 
-def ema(values: Sequence[Value], weight: float) -> tuple[Value, ...]:
-    """TensorBoard's debiased EMA (module docstring); None stays None."""
+def ema(values: Sequence[Value], weight: float) -> Curve:
+    """TensorBoard's debiased EMA (module docstring); a missing point stays missing."""
+    import numpy as np
+
+    curve = Curve.of(values)
     if weight == 0.0:
-        return tuple(values)
-    if len(values) > 10_000 and weight >= 0.5:
-        return _ema_blocks(values, weight)
-    out: list[Value] = []
+        return curve
+    finite = np.isfinite(curve.values)
+    if len(curve) > 10_000 and weight >= 0.5:
+        smoothed = _ema_blocks(curve.values[finite], weight)
+    else:
+        smoothed = _ema_loop(curve.values[finite].tolist(), weight)
+    out = curve.values.copy()  # non-finite values pass through
+    out[finite] = smoothed
+    return Curve(out, curve.missing)
+
+
+def _ema_loop(values: list[float], weight: float) -> list[float]:
+    """The recurrence one value at a time (short curves, small weights)."""
+    out: list[float] = []
     append = out.append
     last, power, rest = 0.0, 1.0, 1.0 - weight
-    finite = math.isfinite
     for v in values:
-        if v is None or not finite(v):
-            append(v)
-            continue
         last = last * weight + rest * v
-        power *= weight  # weight**k after k finite values
+        power *= weight  # weight**k after k values
         append(last / (1.0 - power))
-    return tuple(out)
+    return out
 
 
-def _ema_blocks(values: Sequence[Value], weight: float) -> tuple[Value, ...]:
-    """:func:`ema` with numpy, a block of ``L`` values at a time: inside a block,
+def _ema_blocks(v: Any, weight: float) -> Any:
+    """The recurrence a block of ``L`` values at a time: inside a block,
     ``last_k = wᵏ·(last₀ + (1 − w)·Σ_{j≤k} w⁻ʲ·v_j)``, with ``L`` small enough that
     ``w⁻ᴸ`` stays below 1e100 (no overflow, little rounding)."""
     import numpy as np
 
-    n = len(values)
-    y = np.fromiter((math.nan if v is None else v for v in values), dtype=np.float64, count=n)
-    finite = np.isfinite(y)
-    v = y[finite]
     out = np.empty_like(v)
     block = max(1, min(4096, int(100 / -math.log10(weight))))
+    steps = np.arange(1, block + 1, dtype=np.float64)
+    up, down = weight**steps, weight ** (-steps)  # the same for every block
     last, count = 0.0, 0
     for start in range(0, len(v), block):
         seg = v[start : start + block]
-        k = np.arange(1, len(seg) + 1, dtype=np.float64)
-        acc = weight**k * (last + (1.0 - weight) * np.cumsum(seg * weight ** (-k)))
-        out[start : start + len(seg)] = acc / (1.0 - weight ** (count + k))
-        last, count = float(acc[-1]), count + len(seg)
-    smoothed: list[Value] = list(values)
-    for i, s in zip(np.flatnonzero(finite).tolist(), out.tolist(), strict=True):
-        smoothed[i] = s
-    return tuple(smoothed)
+        m = len(seg)
+        acc = up[:m] * (last + (1.0 - weight) * np.cumsum(seg * down[:m]))
+        out[start : start + m] = acc / (1.0 - weight ** (count + steps[:m]))
+        last, count = float(acc[-1]), count + m
+    return out
 
 
 def noise_sigma(values: Sequence[float]) -> float:
     """Noise estimate from the residuals of a running median of 3 (module docstring)."""
     import numpy as np
 
-    y = np.asarray([v for v in values if math.isfinite(v)], dtype=np.float64)
+    y = np.asarray(values, dtype=np.float64)
+    y = y[np.isfinite(y)]
     if y.size < 3:
         return 0.0
     a, b, c = y[:-2], y[1:-1], y[2:]
@@ -184,7 +219,7 @@ def trend_z(values: Sequence[float]) -> float:
     if m < 3:
         return 0.0
     _, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
-    ranks = (np.cumsum(counts) - (counts - 1) / 2.0)[inverse]
+    ranks = (np.cumsum(counts) - (counts - 1) / 2.0)[inverse.reshape(-1)]
     idx = np.arange(1, m + 1, dtype=np.float64)
     rc, ic = ranks - ranks.mean(), idx - idx.mean()
     denom = math.sqrt(float(rc @ rc) * float(ic @ ic))
@@ -202,27 +237,29 @@ def _check_options(patience: int, min_delta: float | None, smoothing: float | No
 
 @dataclass
 class _Curves:
-    """The aligned curves and what the rules derive from them."""
+    """The aligned curves and what the rules derive from them; ``t_idx``/``v_idx`` are
+    the (sorted) indices of the points where each curve was logged."""
 
-    xs: tuple[Number, ...]
-    tr: tuple[Value, ...]
-    va: tuple[Value, ...] | None
-    s_tr: tuple[Value, ...]
-    s_va: tuple[Value, ...] | None
-    t_idx: list[int]
-    v_idx: list[int]
+    xs: Axis
+    tr: Curve
+    va: Curve | None
+    s_tr: Curve
+    s_va: Curve | None
+    t_idx: Any
+    v_idx: Any
     w: float
     d_t: float
     d_v: float
     patience: int
     x_name: str
     unit: str
+    stuck: float = 0.0  # the share of rule 2 (0 when --min-delta is given)
 
     def at(self, i: int) -> str:
         return f"{self.x_name} {fmt_x(self.xs[i])}"
 
 
-def _delta(values: Sequence[float], w: float, min_delta: float | None) -> tuple[float, float]:
+def _delta(values: Any, w: float, min_delta: float | None) -> tuple[float, float]:
     """(noise σ, d) of one curve."""
     sigma = noise_sigma(values)
     if min_delta is not None:
@@ -246,34 +283,35 @@ def analyse(
     run: int = 1,
     runs: int = 1,
 ) -> HistoryReport:
-    """Analyse aligned loss curves (``None`` = not logged at that point). Pure function.
+    """Analyse aligned loss curves (``None`` = not logged at that point; any sequence,
+    or the :class:`~losscli.history.model.Axis`/``Curve`` of a
+    :class:`~losscli.history.model.TrainingLog`). Pure function.
 
     ``min_delta``/``smoothing`` None: derived from the curves (module docstring).
     """
+    import numpy as np
+
     _check_options(patience, min_delta, smoothing)
-    n = len(x)
-    if len(train) != n or (val is not None and len(val) != n):
+    xs, tr = Axis.of(x), Curve.of(train)
+    va = None if val is None else Curve.of(val)
+    if len(tr) != len(xs) or (va is not None and len(va) != len(xs)):
         raise ValueError("x, train and val must have the same length")
-    xs = tuple(clean_numbers(x))
-    tr = tuple(None if v is None else float(v) for v in train)
-    va = None if val is None else tuple(None if v is None else float(v) for v in val)
-    t_idx = [i for i, v in enumerate(tr) if v is not None]
-    v_idx = [i for i, v in enumerate(va) if v is not None] if va is not None else []
+    t_idx = np.flatnonzero(~tr.missing)
+    v_idx = np.flatnonzero(~va.missing) if va is not None else np.zeros(0, dtype=np.int64)
     if len(t_idx) < 2:
         where = f"{file}: " if file else ""
         raise InputError(
             f"{where}only {len(t_idx)} point(s) with a training loss in column "
             f"{train_column!r}; need at least 2"
         )
-    if not v_idx:
+    if not len(v_idx):
         va, val_column = None, None
     judged = v_idx if va is not None else t_idx
     w = default_smoothing(len(judged)) if smoothing is None else float(smoothing)
-    t_vals = [tr[i] for i in t_idx]
-    sigma_t, d_t = _delta(t_vals, w, min_delta)  # type: ignore[arg-type]
+    sigma_t, d_t = _delta(tr.values[t_idx], w, min_delta)
     sigma_v, d_v = sigma_t, d_t
     if va is not None:
-        sigma_v, d_v = _delta([va[i] for i in v_idx], w, min_delta)  # type: ignore[misc]
+        sigma_v, d_v = _delta(va.values[v_idx], w, min_delta)
     c = _Curves(
         xs=xs,
         tr=tr,
@@ -287,7 +325,8 @@ def analyse(
         d_v=d_v,
         patience=patience,
         x_name=x_name,
-        unit=_unit(xs, x_name),
+        unit="epoch" if x_name == "epoch" and xs.integral() else "evaluation",
+        stuck=STUCK_FRACTION if min_delta is None else 0.0,
     )
     return _report(c, file, format, train_column, val_column, sigma_v, run, runs)
 
@@ -303,16 +342,16 @@ def _report(
     runs: int,
 ) -> HistoryReport:
     tr, va, xs = c.tr, c.va, c.xs
-    final_train = _get(tr, c.t_idx[-1])
-    final_val = _get(va, c.v_idx[-1]) if va is not None else None
+    final_train = _get(tr, int(c.t_idx[-1]))
+    final_val = _get(va, int(c.v_idx[-1])) if va is not None else None
     best_i = _argmin(va, c.v_idx) if va is not None else None
     best_val = _get(va, best_i) if best_i is not None else None
     train_at_best = _last_at_or_before(tr, best_i) if best_i is not None else None
     kept = stopped = None
     if va is not None:
-        k, s = early_stopping([_get(va, i) for i in c.v_idx], patience=c.patience, min_delta=c.d_v)
-        kept = c.v_idx[k] if k is not None else None
-        stopped = c.v_idx[s] if s is not None else None
+        k, s = early_stopping(va.values[c.v_idx], patience=c.patience, min_delta=c.d_v)
+        kept = int(c.v_idx[k]) if k is not None else None
+        stopped = int(c.v_idx[s]) if s is not None else None
     verdict, reason, since = _verdict(c, best_i)
     recommendation = None
     if verdict == "overfitting" and best_i is not None:
@@ -361,29 +400,28 @@ def _diff(a: float | None, b: float | None) -> float | None:
     return a - b
 
 
-def _get(series: Sequence[Value] | None, i: int) -> float:
-    assert series is not None
-    v = series[i]
-    assert v is not None
-    return v
+def _get(series: Curve | None, i: int) -> float:
+    assert series is not None and not series.missing[i]
+    return float(series.values[i])
 
 
-def _argmin(series: Sequence[Value], idx: Sequence[int]) -> int | None:
-    """The first index in ``idx`` where ``series`` is lowest (finite values only)."""
-    best_i, best = None, math.inf
-    for i in idx:
-        v = series[i]
-        # NaN and +inf never win; -inf is not finite
-        if v is not None and v < best and math.isfinite(v):
-            best_i, best = i, v
-    return best_i
+def _argmin(series: Curve, idx: Any) -> int | None:
+    """The first index in ``idx`` where ``series`` is lowest (finite values only: NaN
+    and ±inf never win)."""
+    import numpy as np
 
-
-def _first_non_finite(series: Sequence[Value]) -> int | None:
-    isfinite = math.isfinite
-    if all(v is None or isfinite(v) for v in series):
+    v = series.values[idx]
+    finite = np.isfinite(v)
+    if not finite.any():
         return None
-    return next(i for i, v in enumerate(series) if v is not None and not isfinite(v))
+    return int(idx[int(np.argmin(np.where(finite, v, np.inf)))])
+
+
+def _first_non_finite(series: Curve) -> int | None:
+    import numpy as np
+
+    bad = np.flatnonzero(~series.missing & ~np.isfinite(series.values))
+    return int(bad[0]) if bad.size else None
 
 
 def _verdict(c: _Curves, raw_best: int | None) -> tuple[str, str, Number | None]:
@@ -395,7 +433,8 @@ def _verdict(c: _Curves, raw_best: int | None) -> tuple[str, str, Number | None]
         assert series is not None
         return "diverged", f"the {label} loss is {fmt_g(_get(series, i))} at {c.at(i)}", None
     smoothed = " (smoothed)" if c.w > 0 else ""
-    first, last = _get(c.s_tr, c.t_idx[0]), _get(c.s_tr, c.t_idx[-1])
+    t_first, t_last = int(c.t_idx[0]), int(c.t_idx[-1])
+    first, last = _get(c.s_tr, t_first), _get(c.s_tr, t_last)
     far = first + abs(first)
     if last > far:
         return (
@@ -404,11 +443,15 @@ def _verdict(c: _Curves, raw_best: int | None) -> tuple[str, str, Number | None]
             f"{fmt_g(first)} (more than first + |first| = {fmt_g(far)})",
             None,
         )
+    span = f"({fmt_g(first)} at {c.at(t_first)}, {fmt_g(last)} at {c.at(t_last)})"
     if last >= first - c.d_t:
+        return "underfitting", f"the training loss{smoothed} did not fall over the run {span}", None
+    if last >= first - c.stuck * abs(first):
+        fell = (first - last) / abs(first)
         return (
             "underfitting",
-            f"the training loss{smoothed} did not fall over the run ({fmt_g(first)} at "
-            f"{c.at(c.t_idx[0])}, {fmt_g(last)} at {c.at(c.t_idx[-1])})",
+            f"the training loss{smoothed} fell by only {100 * fell:.2g} % of its first value "
+            f"over the run {span}: stuck, not learning",
             None,
         )
     if c.va is None or c.s_va is None or raw_best is None:
@@ -433,36 +476,35 @@ def _train_only(c: _Curves, smoothed: str) -> tuple[str, str, Number | None]:
 def _overfitting(
     c: _Curves, best_i: int, raw_best: int, last: float, smoothed: str
 ) -> tuple[str, str, Number | None] | None:
+    import numpy as np
+
     assert c.s_va is not None and c.va is not None
     best = _get(c.s_va, best_i)
     threshold = best + c.d_v
-    b = c.v_idx.index(best_i)
-    start: int | None = None
-    for k in range(len(c.v_idx) - 1, b, -1):
-        if _get(c.s_va, c.v_idx[k]) > threshold:
-            start = k
-        else:
-            break
-    if start is None:
+    b = int(np.searchsorted(c.v_idx, best_i))
+    above_after = c.s_va.values[c.v_idx[b + 1 :]] > threshold
+    if not above_after.size or not above_after[-1]:
         return None
+    below = np.flatnonzero(~above_after)
+    start = b + 1 + (int(below[-1]) + 1 if below.size else 0)  # the last run above
     above = len(c.v_idx) - start
     train_at_best = _last_at_or_before(c.s_tr, best_i)
     assert train_at_best is not None
     falling = last < train_at_best - c.d_t
     if above < c.patience or not falling:
         return None
-    after = [_get(c.va, i) for i in c.v_idx[b + 1 :]]
+    after = c.va.values[c.v_idx[b + 1 :]]
     if c.w > 0 and len(after) >= TREND_MIN_POINTS and trend_z(after) <= TREND_Z:
         return None  # a plateau with noise, not a rise
-    since_i = c.v_idx[start]
+    since_i = int(c.v_idx[start])
     if since_i <= raw_best:  # the smoothed curve lags: never before the raw best
-        later = [i for i in c.v_idx if i > raw_best]
-        since_i = later[0] if later else raw_best
+        later = c.v_idx[c.v_idx > raw_best]
+        since_i = int(later[0]) if later.size else raw_best
     return (
         "overfitting",
         f"after the best {c.at(raw_best)} the validation loss{smoothed} has stayed above "
         f"its minimum + min_delta ({fmt_g(threshold)}) for {above} {c.unit}s since "
-        f"{c.at(c.v_idx[start])}, while the training loss{smoothed} kept falling "
+        f"{c.at(int(c.v_idx[start]))}, while the training loss{smoothed} kept falling "
         f"({fmt_g(train_at_best)} -> {fmt_g(last)})",
         c.xs[since_i],
     )
@@ -470,14 +512,16 @@ def _overfitting(
 
 def _improving_or_converged(
     c: _Curves,
-    s: Sequence[Value],
-    raw: Sequence[Value],
-    idx: list[int],
+    s: Curve,
+    raw: Curve,
+    idx: Any,
     best_i: int,
     label: str,
     smoothed: str,
 ) -> tuple[str, str, Number | None]:
-    after = len(idx) - 1 - idx.index(best_i)
+    import numpy as np
+
+    after = len(idx) - 1 - int(np.searchsorted(idx, best_i))
     best = _get(s, best_i)
     if after < c.patience:
         where = (
@@ -490,7 +534,7 @@ def _improving_or_converged(
             f"the lowest {label} loss{smoothed} ({fmt_g(best)}, {c.at(best_i)}) is {where}",
             None,
         )
-    tail = [_get(raw, i) for i in idx[len(idx) // 2 :]]
+    tail = raw.values[idx[len(idx) // 2 :]]
     if c.w > 0 and len(tail) >= TREND_MIN_POINTS:
         z = trend_z(tail)
         if z < -TREND_Z:
@@ -509,22 +553,15 @@ def _improving_or_converged(
     )
 
 
-def _last_at_or_before(series: Sequence[Value], i: int) -> float | None:
-    for j in range(i, -1, -1):
-        v = series[j]
-        if v is not None:
-            return v
-    for j in range(i + 1, len(series)):
-        v = series[j]
-        if v is not None:
-            return v
-    return None
+def _last_at_or_before(series: Curve, i: int) -> float | None:
+    """The value logged last at or before point ``i``, else the first one after it."""
+    import numpy as np
 
-
-def _unit(xs: Sequence[Number], x_name: str) -> str:
-    if x_name == "epoch" and all(isinstance(v, int) for v in xs):
-        return "epoch"
-    return "evaluation"
+    logged = np.flatnonzero(~series.missing)
+    if not logged.size:
+        return None
+    k = int(np.searchsorted(logged, i, side="right")) - 1
+    return float(series.values[logged[max(k, 0)]])
 
 
 def analyse_log(

@@ -1,14 +1,19 @@
 """The data of ``losscli history``: names looked for, the aligned log, the report.
 
-Stdlib only: every other module of :mod:`losscli.history` imports this one, and the
-CLI's error paths import it without numpy.
+Curves are held as numpy arrays (:class:`Curve`: float64 values and a missing mask;
+:class:`Axis`: the x values), so reading, aligning and judging a log of a million
+points never walks it point by point in Python; both read as sequences of plain
+Python values (``None`` where nothing was logged) for renderers, tests and library
+users. No module-level numpy: every other module of :mod:`losscli.history` imports
+this one, and the CLI's error paths import it without numpy.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 FORMATS: tuple[str, ...] = (
     "generic",
@@ -59,6 +64,146 @@ Number = int | float
 Value = float | None  # None = nothing logged at that point; float("nan") = a NaN loss
 
 
+class _Series(Sequence[Any]):
+    """An immutable sequence backed by a numpy array; its Python items are built once,
+    when first iterated. Equal to a tuple (or another series) of the same items, as
+    the tuples these fields held before."""
+
+    __slots__ = ("_items", "values")
+
+    values: Any
+    _items: tuple[Any, ...] | None
+
+    def _build(self) -> tuple[Any, ...]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _item(self, i: int) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def items(self) -> tuple[Any, ...]:
+        """The items as a tuple of Python values."""
+        if self._items is None:
+            self._items = self._build()
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @overload
+    def __getitem__(self, i: int) -> Any: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[Any, ...]: ...
+    def __getitem__(self, i: int | slice) -> Any:
+        if isinstance(i, slice):
+            return self.items()[i]
+        if self._items is not None:
+            return self._items[i]
+        n = len(self.values)
+        if not -n <= i < n:
+            raise IndexError("index out of range")
+        return self._item(i % n)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.items())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _Series):
+            other = other.items()
+        return isinstance(other, tuple) and self.items() == other
+
+    def __hash__(self) -> int:
+        return hash(self.items())
+
+    def __repr__(self) -> str:
+        return repr(self.items())
+
+
+class Curve(_Series):
+    """A logged loss series: ``values`` (float64, NaN where nothing was logged, and
+    where a NaN loss was) and ``missing`` (bool, True where nothing was logged). Its
+    items are ``None`` where missing, else the float value."""
+
+    __slots__ = ("missing",)
+
+    def __init__(self, values: Any, missing: Any) -> None:
+        self.values, self.missing, self._items = values, missing, None
+
+    @classmethod
+    def of(cls, series: Sequence[Value]) -> Curve:
+        """``series`` as a curve (a curve is returned as it is)."""
+        if isinstance(series, Curve):
+            return series
+        import numpy as np
+
+        items = list(series)
+        values = np.array(items, dtype=np.float64)  # None → NaN
+        missing = np.array(items, dtype=object) == None  # noqa: E711 - elementwise
+        return cls(values, np.asarray(missing, dtype=bool).reshape(len(items)))
+
+    def _build(self) -> tuple[Value, ...]:
+        items: list[Value] = self.values.tolist()
+        if self.missing.any():
+            for i in self.missing.nonzero()[0].tolist():
+                items[i] = None
+        return tuple(items)
+
+    def _item(self, i: int) -> Value:
+        return None if self.missing[i] else float(self.values[i])
+
+
+class Axis(_Series):
+    """The x values of a log (an int64 or float64 array); its items are numbers as
+    :func:`clean_number` makes them (epoch 3, not 3.0)."""
+
+    __slots__ = ()
+
+    def __init__(self, values: Any, items: tuple[Number, ...] | None = None) -> None:
+        self.values, self._items = values, items
+
+    @classmethod
+    def of(cls, xs: Sequence[Number]) -> Axis:
+        """``xs`` as an axis (an axis is returned as it is)."""
+        if isinstance(xs, Axis):
+            return xs
+        import numpy as np
+
+        items = tuple(clean_numbers(xs))
+        if all(type(v) is int for v in items):
+            try:
+                return cls(np.array(items, dtype=np.int64), items)
+            except OverflowError:
+                pass
+        return cls(np.array(items, dtype=np.float64), items)
+
+    def _whole(self) -> Any:
+        import numpy as np
+
+        v = self.values
+        with np.errstate(invalid="ignore"):
+            return np.isfinite(v) & (v == np.floor(v)) & (np.abs(v) < 2.0**63)
+
+    def integral(self) -> bool:
+        """Whether every x is a whole number (its items are all ints)."""
+        return self.values.dtype.kind in "iu" or bool(self._whole().all())
+
+    def _build(self) -> tuple[Number, ...]:
+        if self.values.dtype.kind in "iu":
+            return tuple(self.values.tolist())
+        import numpy as np
+
+        v = self.values
+        whole = self._whole()
+        if whole.all():
+            return tuple(v.astype(np.int64).tolist())
+        items: list[Number] = v.tolist()
+        for i in whole.nonzero()[0].tolist():
+            items[i] = int(items[i])
+        return tuple(items)
+
+    def _item(self, i: int) -> Number:
+        return clean_number(self.values[i].item())
+
+
 @dataclass(frozen=True)
 class TrainingLog:
     """A training log aligned on one x axis: ``train[i]`` and ``val[i]`` belong to ``x[i]``.
@@ -71,9 +216,9 @@ class TrainingLog:
     file: str
     format: str
     x_name: str
-    x: tuple[Number, ...]
-    train: tuple[Value, ...]
-    val: tuple[Value, ...] | None
+    x: Axis
+    train: Curve
+    val: Curve | None
     train_column: str
     val_column: str | None
     warnings: tuple[str, ...] = ()
@@ -113,13 +258,13 @@ class HistoryReport:
     stopped_epoch: Number | None
     restored_epoch: Number | None
     recommendation: str | None
-    x: tuple[Number, ...]
-    train: tuple[Value, ...]
-    val: tuple[Value, ...] | None
+    x: Axis
+    train: Curve
+    val: Curve | None
     smoothing: float = 0.0
     noise: float = 0.0
-    train_smooth: tuple[Value, ...] | None = None
-    val_smooth: tuple[Value, ...] | None = None
+    train_smooth: Curve | None = None
+    val_smooth: Curve | None = None
     run: int = 1
     runs: int = 1
     notes: tuple[str, ...] = field(default=())
@@ -128,6 +273,28 @@ class HistoryReport:
     def fails_gate(self) -> bool:
         """True for the verdicts ``--fail-on-overfit`` turns into exit status 1."""
         return self.verdict in ("overfitting", "diverged")
+
+
+def find_name(names: Sequence[str], wanted: str) -> str | None:
+    """The one of ``names`` that is ``wanted`` (as given, else stripped), else the one
+    equal to it ignoring case; None if none or several (the rule of every format)."""
+    if wanted in names:
+        return wanted
+    key = wanted.strip()
+    if key in names:
+        return key
+    matches = [n for n in names if n.lower() == key.lower()]
+    return matches[0] if len(matches) == 1 else None
+
+
+def first_name(names: Sequence[str], candidates: Sequence[str], pattern: str) -> str | None:
+    """The first of ``candidates`` among ``names`` (:func:`find_name`), else the one
+    name matching ``pattern`` (:func:`by_pattern`): how a loss column or tag is picked."""
+    for cand in candidates:
+        found = find_name(names, cand)
+        if found is not None:
+            return found
+    return by_pattern(list(names), pattern)
 
 
 def by_pattern(names: list[str], pattern: str) -> str | None:

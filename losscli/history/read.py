@@ -1,8 +1,10 @@
 """Which reader a log goes to, and the runs it holds.
 
-Every byte comes through :mod:`losscli.readers` (``read_frame`` for tables,
-``open_bytes`` for JSON and event files), so compression (gzip, bz2, xz, zstd, by
-suffix or magic bytes), stdin spooling and their one-line errors are the readers'.
+Every byte comes through :mod:`losscli.io` (``tables.read_frame`` for tables,
+``sources.open_bytes`` for JSON and event files), so compression (gzip, bz2, xz, zstd,
+by suffix or magic bytes), stdin spooling and their one-line errors are the input
+layer's, and so is the table of compression suffixes looked through to see a log's
+own suffix (``log.csv.zst`` is a CSV log).
 The format is told by the name (``events.out.tfevents.*``, ``*.json``, a table
 suffix), else by the content (a JSON object; a header line with an ``epoch`` or loss
 column is a CSV/TSV log, whatever its suffix: Keras' ``training.log``), else
@@ -14,9 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import lzma
 import os
-import zlib
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,29 +24,22 @@ from losscli.errors import InputError, UsageError
 from losscli.history.align import pick_run
 from losscli.history.model import STEP_NAMES, TRAIN_NAMES, VAL_NAMES, X_AXES, TrainingLog
 
-#: ``--format`` values: the readers' table formats, a trainer_state.json, event files.
+#: ``--format`` values: the input layer's table formats, a trainer_state.json, event files.
 LOG_FORMATS: tuple[str, ...] = ("csv", "tsv", "parquet", "jsonl", "json", "tfevents")
 _TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".parquet", ".pq", ".jsonl", ".ndjson")
-_COMPRESSED = (".gz", ".gzip", ".bz2", ".xz", ".zst", ".zstd")
 
 
-def _decode_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [OSError, EOFError, lzma.LZMAError, zlib.error]
-    try:
-        import zstandard
+def read_all(stream: IO[bytes], name: str, size: int = -1) -> bytes:
+    """The decompressed stream (its first ``size`` bytes, or all); a corrupt or
+    truncated file is a one-line error."""
+    from losscli.io import compression
 
-        errors.append(zstandard.ZstdError)
-    except ImportError:  # pragma: no cover - a dependency
-        pass
-    return tuple(errors)
-
-
-def read_all(stream: IO[bytes], name: str) -> bytes:
-    """The whole decompressed stream; a corrupt or truncated file is a one-line error."""
     try:
         with contextlib.closing(stream):
-            return stream.read()
-    except _decode_errors() as exc:
+            return stream.read(size)
+    except Exception as exc:
+        if not compression.is_io_error(exc):
+            raise
         raise InputError(f"cannot read {name}: corrupt or truncated data ({_why(exc)})") from None
 
 
@@ -56,15 +49,19 @@ def _why(exc: BaseException) -> str:
 
 
 def _names(text: str) -> tuple[str, list[str]]:
+    """The lower-case base name and suffixes of a path, without the suffix of its
+    compression (``log.csv.zst`` → ``.csv``; the input layer's table of suffixes)."""
+    from losscli.io import compression
+
     base = Path(text).name.lower()
     suffixes = [s.lower() for s in Path(text).suffixes]
-    if suffixes and suffixes[-1] in _COMPRESSED:
+    if suffixes and compression.from_name(text) is not None:
         suffixes.pop()
     return base, suffixes
 
 
 def _kind(text: str, fmt: str | None) -> str:
-    """``json``, ``tfevents``, ``dir``, or a table format (None: the readers decide)."""
+    """``json``, ``tfevents``, ``dir``, or a table format (None: the input layer decides)."""
     if fmt is not None:
         key = fmt.strip().lower()
         key = {"ndjson": "jsonl", "tab": "tsv", "pq": "parquet", "trainer_state": "json"}.get(
@@ -92,7 +89,7 @@ def _sniff(text: str, name: str) -> str:
     """The format of a file whose name does not say, from its first bytes."""
     from losscli.io import sources
 
-    head = _head(sources.open_bytes(text), name)
+    head = read_all(sources.open_bytes(text), name, 4096)
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped[:1] in (b"{", b"["):
         return "json"
@@ -110,14 +107,6 @@ def _sniff(text: str, name: str) -> str:
         f"cannot tell the format of {name} from its name or its content (no header with "
         f"'epoch' or a loss column); use --format {'|'.join(LOG_FORMATS)}"
     )
-
-
-def _head(stream: IO[bytes], name: str, n: int = 4096) -> bytes:
-    try:
-        with contextlib.closing(stream):
-            return stream.read(n)
-    except _decode_errors() as exc:
-        raise InputError(f"cannot read {name}: corrupt or truncated data ({_why(exc)})") from None
 
 
 def read_runs(
@@ -166,7 +155,7 @@ def read_runs(
 
 
 def _maybe_state(raw: bytes, name: str) -> Any:
-    """A trainer state on stdin, or None (JSON Lines, probably: the readers decide)."""
+    """A trainer state on stdin, or None (JSON Lines, probably: the input layer decides)."""
     from losscli.history.formats.huggingface import parse_json
 
     try:
@@ -236,7 +225,7 @@ def _delimiter(text: str, fmt: str | None) -> str | None:
     if text == "-":
         from losscli.io import sources
 
-        head = _head(sources.open_bytes(text), "<stdin>", 4)
+        head = read_all(sources.open_bytes(text), "<stdin>", 4)
         return None if head.startswith(b"PAR1") else ","
     _, suffixes = _names(text)
     if suffixes and suffixes[-1] in (".csv", ".tsv", ".tab"):

@@ -223,7 +223,7 @@ def compare_table(reports: Sequence[HistoryReport], *, unicode: bool = True) -> 
 
 def _series(report: HistoryReport) -> list[Series]:
     """Training and validation curves; with smoothing, the raw values faint underneath."""
-    xs = [float(v) for v in report.x]
+    xs = report.x  # the chart reads its float array
     smooth = report.train_smooth is not None
     out = []
     if smooth:
@@ -289,7 +289,7 @@ def compare_chart(
         series.append(
             Series(
                 f"{chr(ord('a') + i % 26)} {label(r)}",
-                [float(v) for v in r.x],
+                r.x,
                 ys,
                 RUN_STYLES[i % len(RUN_STYLES)],
                 chr(ord("a") + i % 26),
@@ -297,12 +297,13 @@ def compare_chart(
         )
     x_names = {r.x_name for r in reports}
     x_name = x_names.pop() if len(x_names) == 1 else "x"
-    xs = [float(v) for r in reports for v in r.x]
+    lo = min(float(r.x.values.min()) for r in reports)
+    hi = max(float(r.x.values.max()) for r in reports)
     return draw(
         series,
         x_name=x_name + (" (validation loss)" if use_val else " (training loss)"),
-        x_first=_x(clean_number(min(xs))),
-        x_last=_x(clean_number(max(xs))),
+        x_first=_x(clean_number(lo)),
+        x_last=_x(clean_number(hi)),
         width=width,
         height=height,
         unicode=unicode,

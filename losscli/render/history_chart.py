@@ -5,8 +5,9 @@ straight segments between its points (Bresenham). On a terminal every cell is a
 braille character (2×4 dots per cell, so a 64-column plot has 128 × 48 dots);
 elsewhere it is plain ASCII, one dot per cell, each series with its own mark. A
 series of more points than dot columns is first reduced to the first, lowest,
-highest and last point of each dot column (what the raster would keep anyway), so a
-curve of a million points draws in the time of a few thousand. A cell holding two
+highest and last point of each dot column (what the raster would keep anyway), so
+drawing costs what the chart's width does, not what the number of points does; a
+history curve's arrays are read as they are. A cell holding two
 main series is drawn in ``BOTH_STYLE`` (``#`` in ASCII); faint series (the raw curve
 under its smoothed one) give way to main ones. Untrusted text (labels) only ever
 enters rich as :class:`rich.text.Text`.
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from losscli.history.model import Axis, Curve
 from losscli.render import fmt_number, safe_text
 
 BOTH_STYLE = "bold white"
@@ -50,13 +52,28 @@ def finite_runs(xs: Sequence[float], ys: Sequence[float | None] | None) -> list[
 
     if ys is None:
         return []
-    n = len(ys)
-    keep = np.fromiter((v is not None for v in ys), dtype=bool, count=n)
-    y = np.fromiter((0.0 if v is None else v for v in ys), dtype=np.float64, count=n)[keep]
-    x = np.asarray(xs, dtype=np.float64)[keep]
+    curve = Curve.of(ys)  # a history curve already holds its arrays
+    keep = ~curve.missing
+    y = curve.values[keep]
+    x = _floats(xs)[keep]
     bad = np.flatnonzero(~np.isfinite(y))
     edges = [-1, *bad.tolist(), len(y)]
     return [(x[a + 1 : b], y[a + 1 : b]) for a, b in itertools.pairwise(edges) if b > a + 1]
+
+
+def _floats(xs: Sequence[float]) -> Any:
+    """``xs`` as a float64 array (a history :class:`Axis` gives its own)."""
+    import numpy as np
+
+    return np.asarray(xs.values if isinstance(xs, Axis) else xs, dtype=np.float64)
+
+
+def _min(a: Any) -> Any:
+    return a.min()
+
+
+def _max(a: Any) -> Any:
+    return a.max()
 
 
 def _line(x0: int, y0: int, x1: int, y1: int) -> list[tuple[int, int]]:
@@ -163,7 +180,7 @@ def draw(
     if not ys:
         out.append("(no finite loss values to draw)\n")
         return out
-    xs = [float(f(s.xs)) for s in series if len(s.xs) for f in (min, max)]
+    xs = [float(f(_floats(s.xs))) for s in series if len(s.xs) for f in (_min, _max)]
     probe = _Frame(xs, ys, 2, 2)
     labels = [
         fmt_number(probe.y_hi, 3),

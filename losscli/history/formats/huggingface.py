@@ -16,6 +16,7 @@ points logged at distinct steps (rounded epochs, or one epoch): then the step ax
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from losscli.errors import InputError
@@ -91,7 +92,9 @@ def log_from_trainer_state(
         )
     if x is None:
         x = "epoch" if all(p[1] is not None for p in points) else "step"
-        if x == "epoch" and merges_distinct_steps([(p[0], p[1]) for p in points]):
+        if x == "epoch" and merges_distinct_steps(
+            [p[0] for p in points], [math.nan if p[1] is None else p[1] for p in points]
+        ):
             warnings.append(
                 f"{name}: distinct steps share one 'epoch' value (epochs rounded, or one "
                 "epoch); using the step axis"

@@ -1,4 +1,4 @@
-"""Tabular logs (CSV/TSV/Parquet/JSONL read by :mod:`losscli.readers`): cells, columns,
+"""Tabular logs (CSV/TSV/Parquet/JSONL read by :mod:`losscli.io`): cells, columns,
 runs, and the generic, Keras and Ultralytics layouts. Lightning has its own module.
 
 * ``keras`` – ``keras.callbacks.CSVLogger``: first column ``epoch`` (0-based), then the
@@ -33,7 +33,7 @@ import csv
 import io
 import math
 from collections.abc import Sequence
-from typing import IO, Any, cast
+from typing import IO, Any
 
 from losscli.errors import InputError, UsageError
 from losscli.history.align import finish, merges_distinct_steps, run_starts
@@ -43,11 +43,15 @@ from losscli.history.model import (
     TRAIN_PATTERN,
     VAL_NAMES,
     VAL_PATTERN,
+    Axis,
+    Curve,
     Number,
     TrainingLog,
     Value,
     by_pattern,
     clean_number,
+    find_name,
+    first_name,
 )
 
 _NA_TEXT = frozenset(("", "NA", "N/A", "NULL", "NONE"))
@@ -76,10 +80,7 @@ class Table:
 
     def lookup(self, wanted: str) -> str | None:
         """The column named ``wanted`` (exactly, else case-insensitively), or None."""
-        if wanted.strip() in self._raw:
-            return wanted.strip()
-        matches = [c for c in self.columns if c.lower() == wanted.strip().lower()]
-        return matches[0] if len(matches) == 1 else None
+        return find_name(self.columns, wanted)
 
     def cells(self, column: str) -> list[Any]:
         """The cells of this run (rows ``offset`` to ``offset + rows`` of the file)."""
@@ -103,19 +104,30 @@ class Table:
     def listing(self) -> str:
         return ", ".join(repr(c) for c in self.columns)
 
-    def numbers(self, column: str) -> list[float | None]:
-        """A column as floats (None = missing); an error names the first bad row."""
+    def int_array(self, column: str) -> Any | None:
+        """An integer column's values as int64 (None for a column of another type)."""
+        series = self._frame[self._raw[column]]
+        if getattr(getattr(series, "dtype", None), "kind", "") != "i":
+            return None
+        import numpy as np
+
+        return series.to_numpy(dtype=np.int64)[self.offset : self._stop]
+
+    def number_array(self, column: str) -> Curve:
+        """A column as floats (missing = empty/NA/NaN cells); an error names the first
+        bad row."""
         series = self._frame[self._raw[column]]
         kind = getattr(getattr(series, "dtype", None), "kind", "")
         if kind in ("f", "i", "u"):  # a numeric column: no per-cell checks needed
             import numpy as np
 
             arr = series.to_numpy(dtype=np.float64)[self.offset : self._stop]
-            out: list[float | None] = arr.tolist()
-            for i in np.flatnonzero(np.isnan(arr)).tolist():
-                out[i] = None
-            return out
-        return [self.to_float(v, column, i) for i, v in enumerate(self.cells(column))]
+            return Curve(arr, np.isnan(arr))
+        return Curve.of([self.to_float(v, column, i) for i, v in enumerate(self.cells(column))])
+
+    def numbers(self, column: str) -> list[float | None]:
+        """:meth:`number_array` as a list (None = missing)."""
+        return list(self.number_array(column))
 
     def to_float(self, v: Any, column: str, i: int) -> float | None:
         """A cell as float; None if missing (a NaN cell: the caller decides what it means)."""
@@ -141,18 +153,23 @@ class Table:
             f"got {str(v)[:40]!r}"
         )
 
-    def losses(self, column: str, *, nan_means_missing: bool) -> list[Value]:
-        """Loss cells: None = missing, nan = a NaN loss (module docstring)."""
+    def loss_array(self, column: str, *, nan_means_missing: bool) -> Curve:
+        """Loss cells: missing, or a value (NaN = a NaN loss; module docstring)."""
+        import numpy as np
+
+        numbers = self.number_array(column)
         raw_nan = self.literal_nan.get(column) if self.literal_nan is not None else None
-        out: list[Value] = []
-        for i, f in enumerate(self.numbers(column)):
-            if f is not None:
-                out.append(f)
-            elif raw_nan is not None:
-                out.append(math.nan if i in raw_nan else None)
-            else:
-                out.append(None if nan_means_missing else math.nan)
-        return out
+        missing = numbers.missing
+        if raw_nan:
+            missing = missing.copy()
+            missing[np.fromiter(raw_nan, dtype=np.int64, count=len(raw_nan))] = False
+        elif raw_nan is None and not nan_means_missing:
+            missing = np.zeros(len(missing), dtype=bool)
+        return Curve(numbers.values, missing)
+
+    def losses(self, column: str, *, nan_means_missing: bool) -> list[Value]:
+        """:meth:`loss_array` as a list: None = missing, nan = a NaN loss."""
+        return list(self.loss_array(column, nan_means_missing=nan_means_missing))
 
 
 def is_missing(v: Any) -> bool:
@@ -179,14 +196,10 @@ def choose(
                 f"{table.name}: column {requested!r} not found; columns are: {table.listing()}"
             )
         return found
-    for cand in names:
-        found = table.lookup(cand)
-        if found is not None:
-            return found
     pattern = TRAIN_PATTERN if role == "training" else VAL_PATTERN
-    fallback = by_pattern(table.columns, pattern)
-    if fallback is not None:
-        return fallback
+    found = first_name(table.columns, names, pattern)
+    if found is not None:
+        return found
     if required:
         flag = "--train" if role == "training" else "--val"
         raise InputError(
@@ -198,16 +211,16 @@ def choose(
 
 def best_val_column(
     table: Table, names: Sequence[str], *, exclude: str | None = None
-) -> tuple[str | None, list[Value] | None]:
+) -> tuple[str | None, Curve | None]:
     """The first of ``names`` holding at least 2 values (a ``test_loss`` logged once is
     not a validation curve), else the first found (then dropped with a warning)."""
     found = [c for n in names if (c := table.lookup(n)) is not None and c != exclude]
     if not found and (c := by_pattern(table.columns, VAL_PATTERN)) is not None:
         found = [c]
-    first: tuple[str | None, list[Value] | None] = (None, None)
+    first: tuple[str | None, Curve | None] = (None, None)
     for c in dict.fromkeys(found):
-        series = table.losses(c, nan_means_missing=True)
-        if sum(v is not None for v in series) >= 2:
+        series = table.loss_array(c, nan_means_missing=True)
+        if len(series.missing) - int(series.missing.sum()) >= 2:
             return c, series
         if first[0] is None:
             first = (c, series)
@@ -232,14 +245,17 @@ def split_runs(table: Table) -> list[Table]:
     key = epoch or step
     if key is None:
         return [table]
-    try:
-        raw_keys = table.numbers(key)
-    except InputError:
-        raw_keys = _lenient(table, key)
-    keys = [None if f is None or not math.isfinite(f) else f for f in raw_keys]
-    starts = run_starts(keys)
+    starts = run_starts(_lenient_array(table, key))  # NaN (no key): belongs to no run
     ends = [*starts[1:], table.rows]
     return [table.slice(a, b) for a, b in zip(starts, ends, strict=True)]
+
+
+def _lenient_array(table: Table, column: str) -> Any:
+    """A column as a float array, NaN where missing or not a number."""
+    try:
+        return table.number_array(column).values.copy()
+    except InputError:
+        return Curve.of(_lenient(table, column)).values
 
 
 def _lenient(table: Table, column: str) -> list[float | None]:
@@ -300,45 +316,55 @@ def ultralytics_log(table: Table, train: str | None, val: str | None, x: str | N
     tcol, tr = curve(train, "train/")
     vcol, va = curve(val, "val/")
     assert tcol is not None and tr is not None
-    xs = _xs_of_points(table, epoch, tr, va)
+    t_curve, v_curve = Curve.of(tr), Curve.of(va) if va is not None else None
+    xs = _xs_of_points(table, epoch, t_curve, v_curve)
     return finish(
-        table.name, "ultralytics", "epoch", xs, tr, va, tcol, vcol, [], val_named=bool(val)
+        table.name,
+        "ultralytics",
+        "epoch",
+        xs,
+        t_curve,
+        v_curve,
+        tcol,
+        vcol,
+        [],
+        val_named=bool(val),
     )
 
 
-def _xs_of_points(
-    table: Table, column: str, tr: Sequence[Value], va: Sequence[Value] | None
-) -> list[Number]:
+def _xs_of_points(table: Table, column: str, tr: Curve, va: Curve | None) -> Axis:
     """x of every row; rows without any loss get a placeholder (finish skips them),
     rows with a loss must have a finite x."""
-    vals = va if va is not None else [None] * len(tr)
+    import numpy as np
+
+    has_loss = ~tr.missing if va is None else ~(tr.missing & va.missing)
     try:
-        numbers: list[float | None] | None = table.numbers(column)
+        numbers: Curve | None = table.number_array(column)
     except InputError:  # a bad cell: the loop below names it only if its row has a loss
         numbers = None
-    if numbers is not None and (
-        (None not in numbers and all(map(math.isfinite, cast(list[float], numbers))))
-        or all(
-            f is not None and math.isfinite(f)
-            for f, t, v in zip(numbers, tr, vals, strict=True)
-            if t is not None or v is not None
-        )
-    ):
-        cells = table.cells(column)
-        if all(type(v) is int for v in cells):  # an integer column: already clean
-            return cells
-        return [0 if f is None else clean_number(f) for f in numbers]
+    if numbers is not None:
+        finite = np.isfinite(numbers.values)
+        if finite.all() or finite[has_loss].all():
+            ints = table.int_array(column)
+            if ints is not None and finite.all():  # an integer column: already clean
+                return Axis(ints)
+            return Axis(np.where(numbers.missing, 0.0, numbers.values))
     xs: list[Number] = []
     for i, v in enumerate(table.cells(column)):
-        has_loss = tr[i] is not None or (va is not None and va[i] is not None)
-        f = table.to_float(v, column, i) if has_loss else None
-        if has_loss and (f is None or not math.isfinite(f)):
+        f = table.to_float(v, column, i) if has_loss[i] else None
+        if has_loss[i] and (f is None or not math.isfinite(f)):
             raise InputError(
                 f"{table.name}: column {column!r}, row {table.offset + i + 1}: missing or "
                 "non-finite value"
             )
         xs.append(clean_number(f) if f is not None else 0)
-    return xs
+    return Axis.of(xs)
+
+
+def _row_numbers(n: int) -> Any:
+    import numpy as np
+
+    return np.arange(n, dtype=np.int64)
 
 
 def generic_log(
@@ -347,19 +373,19 @@ def generic_log(
     """Generic and Keras tables (module docstring)."""
     train_col = choose(table, train, TRAIN_NAMES, "training")
     assert train_col is not None
-    tr = table.losses(train_col, nan_means_missing=False)
+    tr = table.loss_array(train_col, nan_means_missing=False)
     if val is not None:
         val_col = choose(table, val, VAL_NAMES, "validation")
         if val_col == train_col:
             raise UsageError(f"--val {val!r} is the training loss column {train_col!r}")
         assert val_col is not None
-        va: list[Value] | None = table.losses(val_col, nan_means_missing=True)
+        va: Curve | None = table.loss_array(val_col, nan_means_missing=True)
     else:
         val_col, va = best_val_column(table, VAL_NAMES, exclude=train_col)
     epoch, step = x_columns(table)
     warnings: list[str] = []
     x_col, x_name = _x_axis(table, x, epoch, step, tr, warnings)
-    xs = _xs_of_points(table, x_col, tr, va) if x_col else list(range(table.rows))
+    xs = _xs_of_points(table, x_col, tr, va) if x_col else Axis(_row_numbers(table.rows))
     return finish(
         table.name, fmt, x_name, xs, tr, va, train_col, val_col, warnings, val_named=bool(val)
     )
@@ -370,7 +396,7 @@ def _x_axis(
     x: str | None,
     epoch: str | None,
     step: str | None,
-    tr: Sequence[Value],
+    tr: Curve,
     warnings: list[str],
 ) -> tuple[str | None, str]:
     if x == "step":
@@ -383,12 +409,9 @@ def _x_axis(
     if x == "epoch" or epoch is None:
         return (epoch, "epoch") if epoch or step is None else (step, "step")
     if step is not None:
-        pairs = [
-            (s, e)
-            for s, e, t in zip(_lenient(table, step), _lenient(table, epoch), tr, strict=True)
-            if t is not None and s is not None
-        ]
-        if merges_distinct_steps(pairs):
+        steps, epochs = _lenient_array(table, step), _lenient_array(table, epoch)
+        steps[tr.missing] = math.nan  # points are the rows with a training loss
+        if merges_distinct_steps(steps, epochs):
             warnings.append(
                 f"{table.name}: several training losses share an epoch value; using the "
                 f"step axis ({step!r}); --x epoch keeps the last value of each epoch"
@@ -413,7 +436,7 @@ def literal_nan_rows(
     try:
         with contextlib.closing(stream) as raw:
             data = raw.read()
-        if b"nan" not in data.lower():  # the usual case: no cell spelled nan, skip the scan
+        if not _may_spell_nan(data):  # the usual case: no cell spelled nan, skip the scan
             return {c.strip(): set() for c in columns}
         text = io.TextIOWrapper(
             io.BytesIO(data), encoding="utf-8-sig", errors="replace", newline=""
@@ -421,6 +444,15 @@ def literal_nan_rows(
         return _scan_nan(csv.reader(text, delimiter=delimiter), columns, rows)
     except Exception:  # a second look at text already parsed: any failure = unknown
         return None
+
+
+def _may_spell_nan(data: bytes) -> bool:
+    """Whether a cell below the header may be spelled ``nan`` (any case): a file of
+    numbers has no ``a`` after its header, which two byte searches tell at once."""
+    body = data.find(b"\n") + 1
+    if data.find(b"a", body) < 0 and data.find(b"A", body) < 0:
+        return False
+    return b"nan" in data.lower()
 
 
 def _scan_nan(reader: Any, columns: Sequence[str], rows: int) -> dict[str, set[int]] | None:
