@@ -4,18 +4,11 @@ This is the one place that turns :class:`losscli.errors.LossCliError` into an
 exit status: :class:`_Group` wraps every command invocation, so the mapping holds
 both for the console script and for ``typer.testing.CliRunner``.
 
-Start-up (issue 6, target 1): typer 0.29 converts every option value of the
-command that runs through a pydantic ``TypeAdapter`` built on first use; importing
-pydantic and building ~20 adapters cost 0.10-0.15 s of the 0.27 s that
-``losscli recommend --task binary -o json`` took (``-X importtime``, cProfile),
-and as much on every ``losscli evaluate``. :class:`_FastCoercion` converts the
-plain values our options take (str, int, float, enum choices, paths, lists of
-them) itself, giving the same Python values pydantic gives for them (checked
-value by value: strict number syntax only, typer's own choice and path helpers);
-anything else, and every value that would fail, goes to typer's own pydantic
-coercion, so error messages are typer's, word for word. Measured (whole process,
-median of 11, same run): ``recommend --task binary -o json`` 0.27 → 0.13 s, the
-minimal Typer + rich app's ``--help`` 0.20 s.
+Options are plain typer options, coerced by typer itself through its public API
+only. Typer's coercion imports pydantic when a command runs: that cost is typer's
+own floor, so the benchmark compares ``losscli recommend`` with a minimal Typer +
+rich app running a command (``benchmarks/bench.py``, start-up case; the figures are
+in ``notes/perf.md``).
 """
 
 from __future__ import annotations
@@ -23,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -58,106 +50,6 @@ def one_line(message: object) -> str:
     return safe_text(" ".join(str(message).split("\n")))
 
 
-_INT = re.compile(r"[+-]?[0-9]+")
-_FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_NO_VALUE = object()
-
-
-class _FastCoercion:
-    """Typer's runtime coercion of one parameter without pydantic for plain values.
-
-    Duck-types ``typer._coercion.RuntimeParam.coerce``; whatever :meth:`_leaf` does
-    not recognise (returns ``_NO_VALUE``) is handed, whole, to typer's own
-    pydantic-backed coercion (built only then), which gives the same value or the
-    same error it always did.
-    """
-
-    def __init__(self, descriptor: Any) -> None:
-        self.descriptor = descriptor
-        self.slow: Any = None
-
-    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
-        multi = bool(param.multiple or param.nargs == -1)
-        if value is None:
-            return () if multi else None
-        annotation = self.descriptor.annotation
-        out: Any = _NO_VALUE
-        if multi:
-            args: tuple[Any, ...] = getattr(annotation, "__args__", ())
-            if (
-                getattr(annotation, "__origin__", None) is list
-                and len(args) == 1
-                and isinstance(value, list | tuple)
-            ):
-                items = [self._leaf(args[0], item, param, ctx) for item in value]
-                if all(item is not _NO_VALUE for item in items):
-                    out = items
-        else:
-            out = self._leaf(annotation, value, param, ctx)
-        if out is _NO_VALUE:
-            return self._slow().coerce(value, param=param, ctx=ctx)
-        return out
-
-    def _slow(self) -> Any:
-        if self.slow is None:
-            from typer._coercion import build_runtime_param
-
-            self.slow = build_runtime_param(self.descriptor)
-        return self.slow
-
-    def _leaf(self, annotation: Any, value: Any, param: Any, ctx: Any) -> Any:
-        from enum import Enum
-
-        info = self.descriptor.parameter_info
-        if info.parser is not None or self.descriptor.file_annotation is not None:
-            return _NO_VALUE
-        if annotation is str:
-            return value if isinstance(value, str) else _NO_VALUE
-        if annotation is int or annotation is float:
-            if isinstance(value, str) and (_INT if annotation is int else _FLOAT).fullmatch(value):
-                number: Any = annotation(value)
-            elif type(value) is annotation or (annotation is float and type(value) is int):
-                number = annotation(value)
-            else:
-                return _NO_VALUE
-            if (info.min is not None and number < info.min) or (
-                info.max is not None and number > info.max
-            ):
-                return _NO_VALUE  # typer words the range error (or clamps)
-            return number
-        if isinstance(annotation, type) and issubclass(annotation, Enum):
-            try:
-                from typer._param_types import coerce_cli_choice
-            except ImportError:  # (another typer: its own coercion does it)
-                return _NO_VALUE
-            try:
-                return coerce_cli_choice(
-                    value,
-                    choices=tuple(annotation),
-                    case_sensitive=info.case_sensitive,
-                    ctx=ctx,
-                )
-            except ValueError:
-                return _NO_VALUE
-        if annotation is Path and info.path_type is None and isinstance(value, str) and value:
-            try:
-                from typer._param_types import coerce_cli_path
-            except ImportError:
-                return _NO_VALUE
-
-            # pydantic's Path(value), then typer's own checks (exists, resolve...)
-            return coerce_cli_path(Path(value), info, path_type=Path, param=param, ctx=ctx)
-        return _NO_VALUE
-
-
-def _fast_coercion(params: Any) -> None:
-    for param in params:
-        if getattr(param, "_runtime_param", _NO_VALUE) is None and hasattr(
-            param, "type_descriptor"
-        ):
-            param._runtime_param = _FastCoercion(param.type_descriptor)
-
-
 class _Group(TyperGroup):
     def main(
         self,
@@ -188,14 +80,7 @@ class _Group(TyperGroup):
             return status
         sys.exit(status if isinstance(status, int) else 0)
 
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        command = super().get_command(ctx, cmd_name)
-        if command is not None:
-            _fast_coercion(command.get_params(ctx))
-        return command
-
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        _fast_coercion(self.get_params(ctx))  # (with the help option)
         with _reported():  # (--help and --version print here)
             return super().parse_args(ctx, args)
 
