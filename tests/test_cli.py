@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from losscli import __version__, catalog
 from losscli.cli import app
+from losscli.tasks import TASK_ALIASES
 
 runner = CliRunner()
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
+COMMANDS_WITH_TASK = ("losses", "recommend")
 
 
 def test_version() -> None:
@@ -71,6 +75,38 @@ def test_unknown_task_is_one_line_exit_2() -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "unknown task 'ranking'" in lines[0]
     assert "Traceback" not in result.stderr
+
+
+# every spelling of losscli.tasks.TASK_ALIASES, in every command that takes --task
+_SPELLINGS = [(task, alias) for task, aliases in TASK_ALIASES.items() for alias in aliases] + [
+    ("multiclass", "Multi_Class"),
+    ("binary", "BINARY"),
+]
+
+
+@pytest.mark.parametrize("task,spelling", _SPELLINGS)
+def test_every_task_spelling_works_in_every_command(task: str, spelling: str) -> None:
+    losses = runner.invoke(app, ["losses", "--task", spelling, "-o", "json"])
+    assert losses.exit_code == 0, losses.stderr
+    assert losses.stdout == runner.invoke(app, ["losses", "--task", task, "-o", "json"]).stdout
+    recommend = runner.invoke(app, ["recommend", "--task", spelling, "-o", "json"])
+    assert recommend.exit_code == 0, recommend.stderr
+    assert json.loads(recommend.stdout)["task"] == task
+    data = SAMPLES / {"regression": "regression.csv", "binary": "binary.csv"}.get(
+        task, "multiclass.csv"
+    )
+    evaluate = runner.invoke(app, ["evaluate", str(data), "--task", spelling, "-o", "json"])
+    assert evaluate.exit_code == 0, evaluate.stderr
+    assert json.loads(evaluate.stdout)["task"] == task
+
+
+def test_losses_and_recommend_refuse_a_task_in_the_same_words() -> None:
+    lines = [
+        runner.invoke(app, [command, "--task", "ranking"]).stderr for command in COMMANDS_WITH_TASK
+    ]
+    assert lines[0] == lines[1]
+    assert lines[0].startswith("losscli: error: unknown task 'ranking'; choose one of: ")
+    assert all(f"{task} (" in lines[0] for task in TASK_ALIASES)
 
 
 def test_unknown_command_is_a_usage_error() -> None:

@@ -218,18 +218,34 @@ def render_for_stdout(renderable: Any) -> str:
     return buffer.getvalue()
 
 
-def emit_text(text: str, output_file: Path | None) -> None:
-    """Write a finished output to stdout (:func:`_streams.write_stdout`), or to
-    ``output_file`` through :func:`losscli.atomic.write_atomic` (never half a file,
-    never a device or a link replaced)."""
+def render_for_file(renderable: Any) -> str:
+    """``renderable`` as plain text for a file: no colour, 120 columns, whatever the
+    terminal."""
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    Console(
+        file=buffer,
+        markup=False,
+        emoji=False,
+        highlight=False,
+        force_terminal=False,
+        no_color=True,
+        width=120,
+        soft_wrap=False,
+    ).print(renderable)
+    return buffer.getvalue()
+
+
+def emit(output: Any, output_file: Path | None = None) -> None:
+    """The one way a command's output leaves: ``output`` (finished text, or a rich
+    renderable drawn for where it goes) written to stdout through
+    :func:`_streams.write_stdout`, so a full or closed stdout is one error line and a
+    closed pipe exit 141 whatever the command, or to ``output_file`` through
+    :func:`losscli.atomic.write_atomic` (never half a file, never a device or a link
+    replaced)."""
     if output_file is None:
-        write_stdout(text)
+        write_stdout(output if isinstance(output, str) else render_for_stdout(output))
         return
+    text = output if isinstance(output, str) else render_for_file(output)
     write_atomic(output_file, lambda fh: fh.write(text))
-
-
-def print_renderable(renderable: Any) -> None:
-    """Render ``renderable`` for stdout (a terminal's width and colours, else plain)
-    and write it through the one stdout path, so a full or closed stdout is one
-    error line and a closed pipe exit 141, whatever the command."""
-    write_stdout(render_for_stdout(renderable))
