@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from losscli import __version__, catalog
 from losscli.cli import app
 from losscli.tasks import TASK_ALIASES
 
-runner = CliRunner()
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
+from conftest import SAMPLES, probe_imports, runner
+
 COMMANDS_WITH_TASK = ("losses", "recommend")
 
 
@@ -119,15 +117,6 @@ def test_unknown_command_is_a_usage_error() -> None:
     [["--help"], ["--version"], ["losses", "--help"]],
 )
 def test_start_up_imports_no_pandas_pyarrow_numpy(argv: list[str]) -> None:
-    code = (
-        "import sys\n"
-        "from losscli.cli import app\n"
-        "try:\n"
-        f"    app({argv!r}, prog_name='losscli')\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "heavy = sorted(m for m in ('pandas', 'pyarrow', 'numpy') if m in sys.modules)\n"
-        "sys.stderr.write(repr(heavy))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert proc.stderr.strip().endswith("[]"), proc.stderr
+    result = probe_imports(*argv)
+    assert result["exit"] == 0
+    assert result["loaded"] == [], result

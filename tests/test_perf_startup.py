@@ -13,29 +13,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
-HEAVY = ("numpy", "pandas", "pyarrow")
-
-PROBE = """
-import json, sys
-from typer.testing import CliRunner
-from losscli.cli import app
-result = CliRunner().invoke(app, sys.argv[1:])
-loaded = sorted({m.split(".")[0] for m in sys.modules} & {"numpy", "pandas", "pyarrow"})
-print(json.dumps({"exit": result.exit_code, "loaded": loaded}))
-"""
-
-
-def _probe(*args: str) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=True
-    )
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+from conftest import FIXTURES, HEAVY, SAMPLES
+from conftest import probe_imports as _probe
 
 
 @pytest.mark.parametrize(
@@ -76,7 +58,7 @@ def test_a_plain_csv_is_evaluated_without_pyarrow(sample: str) -> None:
 
 def test_a_compressed_csv_still_loads_pyarrow() -> None:
     # the control: Arrow decompresses, and the probe sees it
-    fixture = Path(__file__).resolve().parent / "fixtures" / "evaluate" / "small.tsv.gz"
+    fixture = FIXTURES / "evaluate" / "small.tsv.gz"
     result = _probe("evaluate", str(fixture), "-o", "json")
     assert result["exit"] == 0
     assert "pyarrow" in result["loaded"]

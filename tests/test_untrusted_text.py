@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,9 +14,7 @@ import pytest
 from losscli.render import safe_text, to_json
 from losscli.render.evaluate import md_escape
 
-LOSSCLI = str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "losscli")
-if not Path(LOSSCLI).exists():  # (another layout: the console script beside python)
-    LOSSCLI = str(Path(sys.executable).parent / "losscli")
+from conftest import console as losscli
 
 BIDI = [0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 # Raw bytes that must never reach a terminal: C0 but tab and newline, DEL, C1, bidi.
@@ -25,12 +22,6 @@ RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u
 
 NAME = "bad\x1b[31m\u202eX\x07.csv"  # a file name with ESC, BEL and a right-to-left override
 COLUMN = "p\x1b]0;pwn\x07\u2067q"  # a column with an OSC title sequence and an isolate
-
-
-def losscli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [LOSSCLI, *args], capture_output=True, text=True, check=False, timeout=120, cwd=cwd
-    )
 
 
 @pytest.fixture
