@@ -55,6 +55,24 @@ def test_json_escapes_bidi_and_c1_yet_keeps_the_text() -> None:
     assert json.loads(text) == {"name": value}
 
 
+def test_json_list_escapes_like_a_document() -> None:
+    value = "x\u202ey\x9bz\u2066"
+    text = to_json([{"name": value}, {"name": "plain"}])
+    assert_escaped(text)
+    assert json.loads(text) == [{"name": value}, {"name": "plain"}]
+
+
+def test_history_of_several_runs_escapes_their_file_names(tmp_path: Path) -> None:
+    """Several logs: a JSON list of documents, escaped as one run's document is."""
+    log = "epoch,loss,val_loss\n1,1.0,1.1\n2,0.8,0.9\n3,0.6,0.8\n4,0.5,0.75\n"
+    (tmp_path / NAME).write_text(log, encoding="utf-8")
+    (tmp_path / "plain.csv").write_text(log, encoding="utf-8")
+    proc = losscli("history", NAME, "plain.csv", "-o", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert_escaped(proc.stdout)
+    assert [run["file"] for run in json.loads(proc.stdout)] == [NAME, "plain.csv"]
+
+
 # -- stderr: errors and warnings -------------------------------------------------------
 
 

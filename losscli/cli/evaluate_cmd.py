@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from losscli.cli._app import app, emit, make_console, one_line, warn
+from losscli.cli._output import emit, make_console, one_line, warn
 from losscli.cli._streams import write_stderr
 from losscli.cli.options import (
     InputFormat,
@@ -74,7 +74,6 @@ def _tune_malloc() -> None:
     _fastcsv.tune_malloc()
 
 
-@app.command("evaluate")
 def evaluate_command(
     file: str = typer.Argument(
         ...,

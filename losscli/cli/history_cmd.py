@@ -15,7 +15,7 @@ from pathlib import Path
 
 import typer
 
-from losscli.cli._app import app, emit, make_console, stdout_is_terminal, warn
+from losscli.cli._output import emit, make_console, stdout_is_terminal, warn
 from losscli.cli.options import InputFormat, TableOrJson, column_option, output_option
 from losscli.errors import ExitStatus
 
@@ -36,7 +36,6 @@ class _LogFormat(StrEnum):
     tfevents = "tfevents"
 
 
-@app.command("history")
 def history_command(
     logs: list[str] = typer.Argument(
         ...,

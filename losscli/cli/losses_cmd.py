@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from losscli.cli._app import app, emit
+from losscli.cli._output import emit
 from losscli.cli.options import TableOrJson, output_option, task_option
 
 
-@app.command("losses")
 def losses_command(
     task: str | None = task_option(
         help="Only the losses for this task: regression, binary, multiclass."

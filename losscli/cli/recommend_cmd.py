@@ -11,7 +11,7 @@ from enum import StrEnum
 
 import typer
 
-from losscli.cli._app import app, emit, warn
+from losscli.cli._output import emit, warn
 from losscli.cli.options import (
     TableOrJson,
     column_option,
@@ -26,7 +26,6 @@ class _Side(StrEnum):
     over = "over"
 
 
-@app.command("recommend")
 def recommend_command(
     task: str | None = task_option(
         metavar="TASK",
