@@ -182,7 +182,7 @@ def main() -> None:
     after big reads, cf. apache/arrow#39862) and, on a 10M-row run, it spent
     30-60 ms freeing objects nobody will use again. What exit would have done is
     done here explicitly: flush stdout and stderr, delete the stdin spool files
-    (``losscli.readers.cleanup``) and temporary output files
+    (``losscli.io.spool.cleanup``) and temporary output files
     (``losscli.atomic.cleanup``), and run the ``atexit`` handlers.
     """
     _streams.prepare()
