@@ -30,9 +30,10 @@ demo: $(STAMP) ## Run losscli on the sample data
 	$(BIN)/losscli recommend --from sample_data/regression_outliers.csv
 	$(BIN)/losscli history sample_data/train_log.csv
 
-lint: $(STAMP) ## ruff check and ruff format --check
+lint: $(STAMP) ## ruff check (with McCabe 15), ruff format --check, the import contract
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/lint-imports
 
 fmt: $(STAMP) ## Format the code with ruff
 	$(BIN)/ruff format $(CODE)

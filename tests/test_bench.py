@@ -25,6 +25,7 @@ CASES = {
         "typer+rich --help",
         "typer+rich recommend",
         "losscli --help",
+        "losscli --version",
         "losscli recommend",
     },
     "reg_csv": {"losscli", "duckdb", "pandas+sklearn"},

@@ -7,12 +7,14 @@ import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
 
 from losscli import __version__, catalog
 from losscli.cli import app
+from losscli.tasks import TASK_ALIASES
 
-runner = CliRunner()
+from conftest import SAMPLES, probe_imports, runner
+
+COMMANDS_WITH_TASK = ("losses", "recommend")
 
 
 def test_version() -> None:
@@ -73,6 +75,38 @@ def test_unknown_task_is_one_line_exit_2() -> None:
     assert "Traceback" not in result.stderr
 
 
+# every spelling of losscli.tasks.TASK_ALIASES, in every command that takes --task
+_SPELLINGS = [(task, alias) for task, aliases in TASK_ALIASES.items() for alias in aliases] + [
+    ("multiclass", "Multi_Class"),
+    ("binary", "BINARY"),
+]
+
+
+@pytest.mark.parametrize("task,spelling", _SPELLINGS)
+def test_every_task_spelling_works_in_every_command(task: str, spelling: str) -> None:
+    losses = runner.invoke(app, ["losses", "--task", spelling, "-o", "json"])
+    assert losses.exit_code == 0, losses.stderr
+    assert losses.stdout == runner.invoke(app, ["losses", "--task", task, "-o", "json"]).stdout
+    recommend = runner.invoke(app, ["recommend", "--task", spelling, "-o", "json"])
+    assert recommend.exit_code == 0, recommend.stderr
+    assert json.loads(recommend.stdout)["task"] == task
+    data = SAMPLES / {"regression": "regression.csv", "binary": "binary.csv"}.get(
+        task, "multiclass.csv"
+    )
+    evaluate = runner.invoke(app, ["evaluate", str(data), "--task", spelling, "-o", "json"])
+    assert evaluate.exit_code == 0, evaluate.stderr
+    assert json.loads(evaluate.stdout)["task"] == task
+
+
+def test_losses_and_recommend_refuse_a_task_in_the_same_words() -> None:
+    lines = [
+        runner.invoke(app, [command, "--task", "ranking"]).stderr for command in COMMANDS_WITH_TASK
+    ]
+    assert lines[0] == lines[1]
+    assert lines[0].startswith("losscli: error: unknown task 'ranking'; choose one of: ")
+    assert all(f"{task} (" in lines[0] for task in TASK_ALIASES)
+
+
 def test_unknown_command_is_a_usage_error() -> None:
     result = runner.invoke(app, ["frobnicate"])
     assert result.exit_code == 2
@@ -83,15 +117,6 @@ def test_unknown_command_is_a_usage_error() -> None:
     [["--help"], ["--version"], ["losses", "--help"]],
 )
 def test_start_up_imports_no_pandas_pyarrow_numpy(argv: list[str]) -> None:
-    code = (
-        "import sys\n"
-        "from losscli.cli import app\n"
-        "try:\n"
-        f"    app({argv!r}, prog_name='losscli')\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "heavy = sorted(m for m in ('pandas', 'pyarrow', 'numpy') if m in sys.modules)\n"
-        "sys.stderr.write(repr(heavy))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert proc.stderr.strip().endswith("[]"), proc.stderr
+    result = probe_imports(*argv)
+    assert result["exit"] == 0
+    assert result["loaded"] == [], result

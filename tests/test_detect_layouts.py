@@ -5,7 +5,6 @@ computed on the same file; plus id-like columns, ``-t COL`` and what stays ambig
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
 from pathlib import Path
@@ -15,21 +14,16 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import balanced_accuracy_score, brier_score_loss, mean_squared_error
-from typer.testing import CliRunner
 
 from losscli.cli import app
 from losscli.detect import detect_layout, is_id
 
-runner = CliRunner()
+from conftest import Cli, runner
+
+run_json = Cli("evaluate").run_json_stderr
+
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests" / "fixtures" / "predictions"
-
-
-def run_json(*args: str) -> tuple[dict[str, Any], str]:
-    result = runner.invoke(app, ["evaluate", *args, "-o", "json"])
-    assert result.exit_code == 0, result.output
-    doc: dict[str, Any] = json.loads(result.stdout)
-    return doc, result.stderr
 
 
 def value(doc: dict[str, Any], model: str, loss: str) -> float:

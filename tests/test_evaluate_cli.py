@@ -15,24 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn import metrics
-from typer.testing import CliRunner
 
-from losscli.cli import app
+from conftest import Cli
 
-runner = CliRunner()
+_cli = Cli("evaluate")
+run, run_json, run_error = _cli.run, _cli.run_json, _cli.error_line
+
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "evaluate"
-
-
-def run(*args: str, input: bytes | str | None = None) -> Any:
-    return runner.invoke(app, ["evaluate", *args], input=input)
-
-
-def run_json(*args: str, input: bytes | str | None = None) -> dict[str, Any]:
-    result = run(*args, "-o", "json", input=input)
-    assert result.exit_code == 0, result.output
-    doc: dict[str, Any] = json.loads(result.stdout)
-    return doc
 
 
 def value(doc: dict[str, Any], model: str, loss: str, group: str | None = None) -> float:
@@ -40,17 +30,6 @@ def value(doc: dict[str, Any], model: str, loss: str, group: str | None = None) 
         if (r["model"], r["loss"], r["group"]) == (model, loss, group):
             return float(r["value"])
     raise KeyError((model, loss, group))
-
-
-def run_error(*args: str, input: bytes | str | None = None) -> str:
-    result = run(*args, input=input)
-    assert result.exit_code == 2, (result.stdout, result.stderr)
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("losscli: error: ")
-    return lines[0]
 
 
 def write(tmp_path: Path, name: str, text: str) -> str:

@@ -10,16 +10,18 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from losscli.cli import app
 
+from conftest import Cli, runner
+
+_cli = Cli("history")
+run, run_json = _cli.run, _cli.run_json
+
 FIXTURES = Path(__file__).parent / "fixtures" / "history"
 ROOT = Path(__file__).resolve().parent.parent
-runner = CliRunner()
 
 KEYS = [
     "schema",
@@ -43,17 +45,6 @@ KEYS = [
     "run",
     "runs",
 ]
-
-
-def run(*args: str) -> Any:
-    return runner.invoke(app, ["history", *args])
-
-
-def run_json(*args: str, code: int = 0) -> dict[str, Any]:
-    result = run(*args, "--output", "json")
-    assert result.exit_code == code, result.stderr
-    doc: dict[str, Any] = json.loads(result.stdout)
-    return doc
 
 
 def write(tmp_path: Path, name: str, text: str) -> str:

@@ -11,15 +11,10 @@ from typing import Any
 
 import pytest
 import zstandard
-from typer.testing import CliRunner
 
-from losscli.cli import app
+from conftest import Cli
 
-runner = CliRunner()
-
-
-def run(*args: str) -> Any:
-    return runner.invoke(app, ["history", *args])
+run = Cli("history").run
 
 
 def one_line_error(result: Any, *needles: str) -> None:

@@ -3,28 +3,23 @@ read by losscli without MLflow: the SQLite store (mlflow.db) and the file store.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from losscli.cli import app
 
+from conftest import Cli, runner
+
+run_json = Cli("history").run_json
+
 mlflow = pytest.importorskip("mlflow")
 pytest.importorskip("sqlalchemy")
-runner = CliRunner()
 # MLflow's own SQLAlchemy deprecations are not ours
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-def run_json(*args: str) -> Any:
-    result = runner.invoke(app, ["history", *args, "-o", "json"])
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def one_line_error(*args: str) -> str:

@@ -7,26 +7,15 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from losscli.cli import app
+from conftest import Cli
+
+_cli = Cli("history")
+run, doc_of = _cli.run, _cli.run_json_stderr
 
 FIXTURES = Path(__file__).parent / "fixtures" / "history"
-runner = CliRunner()
-
-
-def run(*args: str) -> Any:
-    return runner.invoke(app, ["history", *args])
-
-
-def doc_of(*args: str) -> tuple[dict[str, Any], str]:
-    result = run(*args, "-o", "json")
-    assert result.exit_code == 0, result.stderr
-    doc: dict[str, Any] = json.loads(result.stdout)
-    return doc, result.stderr
 
 
 def error_of(*args: str) -> str:

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from losscli import history
-from losscli.cli import app
+
+from conftest import Cli
+
+run = Cli("history").run
 
 FIXTURES = Path(__file__).parent / "fixtures" / "history"
-runner = CliRunner()
-
-
-def run(*args: str) -> Any:
-    return runner.invoke(app, ["history", *args])
 
 
 def write(tmp_path: Path, name: str, val: list[float]) -> str:

@@ -3,28 +3,22 @@ its protobuf classes and its TFRecord framing), read by losscli without TensorFl
 
 from __future__ import annotations
 
-import json
 import math
 import struct
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from losscli.cli import app
+
+from conftest import Cli, runner
+
+run_json = Cli("history").run_json
 
 tbx = pytest.importorskip("tensorboardX")
 from tensorboardX.proto.summary_pb2 import Summary, SummaryMetadata  # noqa: E402
 from tensorboardX.proto.tensor_pb2 import TensorProto  # noqa: E402
-
-runner = CliRunner()
-
-
-def run_json(*args: str) -> Any:
-    result = runner.invoke(app, ["history", *args, "-o", "json"])
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def one_line_error(*args: str) -> str:

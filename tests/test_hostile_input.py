@@ -23,34 +23,11 @@ from typing import Any
 import numpy as np
 import pytest
 from sklearn import metrics
-from typer.testing import CliRunner
 
-from losscli.cli import app
+from conftest import LOSSCLI, Cli, console
 
-runner = CliRunner()
-
-
-def run(*args: str, input: bytes | str | None = None) -> Any:
-    return runner.invoke(app, list(args), input=input)
-
-
-def run_json(*args: str, input: bytes | str | None = None) -> dict[str, Any]:
-    result = run(*args, "-o", "json", input=input)
-    assert result.exit_code == 0, (result.stdout, result.stderr)
-    doc: dict[str, Any] = json.loads(result.stdout)
-    return doc
-
-
-def run_error(*args: str, input: bytes | str | None = None) -> str:
-    """The one error line of a failing command (exit 2, nothing on stdout)."""
-    result = run(*args, input=input)
-    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("losscli: error: ")
-    return lines[0]
+_cli = Cli()
+run, run_json, run_error = _cli.run, _cli.run_json, _cli.error_line
 
 
 def value(doc: dict[str, Any], model: str, loss: str) -> float:
@@ -308,8 +285,6 @@ def test_an_unreadable_parent_directory_is_one_line_as_a_non_root_user(tmp_path:
 
 # ------------------------------------------------- 3. bounded streams and lines
 
-LOSSCLI = Path(sys.executable).parent / "losscli"
-
 
 def cli(
     *args: str,
@@ -318,14 +293,7 @@ def cli(
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
     """The installed console script in a real process."""
-    return subprocess.run(
-        [str(LOSSCLI), *args],
-        stdin=stdin,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )
+    return console(*args, stdin=stdin, timeout=timeout, env={**os.environ, **(env or {})})
 
 
 def assert_one_error(result: subprocess.CompletedProcess[str]) -> str:

@@ -21,7 +21,6 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score, brier_score_loss, log_loss, zero_one_loss
 from sklearn.model_selection import cross_val_predict
-from typer.testing import CliRunner
 
 from losscli import catalog, evaluate_frame
 from losscli.cli import app
@@ -29,7 +28,11 @@ from losscli.errors import InputError
 from losscli.evaluate import LossParams, evaluate_file
 from losscli.losses import REGISTRY, Batch, balanced_zero_one
 
-runner = CliRunner()
+from conftest import Cli, runner
+
+_cli = Cli("evaluate")
+run, run_json = _cli.run, _cli.run_json
+
 PROBABILISTIC_BINARY = ["binary_crossentropy", "weighted_binary_crossentropy", "focal", "brier"]
 PROBABILISTIC_MULTI = [
     "categorical_crossentropy",
@@ -37,17 +40,6 @@ PROBABILISTIC_MULTI = [
     "focal",
     "brier",
 ]
-
-
-def run(*args: str) -> Any:
-    return runner.invoke(app, ["evaluate", *args])
-
-
-def run_json(*args: str) -> dict[str, Any]:
-    result = run(*args, "-o", "json")
-    assert result.exit_code == 0, result.output
-    doc: dict[str, Any] = json.loads(result.stdout)
-    return doc
 
 
 def value(doc: dict[str, Any], model: str, loss: str, group: str | None = None) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -81,3 +82,75 @@ def test_the_install_checks_the_c_scanner_and_compiles_bytecode() -> None:
     plan = _make("-n", "venv", "VENV=/nonexistent/venv").stdout
     assert "import losscli._fastcsv" in plan
     assert "compileall" in plan
+
+
+# -- the guards of issue 11 in `make test` ------------------------------------------
+
+BIN = Path(sys.executable).parent
+
+
+def test_make_test_runs_the_import_contract() -> None:
+    plan = _make("-n", "test", "VENV=/nonexistent/venv").stdout
+    assert "lint-imports" in plan
+
+
+def _contract(package: Path) -> subprocess.CompletedProcess[str]:
+    """lint-imports with the project's contract on the package copied under ``package``."""
+    return subprocess.run(
+        [str(BIN / "lint-imports"), "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
+        cwd=package,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(package)},
+    )
+
+
+def test_the_import_contract_holds_and_catches_each_kind_of_violation(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "losscli", tmp_path / "losscli", ignore=shutil.ignore_patterns("*.so"))
+    kept = _contract(tmp_path)
+    assert kept.returncode == 0, kept.stdout
+    assert "3 kept, 0 broken" in kept.stdout
+    # a low layer importing a high one, typer outside cli, rich outside cli and render
+    with open(tmp_path / "losscli" / "tasks.py", "a", encoding="utf-8") as fh:
+        fh.write("\n\ndef _bad() -> None:\n    import rich\n    import typer\n\n")
+        fh.write("    from losscli import render\n")
+    broken = _contract(tmp_path)
+    assert broken.returncode == 1
+    assert "0 kept, 3 broken" in broken.stdout
+    assert "losscli.tasks is not allowed to import losscli.render" in broken.stdout
+    assert "losscli.tasks -> typer" in broken.stdout and "losscli.tasks -> rich" in broken.stdout
+
+
+def test_ruff_refuses_a_function_over_mccabe_15(tmp_path: Path) -> None:
+    branches = "".join(f"    if x == {i}:\n        return {i}\n" for i in range(15))
+    source = tmp_path / "complex.py"
+    source.write_text(f"def f(x: int) -> int:\n{branches}    return -1\n")
+    proc = subprocess.run(
+        [str(BIN / "ruff"), "check", "--config", str(ROOT / "pyproject.toml"), str(source)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "C901" in proc.stdout and "(16 > 15)" in proc.stdout
+
+
+def test_packages_find_picks_up_every_subpackage() -> None:
+    """``[tool.setuptools.packages.find]`` (``losscli*``) ships every folder of Python
+    modules, so a new subpackage (losscli/io, losscli/evaluate, ...) needs no list
+    edit, as long as it has an ``__init__.py``; ``_native`` holds the C sources and
+    the table generator, which the build compiles, not ships."""
+    import tomllib
+
+    from setuptools import find_packages
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = set(find_packages(str(ROOT), **config["packages"]["find"]))
+    folders = {
+        ".".join(path.parent.relative_to(ROOT).parts)
+        for path in (ROOT / "losscli").rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    assert "losscli.cli" in found and "losscli.history.formats" in found
+    assert folders - {"losscli._native"} <= found, folders - found

@@ -28,21 +28,13 @@ import pytest
 from losscli import atomic
 from losscli.errors import OutputError
 
-LOSSCLI = str(Path(sys.executable).parent / "losscli")
+from conftest import LOSSCLI as _LOSSCLI
+from conftest import console as losscli
+
+LOSSCLI = str(_LOSSCLI)
 SAMPLE = str(Path(__file__).resolve().parent.parent / "sample_data" / "regression.csv")
 ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not ROOT, reason="mknod and chown need root")
-
-
-def losscli(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [LOSSCLI, *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        **kwargs,  # type: ignore[arg-type]
-    )
 
 
 def expected_json() -> str:

@@ -8,14 +8,17 @@ import re
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from losscli import catalog
 from losscli import recommend as rules
 from losscli.cli import app
 from losscli.errors import UsageError
 
-runner = CliRunner()
+from conftest import Cli, runner
+
+_cli = Cli("recommend")
+run_json, run_error = _cli.run_json, _cli.error_text
+
 
 JSON_KEYS = [
     "schema",
@@ -27,21 +30,6 @@ JSON_KEYS = [
     "reasons",
     "evidence",
 ]
-
-
-def run_json(*args: str) -> dict[str, Any]:
-    result = runner.invoke(app, ["recommend", *args, "--output", "json"])
-    assert result.exit_code == 0, result.output
-    document: dict[str, Any] = json.loads(result.stdout)
-    return document
-
-
-def run_error(*args: str) -> str:
-    result = runner.invoke(app, ["recommend", *args])
-    assert result.exit_code == 2, result.output
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    return result.stderr
 
 
 # --------------------------------------------------------------------- every row

@@ -6,25 +6,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from losscli import recommend as rules
 from losscli.cli import app
 
-runner = CliRunner()
+from conftest import Cli, runner
+
+run_json = Cli("recommend").run_json
+
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
-
-
-def run_json(*args: str, stdin: str | None = None) -> dict[str, Any]:
-    result = runner.invoke(app, ["recommend", *args, "-o", "json"], input=stdin)
-    assert result.exit_code == 0, result.output
-    document: dict[str, Any] = json.loads(result.stdout)
-    return document
 
 
 def sample(name: str) -> str:
@@ -173,7 +167,7 @@ def test_true_and_pred_flags(tmp_path: Path) -> None:
 
 def test_stdin() -> None:
     text = (SAMPLES / "regression_outliers.csv").read_text()
-    doc = run_json("--from", "-", stdin=text)
+    doc = run_json("--from", "-", input=text)
     assert doc["evidence"]["file"] == "<stdin>"
     assert doc["conditions"] == ["outliers"]
 

@@ -8,11 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from losscli.cli import app
 
-runner = CliRunner()
+from conftest import runner
 
 
 def _recommend(path: Path) -> dict:

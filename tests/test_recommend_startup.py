@@ -6,32 +6,19 @@ Each check runs in a fresh interpreter (this test process has them loaded). The
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-HEAVY = ("numpy", "pandas", "pyarrow")
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
-
-PROBE = """
-import json, sys
-from typer.testing import CliRunner
-from losscli.cli import app
-result = CliRunner().invoke(app, ["recommend", *sys.argv[1:]])
-heavy = sorted({m.split(".")[0] for m in sys.modules} & {"numpy", "pandas", "pyarrow"})
-print(json.dumps({"exit": result.exit_code, "heavy": heavy}))
-"""
+from conftest import HEAVY, SAMPLES, probe_imports
 
 
 def _probe(*args: str) -> dict[str, object]:
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=True
-    )
-    result: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+    """``losscli recommend ARGS`` in a fresh interpreter: exit status and ``heavy``,
+    the heavy modules it imported."""
+    result = probe_imports("recommend", *args)
+    return {"exit": result["exit"], "heavy": result["loaded"]}
 
 
 @pytest.mark.parametrize(

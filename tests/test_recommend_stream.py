@@ -6,7 +6,6 @@ a bounded clinical score), tracemalloc for the memory."""
 
 from __future__ import annotations
 
-import json
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,19 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from losscli import recommend_stream as rs
 from losscli.cli import app
 
-runner = CliRunner()
+from conftest import Cli, runner
 
-
-def run_json(*args: str) -> dict[str, Any]:
-    result = runner.invoke(app, ["recommend", *args, "-o", "json"])
-    assert result.exit_code == 0, result.output
-    doc: dict[str, Any] = json.loads(result.stdout)
-    return doc
+run_json = Cli("recommend").run_json
 
 
 def oracle_share(x: np.ndarray) -> float:

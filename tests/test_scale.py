@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn import metrics
-from typer.testing import CliRunner
 
 import losscli
 from losscli import grouped, losses
@@ -26,6 +25,8 @@ from losscli.evaluate import report as ev
 from losscli.evaluate.engine import _group_order
 from losscli.render import evaluate as render
 from losscli.render import to_json
+
+from conftest import runner
 
 REL = 1e-9
 
@@ -320,7 +321,6 @@ def test_table_shows_the_worst_groups_and_says_how_many_are_left_out(tmp_path: P
         lambda part: metrics.mean_squared_error(part["y_true"], part["y_pred"])
     )
     r2 = df.groupby("g").apply(lambda part: metrics.r2_score(part["y_true"], part["y_pred"]))
-    runner = CliRunner()
     res = runner.invoke(app, ["evaluate", str(path), "--by", "g", "-l", "mse", "-l", "r2"])
     assert res.exit_code == 0, res.output
     shown = _groups_in_table(res.stdout)

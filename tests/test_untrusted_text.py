@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,9 +14,7 @@ import pytest
 from losscli.render import safe_text, to_json
 from losscli.render.evaluate import md_escape
 
-LOSSCLI = str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "losscli")
-if not Path(LOSSCLI).exists():  # (another layout: the console script beside python)
-    LOSSCLI = str(Path(sys.executable).parent / "losscli")
+from conftest import console as losscli
 
 BIDI = [0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 # Raw bytes that must never reach a terminal: C0 but tab and newline, DEL, C1, bidi.
@@ -25,12 +22,6 @@ RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u
 
 NAME = "bad\x1b[31m\u202eX\x07.csv"  # a file name with ESC, BEL and a right-to-left override
 COLUMN = "p\x1b]0;pwn\x07\u2067q"  # a column with an OSC title sequence and an isolate
-
-
-def losscli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [LOSSCLI, *args], capture_output=True, text=True, check=False, timeout=120, cwd=cwd
-    )
 
 
 @pytest.fixture
@@ -62,6 +53,24 @@ def test_json_escapes_bidi_and_c1_yet_keeps_the_text() -> None:
     assert_escaped(text)
     assert "é" in text  # (ordinary non-ASCII stays as it is)
     assert json.loads(text) == {"name": value}
+
+
+def test_json_list_escapes_like_a_document() -> None:
+    value = "x\u202ey\x9bz\u2066"
+    text = to_json([{"name": value}, {"name": "plain"}])
+    assert_escaped(text)
+    assert json.loads(text) == [{"name": value}, {"name": "plain"}]
+
+
+def test_history_of_several_runs_escapes_their_file_names(tmp_path: Path) -> None:
+    """Several logs: a JSON list of documents, escaped as one run's document is."""
+    log = "epoch,loss,val_loss\n1,1.0,1.1\n2,0.8,0.9\n3,0.6,0.8\n4,0.5,0.75\n"
+    (tmp_path / NAME).write_text(log, encoding="utf-8")
+    (tmp_path / "plain.csv").write_text(log, encoding="utf-8")
+    proc = losscli("history", NAME, "plain.csv", "-o", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert_escaped(proc.stdout)
+    assert [run["file"] for run in json.loads(proc.stdout)] == [NAME, "plain.csv"]
 
 
 # -- stderr: errors and warnings -------------------------------------------------------

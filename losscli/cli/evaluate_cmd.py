@@ -6,39 +6,24 @@ gates) → render → emit. numpy, pandas and pyarrow are imported only when the
 
 from __future__ import annotations
 
-import io
 import sys
 import time
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from losscli.cli._app import app, emit_text, make_console, one_line, render_for_stdout, warn
+from losscli.cli._output import emit, make_console, one_line, warn
 from losscli.cli._streams import write_stderr
+from losscli.cli.options import (
+    InputFormat,
+    Output,
+    column_option,
+    output_option,
+    precision_option,
+    task_option,
+)
 from losscli.errors import ExitStatus
-
-
-class _Output(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
-
-
-class _Task(StrEnum):
-    auto = "auto"
-    regression = "regression"
-    binary = "binary"
-    multiclass = "multiclass"
-
-
-class _Format(StrEnum):
-    csv = "csv"
-    tsv = "tsv"
-    parquet = "parquet"
-    jsonl = "jsonl"
 
 
 class _Progress:
@@ -78,25 +63,6 @@ class _Progress:
             self.bar.stop()
 
 
-def _render_table(renderable: Any, to_file: bool) -> str:
-    if not to_file:
-        return render_for_stdout(renderable)
-    from rich.console import Console
-
-    buffer = io.StringIO()
-    Console(
-        file=buffer,
-        markup=False,
-        emoji=False,
-        highlight=False,
-        force_terminal=False,
-        no_color=True,
-        width=120,
-        soft_wrap=False,
-    ).print(renderable)
-    return buffer.getvalue()
-
-
 def _tune_malloc() -> None:
     """This process is ours: let glibc keep the blocks the CSV scanner and numpy
     allocate over and over (10M-row CSV: 103K → 49K page faults, ≈ 0.1 s of system
@@ -108,7 +74,6 @@ def _tune_malloc() -> None:
     _fastcsv.tune_malloc()
 
 
-@app.command("evaluate")
 def evaluate_command(
     file: str = typer.Argument(
         ...,
@@ -116,30 +81,22 @@ def evaluate_command(
         help="Predictions file: CSV, TSV, Parquet, JSON Lines (optionally .gz/.bz2/.xz/.zst), "
         "or - for stdin.",
     ),
-    true: str | None = typer.Option(None, "--true", "-t", metavar="COL", help="Truth column."),
-    pred: list[str] | None = typer.Option(
-        None,
+    true: str | None = column_option("--true", "-t", help="Truth column."),
+    pred: list[str] | None = column_option(
         "--pred",
         "-p",
-        metavar="COL",
         help="Prediction column, one per model (repeatable); 'PREFIX*' selects one "
         "probability column per class (multiclass).",
     ),
-    task: _Task = typer.Option(
-        _Task.auto, "--task", help="auto, regression, binary, multiclass.", case_sensitive=False
-    ),
-    fmt: _Format | None = typer.Option(
+    task: str = task_option(auto=True, help="auto, regression, binary, multiclass."),
+    fmt: InputFormat | None = typer.Option(
         None,
         "--format",
         help="Input format when the name does not say: csv, tsv, parquet, jsonl.",
         case_sensitive=False,
     ),
-    weight: str | None = typer.Option(
-        None, "--weight", "-w", metavar="COL", help="Sample-weight column."
-    ),
-    by: str | None = typer.Option(
-        None, "--by", metavar="COL", help="Also report per value of this column."
-    ),
+    weight: str | None = column_option("--weight", "-w", help="Sample-weight column."),
+    by: str | None = column_option("--by", help="Also report per value of this column."),
     max_groups: int = typer.Option(
         50,
         "--max-groups",
@@ -201,20 +158,11 @@ def evaluate_command(
         metavar="LABEL",
         help="The positive label of a two-label truth (e.g. yes).",
     ),
-    output: _Output = typer.Option(
-        _Output.table, "--output", "-o", help="table, json, csv or markdown.", case_sensitive=False
-    ),
+    output: Output = output_option(Output),
     output_file: Path | None = typer.Option(
         None, "--output-file", metavar="FILE", help="Write the output to this file (atomically)."
     ),
-    precision: int = typer.Option(
-        4,
-        "--precision",
-        min=1,
-        max=17,
-        metavar="N",
-        help="Significant digits in table and markdown.",
-    ),
+    precision: int = precision_option(),
     fail_if: list[str] | None = typer.Option(
         None,
         "--fail-if",
@@ -250,7 +198,7 @@ def evaluate_command(
             fmt=fmt.value if fmt is not None else None,
             true=true,
             preds=tuple(pred or ()),
-            task=task.value,
+            task=task,
             weight=weight,
             by=by,
             losses=tuple(loss) if loss else None,
@@ -270,17 +218,14 @@ def evaluate_command(
     for message in report.warnings:
         warn(message)
 
-    if output is _Output.json:
-        text = render.evaluate_json(report)
-    elif output is _Output.csv:
-        text = render.evaluate_csv(report)
-    elif output is _Output.markdown:
-        text = render.evaluate_markdown(report, precision, max_groups)
+    if output is Output.json:
+        emit(render.evaluate_json(report), output_file)
+    elif output is Output.csv:
+        emit(render.evaluate_csv(report), output_file)
+    elif output is Output.markdown:
+        emit(render.evaluate_markdown(report, precision, max_groups), output_file)
     else:
-        text = _render_table(
-            render.evaluate_table(report, precision, max_groups), output_file is not None
-        )
-    emit_text(text, output_file)
+        emit(render.evaluate_table(report, precision, max_groups), output_file)
 
     failed = [g for g in report.gates if g.failed]
     for outcome in failed:

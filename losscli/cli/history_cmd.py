@@ -15,7 +15,8 @@ from pathlib import Path
 
 import typer
 
-from losscli.cli._app import app, make_console, print_renderable, stdout_is_terminal, warn
+from losscli.cli._output import emit, make_console, stdout_is_terminal, warn
+from losscli.cli.options import InputFormat, TableOrJson, column_option, output_option
 from losscli.errors import ExitStatus
 
 
@@ -24,21 +25,17 @@ class _XAxis(StrEnum):
     step = "step"
 
 
-class _HistoryFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
 class _LogFormat(StrEnum):
-    csv = "csv"
-    tsv = "tsv"
-    parquet = "parquet"
-    jsonl = "jsonl"
+    """The table formats of :class:`InputFormat`, then the formats only logs come in."""
+
+    csv = InputFormat.csv.value
+    tsv = InputFormat.tsv.value
+    parquet = InputFormat.parquet.value
+    jsonl = InputFormat.jsonl.value
     json = "json"
     tfevents = "tfevents"
 
 
-@app.command("history")
 def history_command(
     logs: list[str] = typer.Argument(
         ...,
@@ -48,12 +45,8 @@ def history_command(
         "event file or run directory, MLflow run directory or mlflow.db ('-' = stdin). "
         "Several logs, or a directory of runs, are compared side by side.",
     ),
-    train: str | None = typer.Option(
-        None, "--train", metavar="COL", help="Training loss column (default: detected)."
-    ),
-    val: str | None = typer.Option(
-        None, "--val", metavar="COL", help="Validation loss column (default: detected)."
-    ),
+    train: str | None = column_option("--train", help="Training loss column (default: detected)."),
+    val: str | None = column_option("--val", help="Validation loss column (default: detected)."),
     x: _XAxis | None = typer.Option(
         None,
         "--x",
@@ -108,13 +101,10 @@ def history_command(
     fail_on_overfit: bool = typer.Option(
         False, "--fail-on-overfit", help="Exit 1 when a verdict is overfitting or diverged."
     ),
-    output: _HistoryFormat = typer.Option(
-        _HistoryFormat.table, "--output", "-o", help="table or json.", case_sensitive=False
-    ),
+    output: TableOrJson = output_option(TableOrJson),
 ) -> None:
     """Read training logs, chart the loss curves, name the best epoch, call overfitting."""
     from losscli import history
-    from losscli.cli._app import emit_text
     from losscli.errors import UsageError
     from losscli.render import history as render
 
@@ -140,12 +130,12 @@ def history_command(
     ]
     if plot is not None:
         render.write_plot(reports, plot)
-    if output is _HistoryFormat.json:
-        emit_text(render.history_json(reports), None)
+    if output is TableOrJson.json:
+        emit(render.history_json(reports))
     else:
         width = make_console().width
         # Braille curves differ only by colour: without colour, the ASCII chart (* vs o).
         unicode = stdout_is_terminal() and not os.environ.get("NO_COLOR")
-        print_renderable(render.history_renderable(reports, width=width, unicode=unicode))
+        emit(render.history_renderable(reports, width=width, unicode=unicode))
     if fail_on_overfit and any(r.fails_gate for r in reports):
         raise typer.Exit(int(ExitStatus.GATE_FAILED))

@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
-import typer
-
-from losscli.cli._app import app, emit_text, print_renderable
+from losscli.cli._output import emit
+from losscli.cli.options import TableOrJson, output_option, task_option
 
 
-class _ListFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-@app.command("losses")
 def losses_command(
-    task: str | None = typer.Option(
-        None, "--task", help="Only the losses for this task: regression, binary, multiclass."
+    task: str | None = task_option(
+        help="Only the losses for this task: regression, binary, multiclass."
     ),
-    output: _ListFormat = typer.Option(
-        _ListFormat.table, "--output", "-o", help="table or json.", case_sensitive=False
-    ),
+    output: TableOrJson = output_option(TableOrJson),
 ) -> None:
     """List every loss losscli knows: id, aliases, task, formula, when to use it."""
     from losscli import catalog
-    from losscli.errors import UsageError
     from losscli.render import losses as render
 
-    infos = catalog.CATALOG
-    if task is not None:
-        key = task.strip().lower()
-        if key not in catalog.TASKS:
-            raise UsageError(f"unknown task {task!r}; choose one of: {', '.join(catalog.TASKS)}")
-        infos = catalog.for_task(key)
-    if output is _ListFormat.json:
-        emit_text(render.losses_json(infos), None)
-    else:
-        print_renderable(render.losses_table(infos))
+    infos = catalog.CATALOG if task is None else catalog.for_task(task)
+    emit(render.losses_json(infos) if output is TableOrJson.json else render.losses_table(infos))

@@ -11,12 +11,14 @@ from enum import StrEnum
 
 import typer
 
-from losscli.cli._app import app, emit_text, print_renderable, warn
-
-
-class _Format(StrEnum):
-    table = "table"
-    json = "json"
+from losscli.cli._output import emit, warn
+from losscli.cli.options import (
+    TableOrJson,
+    column_option,
+    output_option,
+    task_option,
+    task_spellings,
+)
 
 
 class _Side(StrEnum):
@@ -24,14 +26,10 @@ class _Side(StrEnum):
     over = "over"
 
 
-@app.command("recommend")
 def recommend_command(
-    task: str | None = typer.Option(
-        None,
-        "--task",
+    task: str | None = task_option(
         metavar="TASK",
-        help="regression (linear-regression), binary (binary-classification) or multiclass "
-        "(multi-class, multiclass-classification). With --from it overrides the inferred task.",
+        help=f"{task_spellings()}. With --from it overrides the inferred task.",
     ),
     outliers: bool | None = typer.Option(
         None, "--outliers/--no-outliers", help="Regression targets or residuals have outliers."
@@ -63,15 +61,9 @@ def recommend_command(
         help="Measure a predictions file (or - for stdin) and infer task and conditions; "
         "flags override what it infers.",
     ),
-    true: str | None = typer.Option(
-        None, "--true", "-t", metavar="COL", help="Truth column (with --from)."
-    ),
-    pred: str | None = typer.Option(
-        None,
-        "--pred",
-        "-p",
-        metavar="COL",
-        help="Prediction column (with --from); without it, the first.",
+    true: str | None = column_option("--true", "-t", help="Truth column (with --from)."),
+    pred: str | None = column_option(
+        "--pred", "-p", help="Prediction column (with --from); without it, the first."
     ),
     fmt: str | None = typer.Option(
         None,
@@ -79,9 +71,7 @@ def recommend_command(
         metavar="FORMAT",
         help="Input format for --from: csv, tsv, parquet, jsonl.",
     ),
-    output: _Format = typer.Option(
-        _Format.table, "--output", "-o", help="table or json.", case_sensitive=False
-    ),
+    output: TableOrJson = output_option(TableOrJson),
 ) -> None:
     """Recommend a loss for your task, with the reason, from flags or from your data.
 
@@ -119,12 +109,12 @@ def recommend_command(
         )
     for message in rec.warnings:
         warn(message)
-    if output is _Format.json:
+    if output is TableOrJson.json:
         if rec.task is None:
             raise UsageError(
                 "nothing to recommend: give --task TASK (with conditions) or --from FILE; "
                 "'losscli recommend' alone prints the selection table"
             )
-        emit_text(render.recommend_json(rec), None)
+        emit(render.recommend_json(rec))
     else:
-        print_renderable(render.recommend_renderable(rec))
+        emit(render.recommend_renderable(rec))

@@ -64,9 +64,12 @@ def fmt_number(value: float | None, precision: int = 4) -> str:
     return f"{value:.{max(precision - 1, 0)}e}"
 
 
-def to_json(document: dict[str, Any]) -> str:
+def to_json(document: dict[str, Any] | list[Any]) -> str:
     """JSON with keys in the order given, floats at full precision (repr), one
-    trailing newline. Non-finite floats become null: JSON has no NaN."""
+    trailing newline. Non-finite floats become null: JSON has no NaN. C1 controls,
+    bidirectional marks and line separators inside strings are ``\\u`` escapes (the
+    same text, never raw on stdout). A document or a list of them (``history`` of
+    several runs)."""
 
     def clean(obj: Any) -> Any:
         if isinstance(obj, float) and not math.isfinite(obj):

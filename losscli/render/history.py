@@ -82,15 +82,7 @@ def history_json(reports: HistoryReport | Sequence[HistoryReport]) -> str:
         return to_json(history_document(items[0]))
     best, _ = best_run(items)
     docs = [{**history_document(r), "best": i == best} for i, r in enumerate(items)]
-    return to_json_list(docs)
-
-
-def to_json_list(docs: list[dict[str, Any]]) -> str:
-    """A JSON list of documents, each cleaned as :func:`losscli.render.to_json` does."""
-    body = to_json({"items": docs})
-    import json
-
-    return json.dumps(json.loads(body)["items"], ensure_ascii=False, indent=2) + "\n"
+    return to_json(docs)
 
 
 def _x(v: Number | None) -> str:

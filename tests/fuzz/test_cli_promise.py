@@ -14,11 +14,11 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from losscli.cli import app
 
-runner = CliRunner()
+from conftest import runner
+
 EXAMPLES = int(os.environ.get("LOSSCLI_FUZZ_EXAMPLES", "200")) // 2
 #: the short run of `make test` is the same every time (a CI run must not fail on a new
 #: random draw); `make fuzz` (LOSSCLI_FUZZ_EXAMPLES set) explores with fresh seeds
