@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from losscli.errors import InputError, UsageError
+from losscli.tasks import is_missing
 
 TRUTH_NAMES: tuple[str, ...] = (
     "y_true",
@@ -52,6 +53,24 @@ TRUTH_NAMES: tuple[str, ...] = (
     "gt",
     "observed",
 )
+#: prediction names that say the values are class labels (``predict`` output)
+LABEL_NAMES: tuple[str, ...] = (
+    "pred_label",
+    "pred_labels",
+    "pred_class",
+    "predicted_label",
+    "predicted_labels",
+    "predicted_class",
+    "y_pred_label",
+)
+#: prediction names of two words that say the values are probabilities
+PROBABILITY_PHRASES: tuple[str, ...] = (
+    "predicted_prob",
+    "predicted_proba",
+    "predicted_probability",
+    "pred_prob",
+    "pred_proba",
+)
 PRED_NAMES: tuple[str, ...] = (
     "y_pred",
     "prediction",
@@ -71,42 +90,21 @@ PRED_NAMES: tuple[str, ...] = (
     "oof",
     "predicted_values",
     "predicted_value",
-    "pred_label",
-    "pred_labels",
-    "pred_class",
-    "predicted_label",
-    "predicted_labels",
-    "predicted_class",
-    "y_pred_label",
-    "predicted_prob",
-    "predicted_proba",
-    "predicted_probability",
-    "pred_prob",
-    "pred_proba",
+    *LABEL_NAMES,
+    *PROBABILITY_PHRASES,
 )
 #: what a prediction's name says its values are (names not listed: nothing)
 NAME_HINTS: dict[str, str] = {
     **dict.fromkeys(
         (
             *("prob", "proba", "probability", "y_prob", "y_proba"),
-            *("predicted_prob", "predicted_proba", "predicted_probability"),
-            *("pred_prob", "pred_proba", "_prob", "_proba", "_probability"),
+            *PROBABILITY_PHRASES,
+            *("_prob", "_proba", "_probability"),
         ),
         "probability",
     ),
     **dict.fromkeys(("score", "y_score", "_score"), "score"),
-    **dict.fromkeys(
-        (
-            "pred_label",
-            "pred_labels",
-            "pred_class",
-            "predicted_label",
-            "predicted_labels",
-            "predicted_class",
-            "y_pred_label",
-        ),
-        "label",
-    ),
+    **dict.fromkeys(LABEL_NAMES, "label"),
 }
 MODEL_PREFIXES: tuple[str, ...] = ("pred_", "prediction_", "preds_")
 #: ``<model>_proba`` / ``<model>_pred`` ...: one model each, named by the prefix
@@ -548,7 +546,7 @@ def infer_task(y_true: Any, first_pred: Any, layout: Layout, *, source: str = ""
         return "binary"
     values = _as_float_or_none(truth)
     if values is None:
-        labels = {str(v) for v in truth.ravel().tolist() if not _is_missing(v)}
+        labels = {str(v) for v in truth.ravel().tolist() if not is_missing(v)}
         if len(labels) <= 2:
             return "binary"
         raise InputError(
@@ -570,10 +568,6 @@ def infer_task(y_true: Any, first_pred: Any, layout: Layout, *, source: str = ""
     return "binary"
 
 
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
-
-
 def _as_float_or_none(values: Any) -> Any:
     """float64 array (None/NaN → NaN), or None when some value is not a number.
     Works on numpy arrays and pandas Series alike, without importing pandas."""
@@ -584,7 +578,7 @@ def _as_float_or_none(values: Any) -> Any:
         return arr.astype(np.float64, copy=False).ravel()
     out = np.empty(arr.size, dtype=np.float64)
     for i, v in enumerate(arr.ravel().tolist()):
-        if _is_missing(v):
+        if is_missing(v):
             out[i] = np.nan
             continue
         try:

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from losscli import recommend_stream as rs
 from losscli.cli import app
+from losscli.recommend import stream as rs
 
 from conftest import Cli, runner
 

@@ -1,4 +1,4 @@
-"""Render a :class:`losscli.recommend.Recommendation` as rich renderables or JSON.
+"""Render a :class:`losscli.recommend.report.Recommendation` as rich renderables or JSON.
 
 The table view reads top to bottom: what was asked (and, with ``--from``, what
 the data showed), the recommended losses with one reason each, the alternatives,
@@ -14,17 +14,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from losscli.catalog import BY_ID, ParamValue
-from losscli.recommend import (
-    FLAGS,
-    FLAGS_HINT,
+from losscli.recommend.report import (
+    COUNTS_DISPERSION,
+    COUNTS_SMALLEST,
     IMBALANCE_RATIO,
-    MONITOR_ADVICE,
+    MIN_DISTINCT_COUNTS,
     OUTLIER_SHARE,
-    QUANTILE,
     ROBUST_Z,
-    SELECTION,
     Evidence,
     Recommendation,
+)
+from losscli.recommend.rules import (
+    FLAGS,
+    FLAGS_HINT,
+    MONITOR_ADVICE,
+    QUANTILE,
+    SELECTION,
     selection_params,
 )
 from losscli.render import fmt_number, safe_text, to_json
@@ -117,8 +122,6 @@ def _share(x: float) -> str:
 
 def counts_line(ev: Evidence) -> str:
     """The counts rule's evidence: what was seen, each part against its threshold."""
-    from losscli.recommend import COUNTS_DISPERSION, COUNTS_SMALLEST, MIN_DISTINCT_COUNTS
-
     parts = [f"{ev.distinct_values} distinct values (≥ {MIN_DISTINCT_COUNTS})"]
     if ev.smallest_value is not None:
         parts.append(f"smallest {fmt_number(ev.smallest_value)} (≤ {COUNTS_SMALLEST})")
@@ -139,7 +142,28 @@ def evidence_table(ev: Evidence, overridden: tuple[str, ...] = ()) -> Any:
     table = Table(title="Evidence", title_justify="left", show_header=False, show_lines=False)
     table.add_column("what", style="bold", no_wrap=True)
     table.add_column("seen")
-    table.add_row(Text("file"), Text(safe_text(ev.file)))
+    rows = [
+        ("file", Text(safe_text(ev.file))),
+        ("columns", _columns_text(ev)),
+        ("rows", Text(_rows_text(ev))),
+        ("task inferred", Text(ev.inferred_task)),
+        *_outlier_rows(ev),
+    ]
+    if ev.counts is not None:
+        rows.append(("counts", Text(counts_line(ev))))
+    rows.extend(_class_rows(ev))
+    rows.append(("conditions found", Text(", ".join(FLAGS[c] for c in ev.inferred) or "none")))
+    if overridden:
+        rows.append(("overridden by flags", Text(" ".join(overridden))))
+    for what, seen in rows:
+        table.add_row(Text(what), seen)
+    return table
+
+
+def _columns_text(ev: Evidence) -> Any:
+    """``truth y, prediction p``: column names from the file, kept as plain text."""
+    from rich.text import Text
+
     columns = Text("truth ")
     columns.append(safe_text(ev.target))
     if ev.prediction is not None:
@@ -147,76 +171,90 @@ def evidence_table(ev: Evidence, overridden: tuple[str, ...] = ()) -> Any:
         columns.append(safe_text(ev.prediction))
     else:
         columns.append(" (no prediction column)")
-    table.add_row(Text("columns"), columns)
+    return columns
+
+
+def _rows_text(ev: Evidence) -> str:
     rows = f"{ev.rows}"
     if ev.dropped_rows:
         rows += f" ({ev.dropped_rows} with a missing value left out)"
-    table.add_row(Text("rows"), Text(rows))
-    table.add_row(Text("task inferred"), Text(ev.inferred_task))
-    if ev.measured_on is not None and ev.outlier_share is not None and ev.outliers is not None:
-        on = "residuals y - ŷ" if ev.measured_on == "residuals" else "the truth"
-        verdict = "outliers" if ev.outlier_share > OUTLIER_SHARE else "no outliers"
-        of = f"{ev.rows} rows"
-        if ev.sample is not None and ev.sample < ev.rows:
-            of = f"a uniform sample of {ev.sample:,} of {ev.rows:,} rows"
-        which = ""
-        if len(ev.models) > 1 and ev.prediction is not None:
-            which = (
-                f" ({safe_text(ev.prediction)}: the first model over the threshold, else the first)"
-            )
-        table.add_row(
-            Text("outliers"),
+    return rows
+
+
+def _outlier_rows(ev: Evidence) -> list[tuple[str, Any]]:
+    """The robust-z verdict, one line per model when there are several, the robust
+    scale and Huber's δ (nothing for a classification file)."""
+    from rich.text import Text
+
+    if ev.measured_on is None or ev.outlier_share is None or ev.outliers is None:
+        return []
+    on = "residuals y - ŷ" if ev.measured_on == "residuals" else "the truth"
+    verdict = "outliers" if ev.outlier_share > OUTLIER_SHARE else "no outliers"
+    of = f"{ev.rows} rows"
+    if ev.sample is not None and ev.sample < ev.rows:
+        of = f"a uniform sample of {ev.sample:,} of {ev.rows:,} rows"
+    which = ""
+    if len(ev.models) > 1 and ev.prediction is not None:
+        which = f" ({safe_text(ev.prediction)}: the first model over the threshold, else the first)"
+    rows: list[tuple[str, Any]] = [
+        (
+            "outliers",
             Text(
                 f"{ev.outliers} of {of} ({_share(ev.outlier_share)}) of {on}{which} have "
                 f"robust z > {ROBUST_Z:g} → {verdict} (threshold {_share(OUTLIER_SHARE)})"
             ),
         )
-        if len(ev.models) > 1:
-            for m in ev.models:
-                table.add_row(
-                    Text("  model"),
-                    Text(
-                        f"{safe_text(m['prediction'])}: {_share(m['outlier_share'])} with "
-                        f"z > {ROBUST_Z:g}, median {fmt_number(m['median'])}, "
-                        f"σ̂ {fmt_number(m['scale'])}"
-                    ),
-                )
-        if ev.scale_method == "mad":
-            scale = f"σ̂ = 1.4826·MAD = {fmt_number(ev.scale)} (MAD {fmt_number(ev.mad)})"
-        elif ev.scale_method == "mean_absolute_deviation":
-            scale = (
-                f"MAD = 0 (over half the values equal the median), so σ̂ = 1.2533·mean "
-                f"absolute deviation = {fmt_number(ev.scale)}"
+    ]
+    if len(ev.models) > 1:
+        rows.extend(
+            (
+                "  model",
+                Text(
+                    f"{safe_text(m['prediction'])}: {_share(m['outlier_share'])} with "
+                    f"z > {ROBUST_Z:g}, median {fmt_number(m['median'])}, "
+                    f"σ̂ {fmt_number(m['scale'])}"
+                ),
             )
-        else:
-            scale = "every value equals the median: no spread, no outliers, δ not measurable"
-        table.add_row(Text("robust scale"), Text(f"median {fmt_number(ev.median)}; {scale}"))
-        if ev.huber_delta is not None:
-            table.add_row(Text("Huber δ"), Text(f"1.345·σ̂ = {fmt_number(ev.huber_delta)}"))
-    if ev.counts is not None:
-        table.add_row(Text("counts"), Text(counts_line(ev)))
-    if ev.class_counts is not None:
-        classes = Text()
-        for i, (label, n) in enumerate(ev.class_counts.items()):
-            if i:
-                classes.append(", ")
-            classes.append(safe_text(label))
-            classes.append(f": {n}")
-        table.add_row(Text("classes"), classes)
-        ratio = ev.imbalance_ratio
-        verdict = "imbalanced" if ratio is None or ratio >= IMBALANCE_RATIO else "balanced"
-        shown = (
-            "∞ (a class has no row)" if ratio is None or ratio == float("inf") else (f"{ratio:.3g}")
+            for m in ev.models
         )
-        table.add_row(
-            Text("largest / smallest"),
-            Text(f"{shown} → {verdict} (threshold {IMBALANCE_RATIO:g}×)"),
+    rows.append(("robust scale", Text(f"median {fmt_number(ev.median)}; {_scale_text(ev)}")))
+    if ev.huber_delta is not None:
+        rows.append(("Huber δ", Text(f"1.345·σ̂ = {fmt_number(ev.huber_delta)}")))
+    return rows
+
+
+def _scale_text(ev: Evidence) -> str:
+    """How σ̂ was found: from the MAD, from the mean absolute deviation, or not at all."""
+    if ev.scale_method == "mad":
+        return f"σ̂ = 1.4826·MAD = {fmt_number(ev.scale)} (MAD {fmt_number(ev.mad)})"
+    if ev.scale_method == "mean_absolute_deviation":
+        return (
+            f"MAD = 0 (over half the values equal the median), so σ̂ = 1.2533·mean "
+            f"absolute deviation = {fmt_number(ev.scale)}"
         )
-    found = ", ".join(FLAGS[c] for c in ev.inferred) or "none"
-    table.add_row(Text("conditions found"), Text(found))
-    if overridden:
-        table.add_row(Text("overridden by flags"), Text(" ".join(overridden)))
-    return table
+    return "every value equals the median: no spread, no outliers, δ not measurable"
+
+
+def _class_rows(ev: Evidence) -> list[tuple[str, Any]]:
+    """Rows per class (labels from the file, kept as plain text) and the imbalance
+    verdict (nothing for a regression file)."""
+    from rich.text import Text
+
+    if ev.class_counts is None:
+        return []
+    classes = Text()
+    for i, (label, n) in enumerate(ev.class_counts.items()):
+        if i:
+            classes.append(", ")
+        classes.append(safe_text(label))
+        classes.append(f": {n}")
+    ratio = ev.imbalance_ratio
+    verdict = "imbalanced" if ratio is None or ratio >= IMBALANCE_RATIO else "balanced"
+    shown = "∞ (a class has no row)" if ratio is None or ratio == float("inf") else f"{ratio:.3g}"
+    return [
+        ("classes", classes),
+        ("largest / smallest", Text(f"{shown} → {verdict} (threshold {IMBALANCE_RATIO:g}×)")),
+    ]
 
 
 def recommend_renderable(rec: Recommendation) -> Any:

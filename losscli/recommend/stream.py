@@ -1,9 +1,10 @@
 """``recommend --from``: one streaming pass over the file, in memory flat in its rows.
 
-Why a module of its own: the measurements used to read the whole file into a
-DataFrame (616 MB at 5M rows). Here the file is read chunk by chunk as ``evaluate``
-reads it (``readers.iter_arrays``: only the needed columns), and what is kept is
-bounded:
+Why a module of its own: it holds the state of the pass (a reservoir, the truth's
+moments, class counts), which :mod:`losscli.recommend.measure` turns into evidence;
+keeping it apart keeps each part small enough to read and lets its tests drive the
+stream directly. The file is read chunk by chunk as ``evaluate`` reads it
+(``io.tables.iter_arrays``: only the needed columns), and what is kept is bounded:
 
 * the robust statistics (median, MAD, the robust-z outlier share) of each model's
   residuals y − ŷ (of the truth when there is no prediction) come from a **seeded
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from losscli.errors import InputError
+from losscli.tasks import label_text
 
 if TYPE_CHECKING:
     import numpy as np
@@ -136,13 +138,16 @@ class Measured:
     class_counts: dict[str, int] | None = None
 
 
-def _label_text(value: Any) -> str:
-    """A class label as text: 1.0 → "1", "cat" → "cat"."""
+def class_label(value: Any) -> str:
+    """A truth value as the key of the class counts: :func:`losscli.tasks.label_text`
+    (``3``, ``3.0`` and ``"3"`` are one class), except that a boolean is ``"1"`` /
+    ``"0"``: recommend names the binary classes ``0`` and ``1`` whatever the column's
+    type (the ``expected`` classes of ``measure._class_evidence``), where label text
+    would write ``true`` / ``false``. Missing values never reach it (left out before)."""
     if isinstance(value, bool):
-        return str(int(value))
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+        return "1" if value else "0"
+    text = label_text(value)
+    return str(value) if text is None else text
 
 
 def _first(mask: np.ndarray, offset: int) -> int:
@@ -224,7 +229,7 @@ def stream_classes(chunks: Iterator[tuple[int, Mapping[str, Any]]], *, target: s
             if first_dropped is None:
                 first_dropped = _first(missing, offset)
         for value, n in series[~missing].value_counts(sort=False).items():
-            label = _label_text(value)
+            label = class_label(value)
             counts[label] = counts.get(label, 0) + int(n)
         rows += int((~missing).sum())
     return Measured(rows, dropped, first_dropped, class_counts=counts)
