@@ -174,3 +174,22 @@ def test_memory_is_flat_in_the_rows() -> None:
     # 1M against 5M rows in 50K-row chunks: the same peak (reservoir + one chunk)
     small, large = _peak(20), _peak(100)
     assert large < 1.2 * small, (small, large)
+
+
+def test_boolean_truth_counts_as_classes_0_and_1(tmp_path: Path) -> None:
+    """A Parquet boolean truth (pyarrow's writer) is counted under "1" / "0", the names
+    recommend gives the binary classes, not label text's "true" / "false"; the counts
+    are numpy's sums of the written column."""
+    rng = np.random.default_rng(5)
+    y = rng.random(300) < 0.2
+    path = tmp_path / "bool.parquet"
+    pd.DataFrame({"y_true": y, "y_pred": rng.random(300)}).to_parquet(path)
+    ev = run_json("--from", str(path), "--task", "binary")["evidence"]
+    assert ev["class_counts"] == {"0": int((~y).sum()), "1": int(y.sum())}
+    assert [rs.class_label(v) for v in (True, False, 3.0, 2.5, "cat")] == [
+        "1",
+        "0",
+        "3",
+        "2.5",
+        "cat",
+    ]
