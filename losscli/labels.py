@@ -6,9 +6,9 @@ probabilities. Only the losses of the hard decision apply to it (``zero_one``,
 ``balanced_zero_one``: ``catalog.for_labels``); the probabilistic ones are listed
 as skipped ("needs probabilities").
 
-Labels are matched as text (``_label_text``: ``3``, ``3.0`` and ``"3"`` are one
-class) and numbered in order of first appearance, in the truth or in any
-prediction: :class:`LabelCodes` grows while the file streams, and the engine
+Labels are matched as text (:func:`losscli.tasks.label_text`: ``3``, ``3.0`` and
+``"3"`` are one class) and numbered in order of first appearance, in the truth or in
+any prediction: :class:`LabelCodes` grows while the file streams, and the engine
 widens its per-class accumulators when it does (``ClassWeightedAccumulator.grow``).
 A predicted label that never occurs in the truth is simply an error of that row;
 the report's class list is the union, in sorted order.
@@ -73,15 +73,14 @@ class LabelCodes:
         not an integer is not a class label: InputError naming the row."""
         import numpy as np
 
-        from losscli.io.codes import factorize as _factorize
-        from losscli.io.codes import to_numpy_sample as _to_numpy_sample
-        from losscli.tasks import label_text as _label_text
+        from losscli.io.codes import factorize, to_numpy_sample
+        from losscli.tasks import label_text
 
         if isinstance(raw, np.ndarray) and raw.dtype.kind == "f":
             values = raw
         else:
             values = None
-            sample = _to_numpy_sample(raw)
+            sample = to_numpy_sample(raw)
             if isinstance(sample, np.ndarray) and sample.dtype.kind in "fiu":
                 values = sample.astype(np.float64, copy=False)
         if values is not None:
@@ -91,11 +90,11 @@ class LabelCodes:
                 i = int(np.argmax(bad))
                 raise InputError(
                     f"{name}: column {column!r}, row {offset + i + 1}: "
-                    f"{_label_text(float(values[i]))} is not a class label (an integer or "
+                    f"{label_text(float(values[i]))} is not a class label (an integer or "
                     "a text label); the first rows held labels"
                 )
             raw = values
-        codes, labels = _factorize(raw)
+        codes, labels = factorize(raw)
         lut = np.empty(len(labels) + 1)
         for i, label in enumerate(labels):
             if label is None:
@@ -129,9 +128,9 @@ def _integer_values(values: Any) -> Any:
     """The finite values as float64 when every one is an integer, else None."""
     import numpy as np
 
-    from losscli.detect import _as_float_or_none
+    from losscli.detect import as_float_or_none
 
-    arr = _as_float_or_none(values)
+    arr = as_float_or_none(values)
     if arr is None:
         return None
     arr = arr[~np.isnan(arr)]
@@ -140,19 +139,13 @@ def _integer_values(values: Any) -> Any:
     return arr
 
 
-def _some_numbers(values: Any) -> bool:
-    from losscli.io.codes import some_numbers as some
-
-    return some(values)
-
-
 def _is_text(values: Any) -> bool:
-    from losscli.detect import _as_float_or_none
+    from losscli.detect import as_float_or_none
 
     return (
         getattr(values, "dtype", None) is not None
         and values.dtype.kind in "OUS"
-        and (_as_float_or_none(values) is None)
+        and (as_float_or_none(values) is None)
     )
 
 
@@ -192,7 +185,7 @@ def plan_input(
     ``losses``: the user's ``--loss`` names (a multiclass-only one keeps two
     probability columns multiclass)."""
     from losscli import catalog
-    from losscli.io.codes import to_numpy_sample as _to_numpy_sample
+    from losscli.io.codes import to_numpy_sample
 
     if layout.multiclass:
         ids = [catalog.resolve(n) for n in losses or ()]
@@ -203,13 +196,13 @@ def plan_input(
         return Decision(layout, task, positive)
     if positive is not None or task == "regression" or not layout.models:
         return Decision(layout, task, positive)
-    truth = _to_numpy_sample(first[layout.target])
+    truth = to_numpy_sample(first[layout.target])
     truth_ints = _integer_values(truth)
     truth_labels = truth_ints is not None or _is_text(truth)
     kinds: list[bool] = []
     notes: list[str] = []
     for m in layout.models:
-        pred = _to_numpy_sample(first[m.columns[0]])
+        pred = to_numpy_sample(first[m.columns[0]])
         kinds.append(_is_label(pred, m, task, truth_ints, truth_labels, notes, name))
     if not any(kinds):
         return Decision(layout, task, positive, notes=notes)
@@ -235,10 +228,12 @@ def _is_label(
     """Whether ``model``'s first values are class labels (see the module docstring)."""
     import numpy as np
 
+    from losscli.io.codes import some_numbers
+
     if _is_text(pred):
         # (text against a continuous truth, or numbers with some text among them:
         # text in a numeric column, the reader's error names its row)
-        return truth_labels and not _some_numbers(pred)
+        return truth_labels and not some_numbers(pred)
     if model.hint in ("probability", "score"):
         return False
     ints = _integer_values(pred)

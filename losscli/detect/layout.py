@@ -1,9 +1,11 @@
-"""Which column is the truth, which are predictions, which task.
+"""Which column is the truth and which are predictions: a :class:`Layout` from the
+column names (and, in one fallback, the column kinds).
 
-Layouts recognised without flags (column names matched case-insensitively):
+Layouts recognised without flags (names from :mod:`losscli.detect.names`, matched
+case-insensitively):
 
 * a pair ``y_true,y_pred`` / ``target,prediction`` / ``label,prob`` /
-  ``actual,predicted`` (and the other truth × prediction names below);
+  ``actual,predicted`` (and the other truth × prediction names);
 * a truth column plus ``pred_<model>`` columns: several models, each named by its
   suffix (``pred_tree`` → model ``tree``);
 * a truth column plus ``prob_<class>`` / ``proba_<class>`` / ``p_<class>`` columns
@@ -15,138 +17,31 @@ selects one probability column per class; the part the ``*`` matched is the clas
 label. When the guess is ambiguous or fails, the InputError lists the file's
 columns and the flags that pick them.
 
-Task inference (:func:`infer_task`): class-probability columns → multiclass;
-truth values in {0, 1} (or booleans) and predictions in [0, 1] → binary; text
-truth with at most two labels → binary (the caller asks for ``--positive``);
-otherwise regression.
+Why cut so: this module reads names only (no data, no numpy); the task, which needs
+the values, is :mod:`losscli.detect.task`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from losscli.detect.names import (
+    CLASS_PREFIXES,
+    GENERIC_PRED_NAMES,
+    MODEL_PREFIXES,
+    MODEL_SUFFIXES,
+    NAME_HINTS,
+    PAIRED_PRED_PREFIXES,
+    PAIRED_TRUTH_PREFIXES,
+    PRED_NAMES,
+    PRED_WORDS,
+    TRUTH_NAMES,
+    TRUTH_PARTNERS,
+    is_id,
+)
+from losscli.detect.names import key as _key
 from losscli.errors import InputError, UsageError
-from losscli.tasks import is_missing
-
-TRUTH_NAMES: tuple[str, ...] = (
-    "y_true",
-    "target",
-    "label",
-    "actual",
-    "truth",
-    "ground_truth",
-    "y",
-    "true",
-    "labels",
-    "targets",
-    "y_test",
-    "true_values",
-    "true_value",
-    "actual_values",
-    "true_label",
-    "true_labels",
-    "true_class",
-    "actual_label",
-    "actual_class",
-    "gt",
-    "observed",
-)
-#: prediction names that say the values are class labels (``predict`` output)
-LABEL_NAMES: tuple[str, ...] = (
-    "pred_label",
-    "pred_labels",
-    "pred_class",
-    "predicted_label",
-    "predicted_labels",
-    "predicted_class",
-    "y_pred_label",
-)
-#: prediction names of two words that say the values are probabilities
-PROBABILITY_PHRASES: tuple[str, ...] = (
-    "predicted_prob",
-    "predicted_proba",
-    "predicted_probability",
-    "pred_prob",
-    "pred_proba",
-)
-PRED_NAMES: tuple[str, ...] = (
-    "y_pred",
-    "prediction",
-    "predicted",
-    "prob",
-    "pred",
-    "predictions",
-    "proba",
-    "probability",
-    "y_prob",
-    "y_proba",
-    "y_score",
-    "score",
-    "y_hat",
-    "yhat",
-    "preds",
-    "oof",
-    "predicted_values",
-    "predicted_value",
-    *LABEL_NAMES,
-    *PROBABILITY_PHRASES,
-)
-#: what a prediction's name says its values are (names not listed: nothing)
-NAME_HINTS: dict[str, str] = {
-    **dict.fromkeys(
-        (
-            *("prob", "proba", "probability", "y_prob", "y_proba"),
-            *PROBABILITY_PHRASES,
-            *("_prob", "_proba", "_probability"),
-        ),
-        "probability",
-    ),
-    **dict.fromkeys(("score", "y_score", "_score"), "score"),
-    **dict.fromkeys(LABEL_NAMES, "label"),
-}
-MODEL_PREFIXES: tuple[str, ...] = ("pred_", "prediction_", "preds_")
-#: ``<model>_proba`` / ``<model>_pred`` ...: one model each, named by the prefix
-MODEL_SUFFIXES: tuple[str, ...] = (
-    "_proba",
-    "_prob",
-    "_probability",
-    "_pred",
-    "_preds",
-    "_prediction",
-    "_predictions",
-    "_predicted",
-    "_score",
-)
-#: ``Actual_<x>`` (the truth) with ``OOF_<x>`` / ``p_<x>`` / ``pred_<x>`` (its prediction)
-PAIRED_TRUTH_PREFIXES: tuple[str, ...] = ("actual_", "true_", "y_true_")
-PAIRED_PRED_PREFIXES: tuple[str, ...] = ("oof_", "p_", "pred_", "predicted_", "prediction_")
-#: columns that identify a row and are never the truth or a prediction
-ID_NAMES: frozenset[str] = frozenset(
-    (
-        "",
-        "id",
-        "index",
-        "idx",
-        "row",
-        "row_id",
-        "filename",
-        "file",
-        "file_name",
-        "path",
-        "image",
-        "image_id",
-        "image_name",
-        "sample_id",
-        "key",
-        "uid",
-        "unnamed:_0",
-    )
-)
-#: words of a name that say "prediction" (the fallback once the truth is named)
-PRED_WORDS: tuple[str, ...] = ("pred", "prob", "score", "oof", "hat", "forecast", "estimate")
-CLASS_PREFIXES: tuple[str, ...] = ("prob_", "proba_", "p_")
 
 _FLAGS_HINT = (
     "pick them with --true COL --pred COL (repeat --pred for several models, "
@@ -183,24 +78,12 @@ class Layout:
         return tuple(c for m in self.models for c in m.columns)
 
 
-def _key(column: str) -> str:
-    """How names are matched: case and surrounding spaces do not count, and a
-    space or a hyphen is an underscore (``True Values`` is ``true_values``)."""
-    return column.strip().lower().replace(" ", "_").replace("-", "_")
-
-
-def is_id(column: str) -> bool:
-    """Whether a column's name says it identifies rows (``id``, ``filename``, the
-    index pandas writes as an unnamed first column, ...)."""
-    key = _key(column)
-    return key in ID_NAMES or key.startswith("unnamed:")
-
-
 def _listing(columns: Sequence[str]) -> str:
     return ", ".join(columns) if columns else "(none)"
 
 
-def _where(source: str) -> str:
+def where(source: str) -> str:
+    """`` in FILE`` for a message, or nothing when the source has no name."""
     return f" in {source}" if source else ""
 
 
@@ -212,7 +95,7 @@ def _find_column(name: str, columns: Sequence[str], source: str, flag: str) -> s
     if len(folded) == 1:
         return folded[0]
     raise InputError(
-        f"column {name!r} ({flag}) not found{_where(source)}; columns are: {_listing(columns)}"
+        f"column {name!r} ({flag}) not found{where(source)}; columns are: {_listing(columns)}"
     )
 
 
@@ -234,7 +117,7 @@ def _pattern_model(pattern: str, columns: Sequence[str], source: str) -> ModelCo
     if len(cols) < 2:
         raise InputError(
             f"--pred {pattern!r} matches {len(cols)} column{'s' if len(cols) != 1 else ''}"
-            f"{_where(source)}; a multiclass model needs one column per class (at least two); "
+            f"{where(source)}; a multiclass model needs one column per class (at least two); "
             f"columns are: {_listing(columns)}"
         )
     name = prefix.rstrip("_-. ") or suffix.strip("_-. ") or pattern
@@ -286,7 +169,7 @@ def _check_classes(models: tuple[ModelCols, ...], source: str) -> tuple[ModelCol
             )
         if sorted(m.classes) != sorted(first):
             raise InputError(
-                f"models {models[0].name!r} and {m.name!r}{_where(source)} name different "
+                f"models {models[0].name!r} and {m.name!r}{where(source)} name different "
                 f"classes: {', '.join(first)} vs {', '.join(m.classes)}"
             )
         by_class = dict(zip(m.classes, m.columns, strict=True))
@@ -354,7 +237,7 @@ def detect_layout(
         if not require_pred:
             return Layout(target, (), False)
         raise InputError(
-            f"found the truth column {target!r} but no prediction column{_where(source)}; "
+            f"found the truth column {target!r} but no prediction column{where(source)}; "
             f"columns are: {_listing(cols)}; {_FLAGS_HINT}"
         )
 
@@ -378,23 +261,16 @@ def _guess_truth(cols: list[str], skip: set[str], source: str, have_preds: bool)
         if have_preds and len(rest) == 1:
             return rest[0]
         raise InputError(
-            f"cannot tell which column is the truth{_where(source)}; columns are: "
+            f"cannot tell which column is the truth{where(source)}; columns are: "
             f"{_listing(cols)}; {_FLAGS_HINT}"
         )
     # Several: prefer the one whose usual partner is present (y_true + y_pred, ...).
     present = {_key(c) for c in cols}
-    partners = {
-        "y_true": ("y_pred",),
-        "target": ("prediction", "pred", "predicted"),
-        "label": ("prob", "proba", "probability"),
-        "actual": ("predicted", "prediction"),
-        "y": ("y_hat", "yhat"),
-    }
-    paired = [c for c in candidates if any(p in present for p in partners.get(_key(c), ()))]
+    paired = [c for c in candidates if any(p in present for p in TRUTH_PARTNERS.get(_key(c), ()))]
     if len(paired) == 1:
         return paired[0]
     raise InputError(
-        f"more than one column could be the truth{_where(source)}: "
+        f"more than one column could be the truth{where(source)}: "
         f"{', '.join(candidates)}; pick one with --true COL; columns are: {_listing(cols)}"
     )
 
@@ -408,7 +284,7 @@ def _guess_preds(
     families = _class_families(cols, skip)
     if len(families) > 1:
         raise InputError(
-            f"more than one set of class-probability columns{_where(source)} "
+            f"more than one set of class-probability columns{where(source)} "
             f"({', '.join(f.name + '_*' for f in families)}); pick one with --pred 'PREFIX*'; "
             f"columns are: {_listing(cols)}"
         )
@@ -448,8 +324,8 @@ def _pair_models(
     if len(groups) == 2 and len(models) == 2:
         probs = [m for m in models if m.hint == "probability"]
         rest = [m for m in models if m.hint != "probability"]
-        generic = {"y_pred", "pred", "prediction", "predicted", "predictions", "preds"}
-        if len(probs) == 1 and (rest[0].hint == "label" or _key(rest[0].columns[0]) in generic):
+        generic = _key(rest[0].columns[0]) in GENERIC_PRED_NAMES
+        if len(probs) == 1 and (rest[0].hint == "label" or generic):
             return probs, ((probs[0].name, rest[0].columns[0], probs[0].columns[0]),)
     out: list[ModelCols] = []
     unused: list[tuple[str, str, str]] = []
@@ -525,64 +401,3 @@ def _fallback_pred(
     if len(numeric) == 1:
         return [ModelCols(numeric[0].strip(), (numeric[0],), None)]
     return []
-
-
-# --------------------------------------------------------------------------- task
-
-
-def infer_task(y_true: Any, first_pred: Any, layout: Layout, *, source: str = "") -> str:
-    """``"regression"`` | ``"binary"`` | ``"multiclass"`` from a sample of the data.
-
-    ``y_true`` is a Series / array of the truth (a first chunk is enough),
-    ``first_pred`` the first model's predictions (Series / array, or a 2-D
-    DataFrame / array for a multiclass model, or ``None``).
-    """
-    import numpy as np
-
-    if layout.multiclass:
-        return "multiclass"
-    truth = np.asarray(y_true)
-    if truth.dtype == bool:
-        return "binary"
-    values = _as_float_or_none(truth)
-    if values is None:
-        labels = {str(v) for v in truth.ravel().tolist() if not is_missing(v)}
-        if len(labels) <= 2:
-            return "binary"
-        raise InputError(
-            f"the truth column {layout.target!r}{_where(source)} holds {len(labels)} text "
-            "labels but there is one prediction column per model; for multiclass give one "
-            "probability column per class (e.g. --pred 'prob_*'), or say --task"
-        )
-    values = values[~np.isnan(values)]
-    if values.size == 0 or not np.isin(values, (0.0, 1.0)).all():
-        return "regression"
-    if first_pred is None:
-        return "binary"
-    pred = _as_float_or_none(np.asarray(first_pred))
-    if pred is None:
-        return "regression"
-    pred = pred[~np.isnan(pred)]
-    if pred.size and (pred.min() < 0.0 or pred.max() > 1.0):
-        return "regression"
-    return "binary"
-
-
-def _as_float_or_none(values: Any) -> Any:
-    """float64 array (None/NaN → NaN), or None when some value is not a number.
-    Works on numpy arrays and pandas Series alike, without importing pandas."""
-    import numpy as np
-
-    arr = np.asarray(values)
-    if arr.dtype.kind in "fiub":
-        return arr.astype(np.float64, copy=False).ravel()
-    out = np.empty(arr.size, dtype=np.float64)
-    for i, v in enumerate(arr.ravel().tolist()):
-        if is_missing(v):
-            out[i] = np.nan
-            continue
-        try:
-            out[i] = float(v)
-        except (TypeError, ValueError):
-            return None
-    return out
