@@ -16,6 +16,14 @@ from __future__ import annotations
 
 from losscli.detect.layout import Layout, ModelCols, detect_layout
 from losscli.detect.names import is_id
-from losscli.detect.task import as_float_or_none, infer_task
+from losscli.detect.task import as_float_or_none, infer_task, infer_task_from_truth
 
-__all__ = ["Layout", "ModelCols", "as_float_or_none", "detect_layout", "infer_task", "is_id"]
+__all__ = [
+    "Layout",
+    "ModelCols",
+    "as_float_or_none",
+    "detect_layout",
+    "infer_task",
+    "infer_task_from_truth",
+    "is_id",
+]

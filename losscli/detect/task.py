@@ -3,7 +3,8 @@
 Task inference (:func:`infer_task`): class-probability columns → multiclass;
 truth values in {0, 1} (or booleans) and predictions in [0, 1] → binary; text
 truth with at most two labels → binary (the caller asks for ``--positive``);
-otherwise regression.
+otherwise regression. A file with a truth and no prediction (``recommend --from``)
+goes by :func:`infer_task_from_truth`.
 
 Why cut so: the layout is decided from names alone (:mod:`losscli.detect.layout`),
 the task needs the values, and numpy, imported inside the functions here.
@@ -15,7 +16,7 @@ from typing import Any
 
 from losscli.detect.layout import Layout, where
 from losscli.errors import InputError
-from losscli.tasks import is_missing
+from losscli.tasks import BINARY, MULTICLASS, REGRESSION, is_missing
 
 
 def infer_task(y_true: Any, first_pred: Any, layout: Layout, *, source: str = "") -> str:
@@ -74,3 +75,21 @@ def as_float_or_none(values: Any) -> Any:
         except (TypeError, ValueError):
             return None
     return out
+
+
+def infer_task_from_truth(y_true: Any) -> str:
+    """Task from a truth column alone (no prediction column): text labels →
+    multiclass (binary when there are exactly two), {0, 1} → binary, else regression.
+    This is ``recommend``'s rule when a file has no prediction; with predictions,
+    :func:`infer_task` decides (it asks for a probability column per class instead)."""
+    import pandas as pd
+
+    values = pd.Series(y_true).dropna()
+    if not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numeric = pd.to_numeric(values, errors="coerce")
+        if numeric.isna().any():
+            return BINARY if values.nunique() == 2 else MULTICLASS
+        values = numeric
+    if set(pd.unique(values.astype(float))) <= {0.0, 1.0}:
+        return BINARY
+    return REGRESSION

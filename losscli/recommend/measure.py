@@ -223,8 +223,6 @@ def _first_chunk_task(
 ) -> str:
     """The task the data suggests (from the first chunk, as ``evaluate`` decides),
     reported even when ``task`` overrides it."""
-    import pandas as pd
-
     from losscli import detect
     from losscli.io.codes import to_numpy_sample
 
@@ -233,7 +231,7 @@ def _first_chunk_task(
         if models:
             p0 = to_numpy_sample(first[models[0].columns[0]])
             return detect.infer_task(y0, p0, layout, source=name)
-        return _infer_task_from_truth(pd.Series(y0))
+        return detect.infer_task_from_truth(y0)
     except InputError:
         if task is None:
             raise
@@ -349,19 +347,3 @@ def _class_evidence(
         inferred=inferred,
         warnings=tuple(warnings),
     )
-
-
-def _infer_task_from_truth(y_true: Any) -> str:
-    """Task from a truth column alone (no prediction column): text labels →
-    multiclass (binary when there are exactly two), {0, 1} → binary, else regression."""
-    import pandas as pd
-
-    values = y_true.dropna()
-    if not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        numeric = pd.to_numeric(values, errors="coerce")
-        if numeric.isna().any():
-            return BINARY if values.nunique() == 2 else MULTICLASS
-        values = numeric
-    if set(pd.unique(values.astype(float))) <= {0.0, 1.0}:
-        return BINARY
-    return REGRESSION
