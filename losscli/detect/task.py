@@ -29,15 +29,15 @@ def infer_task(y_true: Any, first_pred: Any, layout: Layout, *, source: str = ""
     import numpy as np
 
     if layout.multiclass:
-        return "multiclass"
+        return MULTICLASS
     truth = np.asarray(y_true)
     if truth.dtype == bool:
-        return "binary"
+        return BINARY
     values = as_float_or_none(truth)
     if values is None:
         labels = {str(v) for v in truth.ravel().tolist() if not is_missing(v)}
         if len(labels) <= 2:
-            return "binary"
+            return BINARY
         raise InputError(
             f"the truth column {layout.target!r}{where(source)} holds {len(labels)} text "
             "labels but there is one prediction column per model; for multiclass give one "
@@ -45,16 +45,16 @@ def infer_task(y_true: Any, first_pred: Any, layout: Layout, *, source: str = ""
         )
     values = values[~np.isnan(values)]
     if values.size == 0 or not np.isin(values, (0.0, 1.0)).all():
-        return "regression"
+        return REGRESSION
     if first_pred is None:
-        return "binary"
+        return BINARY
     pred = as_float_or_none(np.asarray(first_pred))
     if pred is None:
-        return "regression"
+        return REGRESSION
     pred = pred[~np.isnan(pred)]
     if pred.size and (pred.min() < 0.0 or pred.max() > 1.0):
-        return "regression"
-    return "binary"
+        return REGRESSION
+    return BINARY
 
 
 def as_float_or_none(values: Any) -> Any:
