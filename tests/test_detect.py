@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from losscli.detect import Layout, ModelCols, detect_layout, infer_task
+from losscli.detect import Layout, ModelCols, detect_layout, infer_task, infer_task_from_truth
 from losscli.errors import InputError, UsageError
 
 
@@ -147,3 +147,21 @@ def test_spaces_around_names_do_not_count() -> None:
         ("y_pred", (" y_pred",)),
         ("tree", (" pred_tree ",)),
     ]
+
+
+@pytest.mark.parametrize(
+    ("truth", "task"),
+    [
+        # the rule, case by case: text labels -> binary when exactly two, else
+        # multiclass; numbers (or numeric text) in {0, 1} -> binary; else regression
+        (["cat", "dog", "cat", None], "binary"),
+        (["cat", "dog", "bird"], "multiclass"),
+        (["0", "1", "1"], "binary"),
+        ([0.0, 1.0, np.nan, 1.0], "binary"),
+        ([True, False, True], "binary"),
+        ([0.0, 1.0, 2.0], "regression"),
+        ([1.5, 2.5], "regression"),
+    ],
+)
+def test_infer_task_from_truth_alone(truth: list[object], task: str) -> None:
+    assert infer_task_from_truth(np.asarray(truth, dtype=object)) == task
