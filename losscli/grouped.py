@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-    from losscli.losses import Accumulator, Batch
+    from losscli.losses import Accumulator, Batch, Violation
 
 #: (model index, y, pred, weight, input index) → a Batch of those rows
 MakeBatch = Callable[[int, Any, Any, Any, Any], "Batch"]
@@ -178,7 +178,7 @@ class MeanStates(GroupStates):
         self.total = np.zeros(0)
         self.weight = np.zeros(0)
         self.broken = np.zeros(0, dtype=bool)
-        self.reason: str | None = None
+        self.violation: Violation | None = None
         self.pending: list[tuple[np.ndarray, np.ndarray]] = []  # (groups, positions)
 
     def add(self, b: Batch, codes: np.ndarray, memo: dict[int, Any]) -> None:
@@ -186,12 +186,12 @@ class MeanStates(GroupStates):
 
         n = self.broken.shape[0]
         proto: Any = self.proto
-        if proto.check is not None and proto.check(b) is not None:
-            bad = proto.violations(b)
+        if proto.needs is not None and proto.needs.find(b) is not None:
+            bad = proto.needs.violations(b)
             where = np.flatnonzero(bad)
             groups = codes[where]
             self.broken[groups] = True
-            if self.reason is None:
+            if self.violation is None:
                 pos = b.where + where if isinstance(b.where, int) else b.where[where]
                 self.pending.append((groups, pos))
             with np.errstate(all="ignore"):  # (the broken groups' sums are not used)
@@ -213,18 +213,15 @@ class MeanStates(GroupStates):
         groups, pos = groups[order], pos[order]
         candidates, first = np.unique(groups, return_index=True)
         by_first = np.argsort(first)
-        best: str | None = None
-        best_at = math.inf
+        best: Violation | None = None
+        needs = self.proto.needs  # type: ignore[attr-defined]
         for g, at in zip(candidates[by_first].tolist(), pos[first[by_first]].tolist(), strict=True):
-            if at > best_at:
-                break  # this group's reason names a row at or after ``at``
-            reason = self.proto.check(chunk.group_batch(self.model, g))  # type: ignore[attr-defined]
-            if reason is None:
-                continue
-            at_row = _reason_row(reason)
-            if best is None or (at_row is not None and at_row < best_at):
-                best, best_at = reason, (at_row if at_row is not None else -math.inf)
-        self.reason = best
+            if best is not None and at > best.first_index:
+                break  # this group's violation is at or after ``at``
+            found = needs.find(chunk.group_batch(self.model, g))
+            if found is not None and (best is None or found < best):
+                best = found
+        self.violation = best
 
     def grow(self, n: int) -> None:
         self.total = grown(self.total, n)
@@ -247,10 +244,11 @@ class MeanStates(GroupStates):
         overall.rows = int(rows.sum())
         overall.total = float(total.sum())
         overall.weight = float(weight.sum())
-        overall.reason = self.reason
+        overall.violation = self.violation
         reasons: list[tuple[str, np.ndarray]] = []
         if broken.any():
-            reasons.append((self.reason or "not applicable", np.flatnonzero(broken)))
+            reason = overall.skip_reason()
+            reasons.append((reason or "not applicable", np.flatnonzero(broken)))
         zero = ~broken & (weight <= 0)
         if zero.any():
             reasons.append((ZERO_WEIGHT, np.flatnonzero(zero)))
@@ -502,10 +500,8 @@ def make_states(proto: Accumulator, model: int) -> GroupStates:
     from losscli import losses
 
     kind = type(proto)
-    if (
-        isinstance(proto, losses.MeanAccumulator)
-        and _inherits(kind, losses.MeanAccumulator, ("update", "merge", "result", "skip_reason"))
-        and (proto.check is None or proto.violations is not None)
+    if isinstance(proto, losses.MeanAccumulator) and _inherits(
+        kind, losses.MeanAccumulator, ("update", "merge", "result", "skip_reason")
     ):
         return MeanStates(proto, model)
     if isinstance(proto, losses.R2Accumulator) and _inherits(
@@ -533,13 +529,6 @@ def _plain_class_weighted(proto: Accumulator) -> bool:
     return _inherits(
         type(proto), ClassWeightedAccumulator, ("result", "skip_reason", "class_weights")
     )
-
-
-def _reason_row(reason: str) -> int | None:
-    from losscli.losses import AT_INDEX
-
-    found = AT_INDEX.search(reason)
-    return None if found is None else int(found.group(2))
 
 
 def _fresh(proto: Accumulator) -> Accumulator:
