@@ -6,33 +6,37 @@ and gigabytes. Here each (model, loss) holds one :class:`GroupStates` whose sums
 arrays of length *number of groups*, filled by ``np.bincount`` over a chunk's group
 codes; nothing on the hot path is per group.
 
-The states mirror the library's accumulators (``losscli.losses``), so the numbers are
-theirs:
+The states come from the accumulators' *declared* state
+(:class:`losscli.losses.StateField`), never from their attributes by name:
 
-* :class:`MeanStates` (``MeanAccumulator``: mse, mae, huber, msle, …): Σwℓ and Σw per
-  group, value Σwℓ / Σw (through the loss's transform: √ for rmse). A loss with a data
-  requirement (msle: y ≥ 0) marks the groups holding a violating row with the loss's
-  ``violations`` mask; the overall reason is the library's own ``check`` run on the
-  rows of the violating groups of the first chunk that has one, in order of each
-  group's first violating row, stopping as soon as no later group can name an earlier
-  row (usually one group).
-* :class:`R2States` (``R2Accumulator``): per group Σw, the weighted mean of y,
-  M2 = Σw(y − ȳ)² and Σw e²; a chunk's per-group (Σw, mean, M2) are combined with the
-  state by Chan et al.'s parallel formula, vectorised: δ = m_b − m_a,
+* :class:`DeclaredStates`: any accumulator whose fields are linear sums and whose
+  ``update`` / ``merge`` are the library's generic ones. One array per declared field
+  (``per_class`` fields: groups × K, filled over the key group·K + class); a ``term``
+  field adds ``bincount(codes, w·ℓ)`` per Batch, a scalar ``weight`` / ``count`` field
+  the chunk's group weights / counts once per chunk (shared by every loss). Each
+  group's value comes from a scratch accumulator loaded with the group's state
+  (:meth:`~losscli.losses.Accumulator.from_state`), the overall one from the summed state.
+* :class:`MeanStates` (``MeanAccumulator``: mse, mae, huber, msle, …): the same sums,
+  the values Σwℓ / Σw vectorised (through the loss's transform: √ for rmse). A loss
+  with a data requirement (msle: y ≥ 0) marks the groups holding a violating row; the
+  overall violation is the library's own requirement check run on the rows of the
+  violating groups of the first chunk that has one, in order of each group's first
+  violating row, stopping as soon as no later group can name an earlier row.
+* :class:`ClassWeightedStates` (``ClassWeightedAccumulator``): S[g, c], W[g, c], n[g, c];
+  value Σ_c w_c S / Σ_c w_c W, w_c = n_g / (K·n[g, c]) for ``balanced``, vectorised
+  (a subclass with its own result: by scratch accumulators, as :class:`DeclaredStates`).
+* :class:`R2States` (``R2Accumulator``, whose ȳ and M2 merge by Chan's formula, not
+  by sums): per group Σw, the weighted mean of y, M2 = Σw(y − ȳ)² and Σw e²; a chunk's
+  per-group (Σw, mean, M2) are combined with the state vectorised: δ = m_b − m_a,
   W = W_a + W_b, m = m_a + δ·W_b/W, M2 = M2_a + M2_b + δ²·W_a·W_b/W.
-* :class:`ClassWeightedStates` (``ClassWeightedAccumulator`` and subclasses that keep
-  its per-class sums): S[g, c] = Σ_{y=c} sℓ, W[g, c] = Σ_{y=c} s and the counts n[g, c];
-  value Σ_c w_c S / Σ_c w_c W with w_c = n_g / (K·n[g, c]) for ``balanced``. A subclass
-  that overrides how the result is computed from those sums gets it from one scratch
-  accumulator per group at the end (never on the hot path).
 * :class:`GenericStates`: any other accumulator, one per group, updated from each
   group's rows (a stable radix sort of the chunk by code): slow, but exact for a kind
-  this module does not know.
+  that declares no state.
 
 The overall row is the exact merge of the group states (sums of the per-group sums;
 for R² the many-way Chan merge: m = Σ W_g m_g / W, M2 = Σ M2_g + Σ W_g (m_g − m)²),
-built as one accumulator of the library's type so its skip reason and result are the
-library's.
+loaded into one accumulator of the library's type so its skip reason and result are
+the library's.
 """
 
 from __future__ import annotations
@@ -168,42 +172,140 @@ class GroupStates:
         return hit
 
 
-class MeanStates(GroupStates):
-    """Σwℓ and Σw per group; see the module docstring for the requirement's reason."""
+class DeclaredStates(GroupStates):
+    """One array per declared field of the accumulator (``rows`` aside: the engine
+    counts the rows of each group), filled by ``bincount``; see the module docstring."""
+
+    def __init__(self, proto: Accumulator, model: int) -> None:
+        import numpy as np
+
+        super().__init__(proto, model)
+        self.k = proto.k
+        self.fields = [f for f in proto.state_fields[1:] if f.source != "none"]
+        self.arrays: dict[str, np.ndarray] = {
+            f.name: np.zeros(
+                (0, self.k) if f.shape == "per_class" else 0,
+                dtype=np.int64 if f.integer else np.float64,
+            )
+            for f in self.fields
+        }
+
+    def grow(self, n: int) -> None:
+        for name, array in self.arrays.items():
+            self.arrays[name] = grown(array, n)
+
+    def _widen(self, k: int) -> None:
+        """Room for classes ``self.k..k-1`` (label predictions meet their classes as
+        they stream; a new class has no rows yet)."""
+        import numpy as np
+
+        extra = k - self.k
+        for f in self.fields:
+            if f.shape == "per_class":
+                self.arrays[f.name] = np.pad(self.arrays[f.name], ((0, 0), (0, extra)))
+        self.k = k
+
+    def _terms(self, b: Batch, codes: np.ndarray) -> dict[str, np.ndarray]:
+        """The accumulator's per-row terms of ``b`` (a hook for the requirement check)."""
+        return self.proto.terms(b)
+
+    def add(self, b: Batch, codes: np.ndarray, memo: dict[int, Any]) -> None:
+        import numpy as np
+
+        from losscli.errors import LossInputError
+
+        if self.k and b.n_classes != self.k:
+            if b.n_classes < self.k:
+                raise LossInputError(f"batch has {b.n_classes} classes, expected {self.k}")
+            self._widen(b.n_classes)
+        terms = self._terms(b, codes)
+        key: np.ndarray | None = None
+        counts: np.ndarray | None = None
+        w = b.weight
+        for f in self.fields:
+            flat = self.arrays[f.name].reshape(-1)
+            if f.shape == "scalar":
+                if f.source == "term":
+                    flat += self._bsum(b, codes, terms[f.name], flat.shape[0], memo)
+                continue  # (a scalar weight or count: once per chunk, in end_chunk)
+            if key is None:
+                key = codes * self.k + b.label
+            size = flat.shape[0]
+            if f.source == "term":
+                t = terms[f.name]
+                flat += np.bincount(key, weights=t if w is None else w * t, minlength=size)
+                continue
+            if counts is None:
+                counts = np.bincount(key, minlength=size)
+            if f.source == "weight" and w is not None:
+                flat += np.bincount(key, weights=w, minlength=size)
+            else:
+                flat += counts
+
+    def end_chunk(self, chunk: Chunk) -> None:
+        for f in self.fields:
+            if f.shape == "scalar" and f.source in ("weight", "count"):
+                part = chunk.weights if f.source == "weight" else chunk.counts
+                self.arrays[f.name][: chunk.n_groups] += part
+
+    def state_of(self, n: int, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Every group's state, as arrays over the first ``n`` groups."""
+        state = {name: array[:n] for name, array in self.arrays.items()}
+        state["rows"] = rows
+        return state
+
+    def overall(self, state: dict[str, np.ndarray]) -> Accumulator:
+        """The accumulator of every group's rows: the group states summed."""
+        return self.proto.from_state({name: v.sum(axis=0) for name, v in state.items()})
+
+    def finish(self, n: int, rows: np.ndarray) -> GroupOutcome:
+        state = self.state_of(n, rows)
+        return self._by_scratch(state, self.overall(state))
+
+    def _by_scratch(self, state: dict[str, np.ndarray], overall: Accumulator) -> GroupOutcome:
+        """Each group's value from a scratch accumulator loaded with the group's state."""
+        n = state["rows"].shape[0]
+        values, ok, reasons = _outcome_arrays(n)
+        for g in range(n):
+            scratch = self.proto.from_state({name: v[g] for name, v in state.items()})
+            _judge(scratch, g, values, ok, reasons)
+        return _pack(values, ok, reasons, overall)
+
+
+class MeanStates(DeclaredStates):
+    """Σwℓ and Σw per group; see the module docstring for the requirement's violation."""
 
     def __init__(self, proto: Any, model: int) -> None:
         import numpy as np
 
         super().__init__(proto, model)
-        self.total = np.zeros(0)
-        self.weight = np.zeros(0)
+        self.needs = proto.needs
         self.broken = np.zeros(0, dtype=bool)
         self.violation: Violation | None = None
         self.pending: list[tuple[np.ndarray, np.ndarray]] = []  # (groups, positions)
 
-    def add(self, b: Batch, codes: np.ndarray, memo: dict[int, Any]) -> None:
+    def grow(self, n: int) -> None:
+        super().grow(n)
+        self.broken = grown(self.broken, n)
+
+    def _terms(self, b: Batch, codes: np.ndarray) -> dict[str, np.ndarray]:
         import numpy as np
 
-        n = self.broken.shape[0]
-        proto: Any = self.proto
-        if proto.needs is not None and proto.needs.find(b) is not None:
-            bad = proto.needs.violations(b)
-            where = np.flatnonzero(bad)
-            groups = codes[where]
-            self.broken[groups] = True
-            if self.violation is None:
-                pos = b.where + where if isinstance(b.where, int) else b.where[where]
-                self.pending.append((groups, pos))
-            with np.errstate(all="ignore"):  # (the broken groups' sums are not used)
-                term = proto.term(b)
-        else:
-            term = proto.term(b)
-        self.total += self._bsum(b, codes, term, n, memo)
+        if self.needs is None or self.needs.find(b) is None:
+            return self.proto.terms(b)
+        where = np.flatnonzero(self.needs.violations(b))
+        groups = codes[where]
+        self.broken[groups] = True
+        if self.violation is None:
+            pos = b.where + where if isinstance(b.where, int) else b.where[where]
+            self.pending.append((groups, pos))
+        with np.errstate(all="ignore"):  # (the broken groups' sums are not used)
+            return self.proto.terms(b)
 
     def end_chunk(self, chunk: Chunk) -> None:
         import numpy as np
 
-        self.weight[: chunk.n_groups] += chunk.weights
+        super().end_chunk(chunk)
         if not self.pending:
             return
         groups = np.concatenate([g for g, _ in self.pending])
@@ -214,24 +316,20 @@ class MeanStates(GroupStates):
         candidates, first = np.unique(groups, return_index=True)
         by_first = np.argsort(first)
         best: Violation | None = None
-        needs = self.proto.needs  # type: ignore[attr-defined]
+        assert self.needs is not None
         for g, at in zip(candidates[by_first].tolist(), pos[first[by_first]].tolist(), strict=True):
             if best is not None and at > best.first_index:
                 break  # this group's violation is at or after ``at``
-            found = needs.find(chunk.group_batch(self.model, g))
+            found = self.needs.find(chunk.group_batch(self.model, g))
             if found is not None and (best is None or found < best):
                 best = found
         self.violation = best
 
-    def grow(self, n: int) -> None:
-        self.total = grown(self.total, n)
-        self.weight = grown(self.weight, n)
-        self.broken = grown(self.broken, n)
-
     def finish(self, n: int, rows: np.ndarray) -> GroupOutcome:
         import numpy as np
 
-        total, weight, broken = self.total[:n], self.weight[:n], self.broken[:n]
+        state = self.state_of(n, rows)
+        total, weight, broken = state["total"], state["weight"], self.broken[:n]
         ok = ~broken & (weight > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = np.where(ok, total / np.where(ok, weight, 1.0), np.nan)
@@ -240,19 +338,55 @@ class MeanStates(GroupStates):
             mean = np.sqrt(mean)
         elif transform is not None:
             mean = np.array([transform(v) if k else v for v, k in zip(mean, ok, strict=True)])
-        overall: Any = _fresh(self.proto)
-        overall.rows = int(rows.sum())
-        overall.total = float(total.sum())
-        overall.weight = float(weight.sum())
-        overall.violation = self.violation
+        overall = self.proto.from_state(
+            {name: v.sum(axis=0) for name, v in state.items()} | {"violation": self.violation}
+        )
         reasons: list[tuple[str, np.ndarray]] = []
         if broken.any():
-            reason = overall.skip_reason()
-            reasons.append((reason or "not applicable", np.flatnonzero(broken)))
+            reasons.append((overall.skip_reason() or "not applicable", np.flatnonzero(broken)))
         zero = ~broken & (weight <= 0)
         if zero.any():
             reasons.append((ZERO_WEIGHT, np.flatnonzero(zero)))
         return GroupOutcome(mean, ok, reasons, overall)
+
+
+class ClassWeightedStates(DeclaredStates):
+    """S[g, c], W[g, c] and n[g, c]: the class-weighted sums of each group."""
+
+    def finish(self, n: int, rows: np.ndarray) -> GroupOutcome:
+        import numpy as np
+
+        state = self.state_of(n, rows)
+        overall: Any = self.overall(state)
+        if not _plain_class_weighted(self.proto):
+            return self._by_scratch(state, overall)
+        sums, weights, counts = state["sums"], state["weights"], state["counts"]
+        proto: Any = self.proto
+        reasons: list[tuple[str, np.ndarray]] = []
+        if isinstance(proto.class_weight, str):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cw = counts.sum(axis=1, keepdims=True) / (self.k * counts.astype(np.float64))
+            cw = np.where(counts > 0, cw, 0.0)
+            few = np.count_nonzero(counts, axis=1) < 2
+            if few.any():
+                reasons.append(
+                    (
+                        "class-balanced weights need at least two classes present in y_true",
+                        np.flatnonzero(few),
+                    )
+                )
+        else:
+            cw = np.broadcast_to(overall.class_weights(), (n, self.k))
+            few = np.zeros(n, dtype=bool)
+        den = (cw * weights).sum(axis=1)
+        num = (cw * sums).sum(axis=1)
+        zero = ~few & (den <= 0)
+        if zero.any():
+            reasons.append(("the weights (sample × class) sum to 0", np.flatnonzero(zero)))
+        ok = ~few & ~zero
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = np.where(ok, num / np.where(ok, den, 1.0), np.nan)
+        return GroupOutcome(values, ok, reasons, overall)
 
 
 class R2States(GroupStates):
@@ -325,143 +459,28 @@ class R2States(GroupStates):
     def finish(self, n: int, rows: np.ndarray) -> GroupOutcome:
         import numpy as np
 
-        from losscli.losses import R2Accumulator
-
         weight, mean, m2, sse = self.weight[:n], self.mean[:n], self.m2[:n], self.sse[:n]
         positive = weight > 0
         constant = positive & ((m2 <= 0) | ~self.varies[:n])
         ok = positive & ~constant
         with np.errstate(divide="ignore", invalid="ignore"):
             values = np.where(ok, 1.0 - sse / np.where(ok, m2, 1.0), np.nan)
-        overall: Any = R2Accumulator()
-        overall.rows = int(rows.sum())
-        overall.sse = float(sse.sum())
+        state: dict[str, Any] = {"rows": int(rows.sum()), "sse": float(sse.sum())}
         w_all = float(weight.sum())
         if w_all > 0:
             m_all = float((weight * mean).sum() / w_all)
             dev = mean - m_all
-            overall.weight = w_all
-            overall.mean = m_all
-            overall.m2 = float(m2.sum() + (weight * dev * dev).sum())
+            state |= {"weight": w_all, "mean": m_all}
+            state["m2"] = float(m2.sum() + (weight * dev * dev).sum())
             if not self.varies[:n].any() and np.unique(self.ref[:n][self.seen[:n]]).size < 2:
-                overall.m2 = 0.0  # (one truth value in every row)
+                state["m2"] = 0.0  # (one truth value in every row)
+        overall = self.proto.from_state(state)
         reasons = []
         if (~positive).any():
             reasons.append((ZERO_WEIGHT, np.flatnonzero(~positive)))
         if constant.any():
             reasons.append(("r2 is undefined when the truth is constant", np.flatnonzero(constant)))
         return GroupOutcome(values, ok, reasons, overall)
-
-
-class ClassWeightedStates(GroupStates):
-    """S[g, c], W[g, c] and n[g, c]: the class-weighted sums of each group."""
-
-    def __init__(self, proto: Any, model: int) -> None:
-        import numpy as np
-
-        super().__init__(proto, model)
-        self.k = int(proto.k)
-        self.sums = np.zeros((0, self.k))
-        self.weights = np.zeros((0, self.k))
-        self.counts = np.zeros((0, self.k), dtype=np.int64)
-
-    def _widen(self, k: int) -> None:
-        """Room for classes ``self.k..k-1`` (a new class has no rows yet)."""
-        import numpy as np
-
-        extra = k - self.k
-        self.sums = np.pad(self.sums, ((0, 0), (0, extra)))
-        self.weights = np.pad(self.weights, ((0, 0), (0, extra)))
-        self.counts = np.pad(self.counts, ((0, 0), (0, extra)))
-        self.k = k
-
-    def grow(self, n: int) -> None:
-        self.sums = grown(self.sums, n)
-        self.weights = grown(self.weights, n)
-        self.counts = grown(self.counts, n)
-
-    def add(self, b: Batch, codes: np.ndarray, memo: dict[int, Any]) -> None:
-        import numpy as np
-
-        from losscli.errors import LossInputError
-
-        if b.n_classes != self.k:
-            if b.n_classes < self.k:
-                raise LossInputError(f"batch has {b.n_classes} classes, expected {self.k}")
-            self._widen(b.n_classes)  # label predictions meet their classes as they stream
-        k = self.k
-        size = self.sums.shape[0] * k
-        loss = self.proto.term(b)  # type: ignore[attr-defined]
-        key = codes * k + b.label
-        w = b.weight
-        flat = self.sums.reshape(-1)
-        flat += np.bincount(key, weights=loss if w is None else w * loss, minlength=size)
-        c = np.bincount(key, minlength=size)
-        self.counts.reshape(-1)[:] += c
-        self.weights.reshape(-1)[:] += (
-            c if w is None else np.bincount(key, weights=w, minlength=size)
-        )
-
-    def finish(self, n: int, rows: np.ndarray) -> GroupOutcome:
-        import numpy as np
-
-        sums, weights, counts = self.sums[:n], self.weights[:n], self.counts[:n]
-        overall: Any = _fresh(self.proto)
-        overall.k = self.k
-        overall.rows = int(rows.sum())
-        overall.sums = sums.sum(axis=0)
-        overall.weights = weights.sum(axis=0)
-        overall.counts = counts.sum(axis=0)
-        if not _plain_class_weighted(self.proto):
-            return self._by_scratch(sums, weights, counts, rows, overall)
-        proto: Any = self.proto
-        values = np.full(n, np.nan)
-        ok = np.zeros(n, dtype=bool)
-        reasons: list[tuple[str, np.ndarray]] = []
-        if isinstance(proto.class_weight, str):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                cw = counts.sum(axis=1, keepdims=True) / (self.k * counts.astype(np.float64))
-            cw = np.where(counts > 0, cw, 0.0)
-            few = np.count_nonzero(counts, axis=1) < 2
-            if few.any():
-                reasons.append(
-                    (
-                        "class-balanced weights need at least two classes present in y_true",
-                        np.flatnonzero(few),
-                    )
-                )
-        else:
-            cw = np.broadcast_to(overall.class_weights(), (n, self.k))
-            few = np.zeros(n, dtype=bool)
-        den = (cw * weights).sum(axis=1)
-        num = (cw * sums).sum(axis=1)
-        zero = ~few & (den <= 0)
-        if zero.any():
-            reasons.append(("the weights (sample × class) sum to 0", np.flatnonzero(zero)))
-        ok = ~few & ~zero
-        with np.errstate(divide="ignore", invalid="ignore"):
-            values = np.where(ok, num / np.where(ok, den, 1.0), np.nan)
-        return GroupOutcome(values, ok, reasons, overall)
-
-    def _by_scratch(
-        self,
-        sums: np.ndarray,
-        weights: np.ndarray,
-        counts: np.ndarray,
-        rows: np.ndarray,
-        overall: Accumulator,
-    ) -> GroupOutcome:
-        """A subclass that computes its result its own way: one scratch accumulator
-        loaded with each group's sums in turn."""
-        scratch: Any = _fresh(self.proto)
-        scratch.k = self.k
-        n = sums.shape[0]
-        values, ok, reasons = _outcome_arrays(n)
-        for g in range(n):
-            scratch.rows = int(rows[g])
-            scratch.sums, scratch.weights, scratch.counts = sums[g], weights[g], counts[g]
-            _judge(scratch, g, values, ok, reasons)
-        return _pack(values, ok, reasons, overall)
 
 
 class GenericStates(GroupStates):
@@ -500,22 +519,32 @@ def make_states(proto: Accumulator, model: int) -> GroupStates:
     from losscli import losses
 
     kind = type(proto)
-    if isinstance(proto, losses.MeanAccumulator) and _inherits(
-        kind, losses.MeanAccumulator, ("update", "merge", "result", "skip_reason")
-    ):
-        return MeanStates(proto, model)
-    if isinstance(proto, losses.R2Accumulator) and _inherits(
-        kind, losses.R2Accumulator, ("update", "merge", "result", "skip_reason")
-    ):
-        return R2States(proto, model)
-    if isinstance(proto, losses.ClassWeightedAccumulator) and _inherits(
-        kind, losses.ClassWeightedAccumulator, ("update", "merge")
-    ):
+    if not _generic(proto):
+        if isinstance(proto, losses.R2Accumulator) and _inherits(
+            kind, losses.R2Accumulator, ("update", "merge", "result", "skip_reason")
+        ):
+            return R2States(proto, model)
+        return GenericStates(proto, model)
+    if isinstance(proto, losses.MeanAccumulator):
+        if _inherits(kind, losses.MeanAccumulator, ("result", "skip_reason", "terms", "admit")):
+            return MeanStates(proto, model)
+        return GenericStates(proto, model)
+    if isinstance(proto, losses.ClassWeightedAccumulator):
         return ClassWeightedStates(proto, model)
+    if all(f.reduce == "sum" for f in proto.state_fields):
+        return DeclaredStates(proto, model)
     return GenericStates(proto, model)
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _generic(proto: Accumulator) -> bool:
+    """Whether ``proto`` declares its state and keeps the generic update and merge (so
+    its state is what the declaration says)."""
+    from losscli.losses import Accumulator
+
+    return bool(proto.state_fields) and _inherits(type(proto), Accumulator, ("update", "merge"))
 
 
 def _inherits(kind: type, base: type, names: tuple[str, ...]) -> bool:
@@ -533,7 +562,7 @@ def _plain_class_weighted(proto: Accumulator) -> bool:
 
 def _fresh(proto: Accumulator) -> Accumulator:
     """An empty accumulator configured as ``proto`` (which is empty)."""
-    return copy.deepcopy(proto)
+    return proto.copy() if proto.state_fields else copy.deepcopy(proto)
 
 
 def _outcome_arrays(n: int) -> tuple[np.ndarray, np.ndarray, dict[str, list[int]]]:

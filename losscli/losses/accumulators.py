@@ -385,10 +385,10 @@ class ClassWeightedAccumulator(Accumulator):
     def terms(self, batch: Batch) -> dict[str, FloatArray]:
         return {"sums": self.term(batch)}
 
-    def update(self, batch: Batch) -> None:
+    def admit(self, batch: Batch) -> bool:
         if batch.n_classes != self.k:
             raise LossInputError(f"batch has {batch.n_classes} classes, expected {self.k}")
-        super().update(batch)
+        return True
 
     def class_weights(self) -> FloatArray:
         """The weight of each class, as applied in :meth:`result`."""
