@@ -184,8 +184,8 @@ def plan_input(
     """The decisions of the first chunk ``first`` (see the module docstring).
     ``losses``: the user's ``--loss`` names (a multiclass-only one keeps two
     probability columns multiclass)."""
-    from losscli import catalog
     from losscli.io.codes import to_numpy_sample
+    from losscli.losses import registry as catalog
 
     if layout.multiclass:
         ids = [catalog.resolve(n) for n in losses or ()]
@@ -259,14 +259,14 @@ def label_defaults(task: str, have: set[str]) -> list[tuple[str, str, float | No
     """The label losses a label prediction gets by default beyond the task's usual
     defaults (those ``on_request`` elsewhere: balanced_zero_one), as
     ``_select_losses`` entries (key, loss id, quantile, requested)."""
-    from losscli import catalog
+    from losscli.losses import registry as catalog
 
     return [(i.id, i.id, None, False) for i in catalog.for_labels(task) if i.id not in have]
 
 
 def label_skips(task: str, requested: Sequence[str] | None) -> list[str]:
     """Default losses of ``task`` a label prediction cannot give (listed as skipped)."""
-    from losscli import catalog
+    from losscli.losses import registry as catalog
 
     if requested:
         return []

@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from losscli import __version__, catalog
+from losscli import __version__
 from losscli.cli import app
+from losscli.losses import registry as catalog
 from losscli.tasks import TASK_ALIASES
 
 from conftest import SAMPLES, probe_imports, runner

@@ -22,11 +22,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score, brier_score_loss, log_loss, zero_one_loss
 from sklearn.model_selection import cross_val_predict
 
-from losscli import catalog, evaluate_frame
+from losscli import evaluate_frame
 from losscli.cli import app
 from losscli.errors import InputError
 from losscli.evaluate import LossParams, evaluate_file
 from losscli.losses import REGISTRY, Batch, balanced_zero_one
+from losscli.losses import registry as catalog
 
 from conftest import Cli, runner
 

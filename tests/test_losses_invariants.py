@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from losscli import losses
-from losscli.catalog import BINARY, MULTICLASS, REGRESSION
+from losscli.tasks import BINARY, MULTICLASS, REGRESSION
 
 CASES = [(loss_id, task) for loss_id, spec in losses.REGISTRY.items() for task in spec.tasks]
 K = 4

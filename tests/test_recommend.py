@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from losscli import catalog
 from losscli import recommend as rules
 from losscli.cli import app
 from losscli.errors import UsageError
+from losscli.losses import registry as catalog
 
 from conftest import Cli, runner
 

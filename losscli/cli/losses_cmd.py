@@ -13,7 +13,7 @@ def losses_command(
     output: TableOrJson = output_option(TableOrJson),
 ) -> None:
     """List every loss losscli knows: id, aliases, task, formula, when to use it."""
-    from losscli import catalog
+    from losscli.losses import registry as catalog
     from losscli.render import losses as render
 
     infos = catalog.CATALOG if task is None else catalog.for_task(task)

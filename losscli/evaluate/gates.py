@@ -31,8 +31,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from losscli import catalog
 from losscli.errors import UsageError
+from losscli.losses import registry as catalog
 
 if TYPE_CHECKING:
     from losscli.evaluate.report import EvaluationReport

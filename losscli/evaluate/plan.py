@@ -20,9 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from losscli import catalog, tasks
+from losscli import tasks
 from losscli.errors import InputError, UsageError
 from losscli.evaluate.gates import pinball_key
+from losscli.losses import registry as catalog
 
 if TYPE_CHECKING:
     from losscli.detect import Layout

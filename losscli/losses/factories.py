@@ -3,7 +3,8 @@
 The registry (:mod:`losscli.losses.registry`, importable without numpy) names these
 functions by path (``"losscli.losses.factories:huber"``) and imports this module on
 the first ``make``. A factory receives every parameter of its loss (the registry fills
-in the defaults and refuses unknown names) plus ``n_classes`` for the per-class
+in the defaults from its :data:`~losscli.losses.registry.PARAMS` and refuses unknown
+names, so no default is written here) plus ``n_classes`` for the per-class
 losses, and checks the values the registry's schema cannot (finite, in range).
 """
 
@@ -91,7 +92,7 @@ def mae(**_: Any) -> Accumulator:
     return MeanAccumulator(terms.absolute)
 
 
-def huber(delta: float = 1.0, **_: Any) -> Accumulator:
+def huber(delta: float, **_: Any) -> Accumulator:
     return MeanAccumulator(terms.huber(check_positive("delta", delta)))
 
 
@@ -99,7 +100,7 @@ def log_cosh(**_: Any) -> Accumulator:
     return MeanAccumulator(terms.log_cosh)
 
 
-def asymmetric_mse(weight_under: float = 2.0, weight_over: float = 1.0, **_: Any) -> Accumulator:
+def asymmetric_mse(weight_under: float, weight_over: float, **_: Any) -> Accumulator:
     wu = float(weight_under)
     wo = float(weight_over)
     if wu < 0 or wo < 0 or not (math.isfinite(wu) and math.isfinite(wo)):
@@ -107,7 +108,7 @@ def asymmetric_mse(weight_under: float = 2.0, weight_over: float = 1.0, **_: Any
     return MeanAccumulator(terms.asymmetric(wu, wo))
 
 
-def pinball(quantile: float | None = None, **_: Any) -> Accumulator:
+def pinball(quantile: float | None, **_: Any) -> Accumulator:
     return MeanAccumulator(terms.pinball(check_quantile(quantile)))
 
 
@@ -127,14 +128,12 @@ def r2(**_: Any) -> Accumulator:
     return R2Accumulator()
 
 
-def crossentropy(eps: float = 1e-7, **_: Any) -> Accumulator:
+def crossentropy(eps: float, **_: Any) -> Accumulator:
     """binary_crossentropy and categorical_crossentropy (the batch knows which)."""
     return MeanAccumulator(terms.crossentropy(check_eps(eps)))
 
 
-def weighted_crossentropy(
-    n_classes: int = 2, class_weight: Any = "balanced", eps: float = 1e-7, **_: Any
-) -> Accumulator:
+def weighted_crossentropy(n_classes: int, class_weight: Any, eps: float, **_: Any) -> Accumulator:
     """The class-weighted binary and categorical cross-entropies."""
     return ClassWeightedAccumulator(
         terms.crossentropy(check_eps(eps)),
@@ -143,9 +142,7 @@ def weighted_crossentropy(
     )
 
 
-def focal(
-    gamma: float = 2.0, alpha: float | None = None, eps: float = 1e-7, **_: Any
-) -> Accumulator:
+def focal(gamma: float, alpha: float | None, eps: float, **_: Any) -> Accumulator:
     g = float(gamma)
     if not (g >= 0 and math.isfinite(g)):
         raise LossInputError(f"gamma must be ≥ 0, got {gamma!r}")
@@ -163,5 +160,5 @@ def zero_one(**_: Any) -> Accumulator:
     return MeanAccumulator(terms.zero_one)
 
 
-def balanced_zero_one(n_classes: int = 2, **_: Any) -> Accumulator:
+def balanced_zero_one(n_classes: int, **_: Any) -> Accumulator:
     return BalancedAccumulator(terms.zero_one, n_classes)

@@ -1,88 +1,215 @@
-"""The registry: one :class:`LossSpec` per loss, importable without numpy.
+"""The registry: one :class:`LossSpec` per loss, its parameter schema, importable without numpy.
 
-A spec joins a loss's catalogue entry with the path of its factory
-(``"losscli.losses.factories:huber"``), imported on the first :meth:`LossSpec.make`,
-so that ``losscli recommend``, ``losscli losses`` and ``--help`` can name and describe
-losses without loading numpy.
+A spec holds everything about a loss that is not arithmetic: its id, name, aliases,
+tasks, formula, when to use it, how it relates to other libraries, the parameters it
+takes (names in :data:`PARAMS`, the one schema of each parameter: type, default,
+range, CLI flag, symbol, help) and the path of its factory
+(``"losscli.losses.factories:huber"``), imported on the first :meth:`LossSpec.make`.
+Stdlib only, so that ``losscli recommend``, ``losscli losses``, ``--help`` and the
+error paths name and describe losses without loading numpy.
+
+Adding a loss is one :class:`LossSpec` here (or :func:`register` at run time) plus its
+factory; adding a parameter is one :class:`Param` in :data:`PARAMS` named in the
+spec's ``takes`` (CONTRIBUTING.md has the recipe).
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from losscli import catalog
-from losscli.catalog import LossInfo
 from losscli.errors import LossInputError
 from losscli.ieee import ieee_results
+from losscli.tasks import BINARY, MULTICLASS, REGRESSION, TASKS
 
 if TYPE_CHECKING:
     from losscli.losses.accumulators import Accumulator
     from losscli.losses.batch import Batch
 
-DEFAULT_EPS = 1e-7
+__all__ = [
+    "BINARY",
+    "BY_ID",
+    "CATALOG",
+    "DEFAULT_EPS",
+    "MULTICLASS",
+    "PARAMS",
+    "REGISTRY",
+    "REGRESSION",
+    "TASKS",
+    "LossSpec",
+    "Param",
+    "ParamValue",
+    "for_labels",
+    "for_task",
+    "get_spec",
+    "register",
+    "registered",
+    "resolve",
+    "unregister",
+]
 
-#: loss id → its factory in :mod:`losscli.losses.factories`
-_FACTORY: dict[str, str] = {
-    "binary_crossentropy": "crossentropy",
-    "categorical_crossentropy": "crossentropy",
-    "weighted_binary_crossentropy": "weighted_crossentropy",
-    "weighted_categorical_crossentropy": "weighted_crossentropy",
+ParamValue = float | str | None
+DEFAULT_EPS = 1e-7
+#: the module of the built-in factories
+FACTORIES = "losscli.losses.factories"
+
+
+@dataclass(frozen=True)
+class Param:
+    """The schema of one loss parameter, shared by every loss that takes it.
+
+    ``type``: ``"float"`` or ``"class_weight"`` (``balanced`` or a mapping class →
+    weight); ``range``: the accepted values, as the help and the docs write them (the
+    factory enforces it); ``flag``: the ``evaluate`` option (``None``: library only);
+    ``symbol``: how reports write it (``δ=1``); ``metavar``: the option's value name;
+    ``repeatable``: the option may be given several times (one loss per value).
+    """
+
+    name: str
+    type: str
+    default: ParamValue
+    range: str
+    flag: str | None
+    symbol: str
+    help: str
+    metavar: str = "X"
+    repeatable: bool = False
+
+
+PARAMS: dict[str, Param] = {
+    p.name: p
+    for p in (
+        Param("delta", "float", 1.0, "> 0", "--delta", "δ", "Huber δ (default 1).", "δ"),
+        Param(
+            "weight_under",
+            "float",
+            2.0,
+            "≥ 0",
+            "--weight-under",
+            "weight_under",
+            "asymmetric_mse weight of under-predictions (default 2).",
+            "W",
+        ),
+        Param(
+            "weight_over",
+            "float",
+            1.0,
+            "≥ 0",
+            "--weight-over",
+            "weight_over",
+            "asymmetric_mse weight of over-predictions (default 1).",
+            "W",
+        ),
+        Param(
+            "quantile",
+            "float",
+            None,
+            "(0, 1)",
+            "--quantile",
+            "quantile",
+            "Pinball-loss quantile in (0, 1) (repeatable).",
+            "Q",
+            repeatable=True,
+        ),
+        Param(
+            "class_weight",
+            "class_weight",
+            "balanced",
+            "balanced or class → weight ≥ 0",
+            "--class-weight",
+            "class_weight",
+            "Weighted cross-entropy class weights: balanced (default) or LABEL=W,LABEL=W.",
+            "SPEC",
+        ),
+        Param(
+            "eps",
+            "float",
+            DEFAULT_EPS,
+            "[2^-53, 0.5)",
+            "--eps",
+            "ε",
+            "Probability clipping ε for cross-entropy losses (default 1e-7).",
+            "ε",
+        ),
+        Param("gamma", "float", 2.0, "≥ 0", "--gamma", "γ", "Focal-loss γ (default 2).", "γ"),
+        Param(
+            "alpha",
+            "float",
+            None,
+            "[0, 1]",
+            None,
+            "alpha",
+            "Focal-loss α-balancing (off by default).",
+        ),
+    )
 }
 
 
 @dataclass(frozen=True)
 class LossSpec:
-    """A registered loss: its catalogue entry plus how to compute it."""
+    """A registered loss: its catalogue entry, parameters and factory.
 
-    info: LossInfo
-    factory: str
+    ``takes``: the names of its parameters in :data:`PARAMS`; ``on_request``: reported
+    only when asked for (pinball needs a quantile), except on label predictions when
+    ``on_labels`` (balanced_zero_one); ``on_labels``: computed from predicted labels
+    too; ``per_class``: its factory takes ``n_classes``; ``convention``: how it relates
+    to other libraries' definitions, where that is not obvious; ``factory``:
+    ``"module:function"`` (default: the function named like the id in
+    :mod:`losscli.losses.factories`) or, for a loss registered at run time, the
+    function itself.
+    """
 
-    @property
-    def id(self) -> str:
-        return self.info.id
-
-    @property
-    def aliases(self) -> tuple[str, ...]:
-        return self.info.aliases
-
-    @property
-    def tasks(self) -> tuple[str, ...]:
-        return self.info.tasks
-
-    @property
-    def formula(self) -> str:
-        return self.info.formula
-
-    @property
-    def use_when(self) -> str:
-        return self.info.use_when
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return dict(self.info.params)
+    id: str
+    name: str
+    tasks: tuple[str, ...]
+    formula: str
+    use_when: str
+    aliases: tuple[str, ...] = ()
+    takes: tuple[str, ...] = ()
+    greater_is_better: bool = False
+    on_request: bool = False
+    on_labels: bool = False
+    per_class: bool = False
+    convention: str = ""
+    factory: str | Callable[..., Any] = ""
 
     @property
-    def greater_is_better(self) -> bool:
-        return self.info.greater_is_better
+    def params(self) -> dict[str, ParamValue]:
+        """Each parameter's default, by name, in the order of ``takes``."""
+        return {name: PARAMS[name].default for name in self.takes}
+
+    @property
+    def schema(self) -> tuple[Param, ...]:
+        """The :class:`Param` of each parameter it takes."""
+        return tuple(PARAMS[name] for name in self.takes)
+
+    @property
+    def info(self) -> LossSpec:
+        """The spec itself (the catalogue entry and the spec used to be two objects;
+        the evaluate engine still says ``spec.info.params``)."""
+        return self
 
     def make(self, *, n_classes: int = 2, **params: Any) -> Accumulator:
         """A fresh accumulator; ``params`` override the defaults, unknown names are an error.
 
-        ``n_classes`` is used by the class-weighted losses only.
+        ``n_classes`` is used by the per-class losses only.
         """
-        unknown = set(params) - set(self.info.params)
+        unknown = set(params) - set(self.takes)
         if unknown:
             raise LossInputError(
                 f"{self.id} has no parameter {', '.join(sorted(unknown))}; "
-                f"its parameters are: {', '.join(self.info.params) or 'none'}"
+                f"its parameters are: {', '.join(self.takes) or 'none'}"
             )
-        values = {**self.info.params, **params}
-        if self.id.startswith("weighted_") or self.id == "balanced_zero_one":
+        values = {**self.params, **params}
+        if self.per_class:
             values["n_classes"] = n_classes
-        module, _, name = self.factory.partition(":")
-        factory = getattr(importlib.import_module(module), name)
+        factory = self.factory or f"{FACTORIES}:{self.id}"
+        if isinstance(factory, str):
+            module, _, name = factory.partition(":")
+            factory = getattr(importlib.import_module(module), name)
         acc: Accumulator = factory(**values)
         return acc
 
@@ -91,21 +218,277 @@ class LossSpec:
         """Why this loss does not apply to ``batch``, or ``None``: the loss's own
         data requirement (mape: no zero truth, msle: no negatives, ...)."""
         # pinball has no default quantile; a median is enough to check applicability.
-        extra = {"quantile": 0.5} if "quantile" in self.info.params else {}
+        extra = {"quantile": 0.5} if "quantile" in self.takes else {}
         acc = self.make(n_classes=batch.n_classes or 2, **extra)
         acc.update(batch)
         return acc.skip_reason()
 
 
-REGISTRY: dict[str, LossSpec] = {
-    info.id: LossSpec(info, f"losscli.losses.factories:{_FACTORY.get(info.id, info.id)}")
-    for info in catalog.CATALOG
-}
+_BUILT_IN: tuple[LossSpec, ...] = (
+    LossSpec(
+        "mse",
+        "Mean squared error",
+        (REGRESSION,),
+        "mean (y - ŷ)²",
+        "the default for regression; penalises large errors more, sensitive to outliers",
+        aliases=("mean_squared_error", "l2"),
+    ),
+    LossSpec(
+        "rmse",
+        "Root mean squared error",
+        (REGRESSION,),
+        "√(mean (y - ŷ)²)",
+        "MSE in the units of the target",
+        aliases=("root_mean_squared_error",),
+    ),
+    LossSpec(
+        "mae",
+        "Mean absolute error",
+        (REGRESSION,),
+        "mean |y - ŷ|",
+        "outliers should not dominate; all errors weigh the same",
+        aliases=("mean_absolute_error", "l1"),
+    ),
+    LossSpec(
+        "huber",
+        "Huber loss",
+        (REGRESSION,),
+        "½e² if |e| ≤ δ else δ(|e| - ½δ), e = y - ŷ",
+        "robust to outliers yet smooth: MSE for small errors, MAE for large ones",
+        aliases=("smooth_l1",),
+        takes=("delta",),
+    ),
+    LossSpec(
+        "log_cosh",
+        "Log-cosh loss",
+        (REGRESSION,),
+        "mean log cosh(y - ŷ)",
+        "like Huber without a δ to tune; smooth everywhere",
+        aliases=("logcosh",),
+    ),
+    LossSpec(
+        "asymmetric_mse",
+        "Asymmetric squared error",
+        (REGRESSION,),
+        "w_under·e² if e > 0 else w_over·e², e = y - ŷ",
+        "one kind of error costs more (e.g. under-stocking inventory)",
+        aliases=("asymmetric",),
+        takes=("weight_under", "weight_over"),
+    ),
+    LossSpec(
+        "pinball",
+        "Pinball (quantile) loss",
+        (REGRESSION,),
+        "α·max(e, 0) + (1 - α)·max(-e, 0), e = y - ŷ",
+        "the prediction is a quantile α of the target",
+        aliases=("quantile", "mean_pinball_loss"),
+        takes=("quantile",),
+        on_request=True,
+    ),
+    LossSpec(
+        "mape",
+        "Mean absolute percentage error",
+        (REGRESSION,),
+        "mean |y - ŷ| / |y|  (a fraction, not %)",
+        "relative error matters and no target is zero",
+        aliases=("mean_absolute_percentage_error",),
+    ),
+    LossSpec(
+        "msle",
+        "Mean squared logarithmic error",
+        (REGRESSION,),
+        "mean (log(1 + y) - log(1 + ŷ))²",
+        "non-negative targets spanning orders of magnitude",
+        aliases=("mean_squared_log_error",),
+    ),
+    LossSpec(
+        "poisson_deviance",
+        "Mean Poisson deviance",
+        (REGRESSION,),
+        "mean 2(y log(y/ŷ) - y + ŷ)",
+        "non-negative counts predicted as positive rates",
+        aliases=("poisson", "mean_poisson_deviance"),
+    ),
+    LossSpec(
+        "r2",
+        "Coefficient of determination",
+        (REGRESSION,),
+        "1 - Σw(y - ŷ)² / Σw(y - ȳ_w)²",
+        "share of the target's variance explained (higher is better)",
+        aliases=("r_squared", "r2_score"),
+        greater_is_better=True,
+    ),
+    LossSpec(
+        "binary_crossentropy",
+        "Binary cross-entropy",
+        (BINARY,),
+        "-[y log p + (1 - y) log(1 - p)], p clipped to [ε, 1 - ε]",
+        "the default for binary classification; punishes confident wrong predictions",
+        aliases=("bce", "log_loss", "logloss"),
+        takes=("eps",),
+        factory=f"{FACTORIES}:crossentropy",
+    ),
+    LossSpec(
+        "weighted_binary_crossentropy",
+        "Weighted binary cross-entropy",
+        (BINARY,),
+        "Σ w_{yᵢ}·bceᵢ / Σ w_{yᵢ}, balanced w_c = n / (2·n_c)",
+        "imbalanced classes: the rare class counts as much as the common one",
+        aliases=("wbce", "weighted_bce"),
+        takes=("class_weight", "eps"),
+        per_class=True,
+        factory=f"{FACTORIES}:weighted_crossentropy",
+    ),
+    LossSpec(
+        "categorical_crossentropy",
+        "Categorical cross-entropy",
+        (MULTICLASS,),
+        "-log P[i, yᵢ], clipped to [ε, 1]",
+        "the default for multi-class classification with softmax outputs",
+        aliases=("cce", "multiclass_log_loss", "sparse_categorical_crossentropy"),
+        takes=("eps",),
+        factory=f"{FACTORIES}:crossentropy",
+    ),
+    LossSpec(
+        "weighted_categorical_crossentropy",
+        "Weighted categorical cross-entropy",
+        (MULTICLASS,),
+        "Σ w_{yᵢ}·cceᵢ / Σ w_{yᵢ}, balanced w_c = n / (K·n_c)",
+        "imbalanced classes in a multi-class problem",
+        aliases=("wcce", "weighted_cce"),
+        takes=("class_weight", "eps"),
+        per_class=True,
+        factory=f"{FACTORIES}:weighted_crossentropy",
+    ),
+    LossSpec(
+        "focal",
+        "Focal loss",
+        (BINARY, MULTICLASS),
+        "-α_t (1 - p_t)^γ log p_t",
+        "many easy examples drown the hard ones (dense detection, heavy imbalance)",
+        aliases=("focal_loss",),
+        takes=("gamma", "alpha", "eps"),
+    ),
+    LossSpec(
+        "brier",
+        "Brier score",
+        (BINARY, MULTICLASS),
+        "mean Σ_k (p_k - 1[y = k])²  (binary: mean (p - y)²)",
+        "calibration of the probabilities matters",
+        aliases=("brier_score",),
+    ),
+    LossSpec(
+        "zero_one",
+        "Zero-one loss (error rate)",
+        (BINARY, MULTICLASS),
+        "mean 1[argmax ≠ y]  (binary: p > 0.5 predicts 1)",
+        "only the hard decision counts",
+        aliases=("error_rate", "zero_one_loss"),
+        on_labels=True,
+        convention="= sklearn zero_one_loss; 1 - Keras accuracy",
+    ),
+    LossSpec(
+        "balanced_zero_one",
+        "Balanced error rate",
+        (BINARY, MULTICLASS),
+        "mean over classes c of the truth of Σ_{y=c} w·1[ŷ ≠ c] / Σ_{y=c} w",
+        "imbalanced classes and only the hard decision counts (labels, no probabilities)",
+        aliases=("balanced_error_rate", "ber", "balanced_zero_one_loss"),
+        # by default on label predictions; on probabilities weighted cross-entropy is
+        # the imbalance loss, and this one is computed when asked for
+        per_class=True,
+        on_request=True,
+        on_labels=True,
+        convention=(
+            "= sklearn 1 - balanced_accuracy_score (weighted recalls; classes absent "
+            "from the truth are left out)"
+        ),
+    ),
+)
+
+
+#: loss id → spec, in catalogue order (losses registered at run time at the end)
+REGISTRY: dict[str, LossSpec] = {}
+#: the same mapping under the catalogue's name (``BY_ID[id]``)
+BY_ID = REGISTRY
+#: every spec, in order (rebuilt by :func:`register` / :func:`unregister`)
+CATALOG: tuple[LossSpec, ...] = ()
+_LOOKUP: dict[str, str] = {}
+
+
+def _key(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
+
+def register(spec: LossSpec, *params: Param) -> LossSpec:
+    """Add a loss to the registry: it is then listed by ``losscli losses``, computed by
+    ``evaluate`` (unless ``on_request``) and covered by the registry-driven tests.
+    Its id and aliases must be new; ``params`` are new parameters it takes (added to
+    :data:`PARAMS`), the others must be there already."""
+    global CATALOG
+    names = [_key(n) for n in (spec.id, *spec.aliases)]
+    taken = [n for n in names if n in _LOOKUP]
+    if taken:
+        raise ValueError(f"loss name already registered: {', '.join(taken)}")
+    clash = [p.name for p in params if p.name in PARAMS]
+    if clash:
+        raise ValueError(f"parameter already registered: {', '.join(clash)}")
+    unknown = [p for p in spec.takes if p not in PARAMS and p not in {q.name for q in params}]
+    if unknown:
+        raise ValueError(f"{spec.id}: unknown parameter {', '.join(unknown)} (add it to PARAMS)")
+    PARAMS.update({p.name: p for p in params})
+    REGISTRY[spec.id] = spec
+    _LOOKUP.update(dict.fromkeys(names, spec.id))
+    CATALOG = tuple(REGISTRY.values())
+    return spec
+
+
+def unregister(loss_id: str) -> None:
+    """Remove a loss registered with :func:`register`, and the parameters no other
+    loss takes that were registered with it."""
+    global CATALOG
+    spec = REGISTRY.pop(loss_id)
+    for name in (spec.id, *spec.aliases):
+        _LOOKUP.pop(_key(name), None)
+    CATALOG = tuple(REGISTRY.values())
+    for name in set(spec.takes) - set(_BUILT_IN_PARAMS):
+        if not any(name in other.takes for other in REGISTRY.values()):
+            PARAMS.pop(name, None)
+
+
+@contextmanager
+def registered(spec: LossSpec, *params: Param) -> Iterator[LossSpec]:
+    """``spec`` (with its new ``params``) registered for a ``with`` block (tests, plugins)."""
+    register(spec, *params)
+    try:
+        yield spec
+    finally:
+        unregister(spec.id)
+
+
+_BUILT_IN_PARAMS = tuple(PARAMS)
+for _spec in _BUILT_IN:
+    register(_spec)
+
+
+def resolve(name: str) -> str | None:
+    """Map a loss id or alias (any case, ``-`` or ``_``) to its id, or ``None``."""
+    return _LOOKUP.get(_key(name))
 
 
 def get_spec(name: str) -> LossSpec:
     """The spec for a loss id or alias; LossInputError listing valid ids otherwise."""
-    loss_id = catalog.resolve(name)
+    loss_id = resolve(name)
     if loss_id is None:
         raise LossInputError(f"unknown loss {name!r}; valid ids: {', '.join(REGISTRY)}")
     return REGISTRY[loss_id]
+
+
+def for_labels(task: str) -> tuple[LossSpec, ...]:
+    """Losses of ``task`` that a label prediction (no probabilities) gives."""
+    return tuple(spec for spec in for_task(task) if spec.on_labels)
+
+
+def for_task(task: str) -> tuple[LossSpec, ...]:
+    """Losses that apply to ``task``, in catalogue order."""
+    return tuple(spec for spec in REGISTRY.values() if task in spec.tasks)

@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from losscli.catalog import BINARY, MULTICLASS, REGRESSION
 from losscli.errors import InputError
 from losscli.ieee import ieee_results
 from losscli.recommend.report import (
@@ -43,7 +42,7 @@ from losscli.recommend.report import (
     Recommendation,
 )
 from losscli.recommend.rules import COUNTS, IMBALANCED, OUTLIERS, check_quantile, recommend
-from losscli.tasks import resolve_task
+from losscli.tasks import BINARY, MULTICLASS, REGRESSION, resolve_task
 
 if TYPE_CHECKING:
     import numpy as np

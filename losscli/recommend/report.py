@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from losscli.catalog import ParamValue
+from losscli.losses.registry import ParamValue
 
 SCHEMA = "losscli.recommend/1"
 

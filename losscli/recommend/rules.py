@@ -29,8 +29,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from losscli.catalog import BINARY, BY_ID, MULTICLASS, REGRESSION, ParamValue
 from losscli.errors import UsageError
+from losscli.losses.registry import BINARY, BY_ID, MULTICLASS, REGRESSION, ParamValue
 from losscli.recommend.report import Evidence, Recommendation
 from losscli.tasks import resolve_task
 

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from losscli import catalog
+from losscli.losses import registry as catalog
 from losscli.render import csv_cell, fmt_number, safe_text, to_json
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from losscli.catalog import LossInfo
+from losscli.losses.registry import LossSpec as LossInfo
 from losscli.render import to_json
 
 

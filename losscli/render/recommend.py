@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from losscli.catalog import BY_ID, ParamValue
+from losscli.losses.registry import BY_ID, ParamValue
 from losscli.recommend.report import (
     COUNTS_DISPERSION,
     COUNTS_SMALLEST,
