@@ -1,25 +1,38 @@
 """Registry-driven invariants: every registered loss is checked the moment it exists
-(the pattern of scikit-learn's metrics/tests/test_common.py)."""
+(the pattern of scikit-learn's metrics/tests/test_common.py).
+
+The cases are every registered loss × task, plus the toy loss of
+``registry_cases`` (registered by an autouse fixture while its own cases run): a loss
+added by the CONTRIBUTING.md recipe meets the same invariants with no test edited."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from registry_cases import TOY_CASES, cases, toy_for
 
 from losscli import losses
 from losscli.tasks import BINARY, MULTICLASS, REGRESSION
 
-CASES = [(loss_id, task) for loss_id, spec in losses.REGISTRY.items() for task in spec.tasks]
+CASES = cases()
 K = 4
 
 
+@pytest.fixture(autouse=True)
+def _toy_loss(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The toy loss is in the registry while (only while) its own cases run."""
+    with toy_for(request.node):
+        yield
+
+
 def _params(spec: losses.LossSpec) -> dict[str, Any]:
-    return {"quantile": 0.3} if "quantile" in spec.info.params else {}
+    return {"quantile": 0.3} if "quantile" in spec.params else {}
 
 
 def _data(task: str, seed: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -82,8 +95,11 @@ def _evaluate(
     return total.result()
 
 
-params = pytest.mark.parametrize(("loss_id", "task"), CASES)
-SETTINGS = settings(max_examples=25, deadline=None)
+params = pytest.mark.parametrize(("loss_id", "task"), CASES + TOY_CASES)
+# (the registering fixture is function-scoped; the registration holds for every example)
+SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @params

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from losscli.losses.accumulators import (
+        ROWS,
         Accumulator,
         BalancedAccumulator,
         ClassWeightedAccumulator,
@@ -62,6 +63,7 @@ __all__ = [
     "AT_INDEX",
     "DEFAULT_EPS",
     "REGISTRY",
+    "ROWS",
     "ROW_SUM_TOLERANCE",
     "Accumulator",
     "BalancedAccumulator",
@@ -104,6 +106,7 @@ _HOME: dict[str, str] = {
             "ClassWeightedAccumulator",
             "MeanAccumulator",
             "R2Accumulator",
+            "ROWS",
             "StateField",
         ),
         "accumulators",

@@ -1,0 +1,125 @@
+"""The registry: importable without numpy, one schema per parameter, and a loss added at
+run time (the toy loss of ``registry_cases``, built by the CONTRIBUTING.md recipe)
+appears in ``losscli losses``, in ``evaluate_frame`` / ``losscli evaluate`` and in the
+registry-driven invariant tests, with no other file edited."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import test_losses_invariants
+from registry_cases import POWER, TOY, TOY_ID, toy_registered
+from typer.testing import CliRunner
+
+import losscli
+from losscli import losses
+from losscli.cli import app
+from losscli.losses import registry
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def toy() -> Iterator[registry.LossSpec]:
+    with toy_registered() as spec:
+        yield spec
+
+
+def _frame() -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    y = rng.normal(10.0, 3.0, 400)
+    return pd.DataFrame(
+        {"y_true": y, "y_pred": y + rng.normal(0.0, 1.5, 400), "g": rng.integers(0, 5, 400)}
+    )
+
+
+def _oracle(df: pd.DataFrame, p: float = 3.0) -> float:
+    # the toy's documented formula: mean |y - ŷ|^p
+    return float(np.mean(np.abs(df["y_true"] - df["y_pred"]) ** p))
+
+
+def test_the_registry_imports_without_numpy() -> None:
+    code = (
+        "import sys; import losscli.losses.registry as r; r.get_spec('bce'); "
+        "print(any(m.split('.')[0] in ('numpy', 'pandas', 'pyarrow') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_every_parameter_has_one_schema_and_the_public_defaults_agree() -> None:
+    for spec in registry.REGISTRY.values():
+        assert set(spec.takes) <= set(registry.PARAMS), spec.id
+        signature = inspect.signature(getattr(losses, spec.id))
+        for name in spec.takes:
+            # the public function's default is the schema's (one fact, checked here)
+            assert signature.parameters[name].default == registry.PARAMS[name].default, name
+    flags = [p.flag for p in registry.PARAMS.values() if p.flag]
+    assert len(flags) == len(set(flags))
+
+
+def test_the_toy_loss_is_listed_by_losscli_losses(toy: registry.LossSpec) -> None:
+    result = runner.invoke(app, ["losses", "-o", "json"])
+    assert result.exit_code == 0, result.output
+    entry = next(e for e in json.loads(result.stdout)["losses"] if e["id"] == TOY_ID)
+    assert entry["params"] == {"power": 3.0}
+    assert entry["aliases"] == ["toy_power"]
+    table = runner.invoke(app, ["losses", "--task", "regression"])
+    assert TOY_ID in table.stdout and "mean |y - ŷ|^p" in table.stdout
+    assert (
+        runner.invoke(app, ["losses", "--task", "binary", "-o", "json"]).stdout.count(TOY_ID) == 0
+    )
+
+
+def test_the_toy_loss_is_computed_by_evaluate_frame(toy: registry.LossSpec) -> None:
+    df = _frame()
+    report = losscli.evaluate_frame(df, true="y_true", preds=["y_pred"])
+    assert report.value("y_pred", TOY_ID) == pytest.approx(_oracle(df), rel=1e-12)
+    assert report.params["power"] == 3.0
+    grouped = losscli.evaluate_frame(df, true="y_true", preds=["y_pred"], by="g")
+    for g, part in df.groupby("g"):
+        assert grouped.value("y_pred", TOY_ID, str(g)) == pytest.approx(_oracle(part), rel=1e-12)
+    assert losses.get_spec("toy-power").make(power=2.0) is not None
+
+
+def test_the_toy_loss_is_computed_by_losscli_evaluate(
+    toy: registry.LossSpec, tmp_path: Path
+) -> None:
+    df = _frame()
+    path = tmp_path / "toy.csv"
+    df.to_csv(path, index=False)
+    result = runner.invoke(app, ["evaluate", str(path), "--loss", "toy_power", "-o", "json"])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)["results"]
+    assert row["loss"] == TOY_ID and row["value"] == pytest.approx(_oracle(df), rel=1e-12)
+
+
+def test_the_toy_loss_is_in_the_registry_driven_invariant_tests() -> None:
+    params = test_losses_invariants.params.args[1]
+    assert (TOY_ID, "regression") in params
+    # and only while registered: outside its cases the registry is the built-in one
+    assert TOY_ID not in registry.REGISTRY and "power" not in registry.PARAMS
+
+
+def test_unregistered_means_gone_and_names_must_be_new() -> None:
+    with toy_registered():
+        assert registry.resolve("TOY-POWER") == TOY_ID
+        with pytest.raises(ValueError, match="already registered"):
+            registry.register(TOY, POWER)
+    assert registry.resolve("toy_power") is None
+    result = runner.invoke(app, ["losses", "-o", "json"])
+    assert TOY_ID not in result.stdout
+    bad = registry.LossSpec("x", "x", ("regression",), "f", "u", aliases=("mse",))
+    with pytest.raises(ValueError, match="already registered: mse"):
+        registry.register(bad)
+    unknown = registry.LossSpec("y", "y", ("regression",), "f", "u", takes=("nope",))
+    with pytest.raises(ValueError, match="unknown parameter nope"):
+        registry.register(unknown)
