@@ -31,7 +31,9 @@ the spread; so its ȳ and M2 fields are ``own``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Self
@@ -190,6 +192,57 @@ class Accumulator:
             setattr(self, f.name, np.concatenate((value, np.zeros(extra, dtype=value.dtype))))
         self.k = n_classes
 
+    def linear_fields(self) -> tuple[StateField, ...]:
+        """The fields that are sums of per-row contributions (``rows`` aside)."""
+        return tuple(f for f in self.state_fields[1:] if f.reduce == "sum" and f.source != "none")
+
+    def row_terms(self, batch: Batch) -> dict[str, FloatArray]:
+        """Each linear field's contribution of every row of ``batch``: (n,) for a scalar
+        field, (n, K) for a ``per_class`` one (non-zero in the row's class column). Their
+        column sums are what :meth:`update` adds (up to the order of summation), so a
+        set of rows' state is the sum of its rows' terms: the bootstrap's buckets."""
+        terms = self.terms(batch)
+        w = np.ones(batch.n) if batch.weight is None else batch.weight
+        out: dict[str, FloatArray] = {}
+        onehot: FloatArray | None = None
+        for f in self.linear_fields():
+            v = w * terms[f.name] if f.source == "term" else w if f.source == "weight" else None
+            if f.shape == "scalar":
+                out[f.name] = np.ones(batch.n) if v is None else v
+                continue
+            if onehot is None:
+                onehot = np.zeros((batch.n, self.k))
+                onehot[np.arange(batch.n), batch.label] = 1.0
+            out[f.name] = onehot if v is None else v[:, None] * onehot
+        return out
+
+    def values(self, state: Mapping[str, FloatArray]) -> FloatArray:
+        """The loss of each state along the leading axes of the linear fields'
+        arrays (``(B,)`` scalar, ``(B, K)`` per class), NaN where it is undefined.
+
+        Generic: one scratch accumulator per state (:meth:`from_state`); the library's
+        kinds override it with the vectorised formula of their :meth:`result`.
+        """
+        first = self.linear_fields()[0]
+        lead = np.shape(state[first.name])[: None if first.shape == "scalar" else -1]
+        out = np.full(lead, np.nan)
+        for i in np.ndindex(*lead):
+            scratch = self.from_state({k: np.asarray(v)[i] for k, v in state.items()} | _ONE_ROW)
+            if scratch.skip_reason() is None:
+                with contextlib.suppress(LossInputError):
+                    out[i] = scratch.result()
+        return out
+
+
+#: a state loaded for :meth:`Accumulator.values` has rows (their count does not matter)
+_ONE_ROW = {"rows": 1}
+
+
+def ratio(num: FloatArray, den: FloatArray) -> FloatArray:
+    """num / den where den > 0, NaN elsewhere."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
 
 def _scalar_sum(batch: Batch, f: StateField, terms: Mapping[str, FloatArray]) -> Any:
     if f.source == "term":
@@ -283,6 +336,14 @@ class MeanAccumulator(Accumulator):
 
     def skip_reason(self) -> str | None:
         return None if self.violation is None else self.reason_for(self.violation)
+
+    def values(self, state: Mapping[str, FloatArray]) -> FloatArray:
+        mean = ratio(np.asarray(state["total"]), np.asarray(state["weight"]))
+        if self.transform is None:
+            return mean
+        if self.transform is math.sqrt:
+            return np.sqrt(mean)
+        return np.vectorize(self.transform, otypes=[np.float64])(mean)
 
     def result(self) -> float:
         reason = self.skip_reason()
@@ -404,6 +465,22 @@ class ClassWeightedAccumulator(Accumulator):
             return "class-balanced weights need at least two classes present in y_true"
         return None
 
+    def values(self, state: Mapping[str, FloatArray]) -> FloatArray:
+        """Vectorised :meth:`result`; balanced weights w_c = N / (K n_c) from each
+        state's own class counts (0 for an absent class), NaN with fewer than two."""
+        s, wsum = np.asarray(state["sums"]), np.asarray(state["weights"])
+        counts = np.asarray(state["counts"])
+        if isinstance(self.class_weight, str):
+            total = counts.sum(axis=-1, keepdims=True)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                weights = np.where(counts > 0, total / (self.k * counts), 0.0)
+            present = np.count_nonzero(counts > 0, axis=-1)
+        else:
+            weights = np.broadcast_to(fixed_class_weights(self.class_weight, self.k), counts.shape)
+            present = np.full(counts.shape[:-1], 2)
+        value = ratio((weights * s).sum(axis=-1), (weights * wsum).sum(axis=-1))
+        return np.where(present >= 2, value, np.nan)
+
     def result(self) -> float:
         if self.rows == 0:
             raise LossInputError(EMPTY)
@@ -445,6 +522,13 @@ class BalancedAccumulator(ClassWeightedAccumulator):
 
     def skip_reason(self) -> str | None:
         return None  # one class is enough: its recall is the balanced accuracy
+
+    def values(self, state: Mapping[str, FloatArray]) -> FloatArray:
+        s, wsum = np.asarray(state["sums"]), np.asarray(state["weights"])
+        present = wsum > 0
+        rates = np.where(present, s / np.where(present, wsum, 1.0), 0.0)
+        classes = present.sum(axis=-1)
+        return np.where(classes > 0, rates.sum(axis=-1) / np.maximum(classes, 1), np.nan)
 
     def result(self) -> float:
         if self.rows == 0:

@@ -10,17 +10,22 @@ rows. :func:`state_of` gives, for a loss id and its parameters, a :class:`LossSt
 
 | loss kind | fields | f |
 |---|---|---|
-| mean losses (all but the three below) | Σwℓ, Σw | Σwℓ / Σw |
-| rmse | Σwe², Σw | √(Σwe² / Σw) |
+| mean losses (all but the three below) | total = Σwℓ, weight = Σw | Σwℓ / Σw |
+| rmse | total = Σwe², weight = Σw | √(Σwe² / Σw) |
 | r2 | Σw, Σw(y−c), Σw(y−c)², Σwe² with a pivot c | 1 − Σwe² / (Σw(y−c)² − (Σw(y−c))²/Σw) |
-| class-weighted CE | per class c: Σwℓ, Σw, n (3K fields) | Σ_c w_c S_c / Σ_c w_c W_c |
+| class-weighted CE | per class c: sums = Σwℓ, weights = Σw, counts | Σ_c w_c S_c / Σ_c w_c W_c |
 | balanced_zero_one | the same 3K fields | mean over {c : W_c > 0} of S_c / W_c |
 
-The pointwise terms ℓ are the library's own (the ``term`` of the accumulator that
-``losscli.losses.REGISTRY[id].make(**params)`` builds), so a state's full-data value
-is the library's value. r2's pivot c must be the same for every row of an
-evaluation (the engine passes the first truth value); with it the sums carry the
-spread about c, not about 0, so a large offset does not cancel (exact when c is a
+The mean and per-class states are the accumulators' own *declared* state
+(:class:`losscli.losses.StateField`): the columns are the linear fields of the
+accumulator that ``losscli.losses.REGISTRY[id].make(**params)`` builds, a row's terms
+are its :meth:`~losscli.losses.Accumulator.row_terms` and f is its vectorised
+:meth:`~losscli.losses.Accumulator.values`, so a state's full-data value is the
+library's value and a new loss gets a state for free. r2 is the exception: its
+accumulator merges ȳ and M2 by Chan's formula, which is not a sum, so its state here
+is the pivot form, whose sums are linear. The pivot c must be the same for every row
+of an evaluation (the engine passes the first truth value); with it the sums carry
+the spread about c, not about 0, so a large offset does not cancel (exact when c is a
 data value). Balanced class weights w_c = N / (K·n_c) are recomputed from each
 replicate's class counts, as the full-data value computes them from the data.
 """
@@ -70,36 +75,46 @@ class LossState:
         return float(self.f(np.asarray(sums, dtype=np.float64)[None, :])[0])
 
 
-def _ratio(num: FloatArray, den: FloatArray) -> FloatArray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-
-
 def _weights(batch: losses.Batch) -> FloatArray:
     return np.ones(batch.n) if batch.weight is None else batch.weight
 
 
 def _checked(acc: losses.Accumulator, batch: losses.Batch) -> None:
-    """Raise the loss's own skip reason when ``batch`` breaks its data requirement."""
+    """Raise the loss's own skip reason when ``batch`` breaks its data requirement
+    (or has another number of classes than the state's)."""
     check = getattr(acc, "check", None)
     reason = check(batch) if check is not None else None
     if reason is not None:
         raise LossInputError(reason)
+    if acc.k and batch.n_classes != acc.k:
+        raise LossInputError(f"batch has {batch.n_classes} classes, expected {acc.k}")
 
 
-def _mean_state(loss: str, acc: losses.MeanAccumulator, root: bool) -> LossState:
-    term = acc.term
+def _declared_state(loss: str, acc: losses.Accumulator, greater_is_better: bool) -> LossState:
+    """The state the accumulator declares: one column per scalar linear field, K per
+    ``per_class`` one (named ``field_c``), in the declared order; f is the
+    accumulator's own vectorised :meth:`~losscli.losses.Accumulator.values`."""
+    fields = acc.linear_fields()
+    k = acc.k
+    names: list[str] = []
+    spans: list[tuple[str, slice | int]] = []
+    for field in fields:
+        if field.shape == "per_class":
+            spans.append((field.name, slice(len(names), len(names) + k)))
+            names += [f"{field.name}_{c}" for c in range(k)]
+        else:
+            spans.append((field.name, len(names)))
+            names.append(field.name)
 
     def terms(batch: losses.Batch) -> FloatArray:
         _checked(acc, batch)
-        w = _weights(batch)
-        return np.column_stack([w * term(batch), w])
+        rows = acc.row_terms(batch)
+        return np.column_stack([rows[field.name] for field in fields])
 
     def f(sums: FloatArray) -> FloatArray:
-        mean = _ratio(sums[..., 0], sums[..., 1])
-        return np.sqrt(mean) if root else mean
+        return acc.values({name: sums[..., at] for name, at in spans})
 
-    return LossState(loss, ("sum_wl", "sum_w"), terms, f)
+    return LossState(loss, tuple(names), terms, f, greater_is_better)
 
 
 def _r2_state(pivot: float) -> LossState:
@@ -125,45 +140,6 @@ def _r2_state(pivot: float) -> LossState:
     return LossState("r2", fields, terms, f, greater_is_better=True)
 
 
-def _class_weighted_state(loss: str, acc: losses.ClassWeightedAccumulator) -> LossState:
-    k, term, cw = acc.k, acc.term, acc.class_weight
-    per_class_mean = isinstance(acc, losses.BalancedAccumulator)
-    fixed = np.ones(k)  # a mapping's weights (missing classes weigh 1)
-    if not isinstance(cw, str):
-        for cls, weight in cw.items():
-            fixed[int(cls)] = weight
-
-    def terms(batch: losses.Batch) -> FloatArray:
-        if batch.n_classes != k:
-            raise LossInputError(f"batch has {batch.n_classes} classes, expected {k}")
-        w = _weights(batch)
-        onehot = np.zeros((batch.n, k))
-        onehot[np.arange(batch.n), batch.label] = 1.0
-        wl = (w * term(batch))[:, None] * onehot
-        return np.concatenate([wl, w[:, None] * onehot, onehot], axis=1)
-
-    def f(sums: FloatArray) -> FloatArray:
-        s, wsum, counts = sums[..., :k], sums[..., k : 2 * k], sums[..., 2 * k :]
-        if per_class_mean:  # balanced_zero_one: mean over {c : W_c > 0} of S_c / W_c
-            present_w = wsum > 0
-            rates = np.where(present_w, s / np.where(present_w, wsum, 1.0), 0.0)
-            classes = present_w.sum(axis=-1)
-            return np.where(classes > 0, rates.sum(axis=-1) / np.maximum(classes, 1), np.nan)
-        if isinstance(cw, str):  # balanced: w_c = N / (K n_c), 0 for an absent class
-            total = counts.sum(axis=-1, keepdims=True)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                weights = np.where(counts > 0, total / (k * counts), 0.0)
-            present = np.count_nonzero(counts > 0, axis=-1)
-        else:
-            weights = np.broadcast_to(fixed, counts.shape)
-            present = np.full(counts.shape[:-1], 2)
-        ratio = _ratio((weights * s).sum(axis=-1), (weights * wsum).sum(axis=-1))
-        return np.where(present >= 2, ratio, np.nan)
-
-    fields = tuple(f"{name}_{c}" for name in ("sum_wl", "sum_w", "n") for c in range(k))
-    return LossState(loss, fields, terms, f)
-
-
 def state_of(loss: str, *, n_classes: int = 2, pivot: float = 0.0, **params: Any) -> LossState:
     """The :class:`LossState` of a loss id or alias with its parameters.
 
@@ -177,12 +153,9 @@ def state_of(loss: str, *, n_classes: int = 2, pivot: float = 0.0, **params: Any
             raise LossInputError(f"r2 has no parameter {', '.join(sorted(params))}")
         return _r2_state(pivot)
     acc = spec.make(n_classes=n_classes, **params)
-    if isinstance(acc, losses.ClassWeightedAccumulator):
-        return _class_weighted_state(spec.id, acc)
-    if not isinstance(acc, losses.MeanAccumulator):  # (every other loss is a mean)
+    if not acc.linear_fields() or any(f.reduce == "own" for f in acc.state_fields):
         raise LossInputError(f"{spec.id} has no linear state")
-    state = _mean_state(spec.id, acc, root=spec.id == "rmse")
-    return LossState(state.loss, state.fields, state.terms, state.f, spec.greater_is_better)
+    return _declared_state(spec.id, acc, spec.greater_is_better)
 
 
 #: The loss ids that have a state: every loss of the library.
