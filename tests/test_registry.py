@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -123,3 +124,23 @@ def test_unregistered_means_gone_and_names_must_be_new() -> None:
     unknown = registry.LossSpec("y", "y", ("regression",), "f", "u", takes=("nope",))
     with pytest.raises(ValueError, match="unknown parameter nope"):
         registry.register(unknown)
+
+
+def test_the_cli_options_and_report_symbols_agree_with_the_schema() -> None:
+    """Until ``evaluate``'s options and the report symbols are generated from PARAMS,
+    the copies there must say what the schema says (flag, value name, help, symbol)."""
+    from typer.main import get_command
+
+    from losscli.render import evaluate as render_evaluate
+
+    group: Any = get_command(app)
+    options = {opt: p for p in group.commands["evaluate"].params for opt in p.opts}
+    for param in registry.PARAMS.values():
+        if param.flag is None:
+            continue
+        option = options[param.flag]
+        assert (option.metavar, option.help) == (param.metavar, param.help), param.name
+        assert option.multiple == param.repeatable, param.name
+    symbols = render_evaluate._PARAM_SYMBOL
+    for name, param in registry.PARAMS.items():
+        assert symbols.get(name, name) == param.symbol, name
