@@ -224,6 +224,45 @@ class LossSpec:
         return acc.skip_reason()
 
 
+def _class_weighted(
+    base: LossSpec, short: str, k: str, use_when: str, aliases: tuple[str, ...]
+) -> LossSpec:
+    """The class-weighted version of a cross-entropy ``base``: Σ w_{yᵢ}·ℓᵢ / Σ w_{yᵢ}
+    with balanced w_c = n / (k·n_c), per-class state, a ``class_weight`` parameter."""
+    return LossSpec(
+        f"weighted_{base.id}",
+        f"Weighted {base.name.lower()}",
+        base.tasks,
+        f"Σ w_{{yᵢ}}·{short}ᵢ / Σ w_{{yᵢ}}, balanced w_c = n / ({k}·n_c)",
+        use_when,
+        aliases=aliases,
+        takes=("class_weight", *base.takes),
+        per_class=True,
+        factory=f"{FACTORIES}:weighted_crossentropy",
+    )
+
+
+_BCE = LossSpec(
+    "binary_crossentropy",
+    "Binary cross-entropy",
+    (BINARY,),
+    "-[y log p + (1 - y) log(1 - p)], p clipped to [ε, 1 - ε]",
+    "the default for binary classification; punishes confident wrong predictions",
+    aliases=("bce", "log_loss", "logloss"),
+    takes=("eps",),
+    factory=f"{FACTORIES}:crossentropy",
+)
+_CCE = LossSpec(
+    "categorical_crossentropy",
+    "Categorical cross-entropy",
+    (MULTICLASS,),
+    "-log P[i, yᵢ], clipped to [ε, 1]",
+    "the default for multi-class classification with softmax outputs",
+    aliases=("cce", "multiclass_log_loss", "sparse_categorical_crossentropy"),
+    takes=("eps",),
+    factory=f"{FACTORIES}:crossentropy",
+)
+
 _BUILT_IN: tuple[LossSpec, ...] = (
     LossSpec(
         "mse",
@@ -318,47 +357,17 @@ _BUILT_IN: tuple[LossSpec, ...] = (
         aliases=("r_squared", "r2_score"),
         greater_is_better=True,
     ),
-    LossSpec(
-        "binary_crossentropy",
-        "Binary cross-entropy",
-        (BINARY,),
-        "-[y log p + (1 - y) log(1 - p)], p clipped to [ε, 1 - ε]",
-        "the default for binary classification; punishes confident wrong predictions",
-        aliases=("bce", "log_loss", "logloss"),
-        takes=("eps",),
-        factory=f"{FACTORIES}:crossentropy",
-    ),
-    LossSpec(
-        "weighted_binary_crossentropy",
-        "Weighted binary cross-entropy",
-        (BINARY,),
-        "Σ w_{yᵢ}·bceᵢ / Σ w_{yᵢ}, balanced w_c = n / (2·n_c)",
+    _BCE,
+    _class_weighted(
+        _BCE,
+        "bce",
+        "2",
         "imbalanced classes: the rare class counts as much as the common one",
-        aliases=("wbce", "weighted_bce"),
-        takes=("class_weight", "eps"),
-        per_class=True,
-        factory=f"{FACTORIES}:weighted_crossentropy",
+        ("wbce", "weighted_bce"),
     ),
-    LossSpec(
-        "categorical_crossentropy",
-        "Categorical cross-entropy",
-        (MULTICLASS,),
-        "-log P[i, yᵢ], clipped to [ε, 1]",
-        "the default for multi-class classification with softmax outputs",
-        aliases=("cce", "multiclass_log_loss", "sparse_categorical_crossentropy"),
-        takes=("eps",),
-        factory=f"{FACTORIES}:crossentropy",
-    ),
-    LossSpec(
-        "weighted_categorical_crossentropy",
-        "Weighted categorical cross-entropy",
-        (MULTICLASS,),
-        "Σ w_{yᵢ}·cceᵢ / Σ w_{yᵢ}, balanced w_c = n / (K·n_c)",
-        "imbalanced classes in a multi-class problem",
-        aliases=("wcce", "weighted_cce"),
-        takes=("class_weight", "eps"),
-        per_class=True,
-        factory=f"{FACTORIES}:weighted_crossentropy",
+    _CCE,
+    _class_weighted(
+        _CCE, "cce", "K", "imbalanced classes in a multi-class problem", ("wcce", "weighted_cce")
     ),
     LossSpec(
         "focal",
