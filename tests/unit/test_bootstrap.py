@@ -25,7 +25,7 @@ from losscli import losses
 from losscli.errors import LossInputError
 from losscli.uncertainty import buckets, resample, states
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _validity() -> ModuleType:

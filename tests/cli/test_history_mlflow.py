@@ -94,7 +94,7 @@ def test_sqlite_every_run_by_default(stores: dict[str, Any]) -> None:
 
 def test_sqlite_unknown_run_and_misplaced_flags(stores: dict[str, Any]) -> None:
     assert "no active run" in one_line_error(stores["db"], "--run-id", "0" * 32)
-    fixture = str(Path(__file__).parent / "fixtures" / "history" / "generic.csv")
+    fixture = str(Path(__file__).resolve().parents[1] / "fixtures" / "history" / "generic.csv")
     assert "mlflow.db" in one_line_error(fixture, "--run-id", "x")
 
 

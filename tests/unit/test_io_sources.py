@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from losscli.cli import app
 from losscli.io import compression, sources
 
-SAMPLE = Path(__file__).parent.parent / "sample_data" / "train_log.csv"
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "train_log.csv"
 
 WRITERS: dict[str, Callable[[bytes], bytes]] = {
     ".gz": gzip.compress,

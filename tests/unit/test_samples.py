@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 CSV_FILES = (
     "regression.csv",
     "regression_outliers.csv",

@@ -32,7 +32,7 @@ from conftest import LOSSCLI as _LOSSCLI
 from conftest import console as losscli
 
 LOSSCLI = str(_LOSSCLI)
-SAMPLE = str(Path(__file__).resolve().parent.parent / "sample_data" / "regression.csv")
+SAMPLE = str(Path(__file__).resolve().parents[2] / "sample_data" / "regression.csv")
 ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not ROOT, reason="mknod and chown need root")
 

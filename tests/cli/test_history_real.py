@@ -15,7 +15,7 @@ from conftest import Cli
 _cli = Cli("history")
 run, doc_of = _cli.run, _cli.run_json_stderr
 
-FIXTURES = Path(__file__).parent / "fixtures" / "history"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "history"
 
 
 def error_of(*args: str) -> str:

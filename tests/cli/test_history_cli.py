@@ -20,8 +20,8 @@ from conftest import Cli, runner
 _cli = Cli("history")
 run, run_json = _cli.run, _cli.run_json
 
-FIXTURES = Path(__file__).parent / "fixtures" / "history"
-ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "history"
+ROOT = Path(__file__).resolve().parents[2]
 
 KEYS = [
     "schema",

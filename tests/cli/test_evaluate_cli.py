@@ -21,8 +21,8 @@ from conftest import Cli
 _cli = Cli("evaluate")
 run, run_json, run_error = _cli.run, _cli.run_json, _cli.error_line
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "evaluate"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "evaluate"
 
 
 def value(doc: dict[str, Any], model: str, loss: str, group: str | None = None) -> float:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 LOSSCLI = str(Path(sys.executable).parent / "losscli")
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 REGRESSION = str(SAMPLES / "regression.csv")
 LOG = str(SAMPLES / "train_log.csv")
 

@@ -18,7 +18,7 @@ from conftest import Cli, runner
 
 run_json = Cli("recommend").run_json
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 
 
 def sample(name: str) -> str:

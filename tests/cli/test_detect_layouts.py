@@ -22,7 +22,7 @@ from conftest import Cli, runner
 
 run_json = Cli("evaluate").run_json_stderr
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "tests" / "fixtures" / "predictions"
 
 

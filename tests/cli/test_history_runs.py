@@ -13,7 +13,7 @@ from conftest import Cli
 
 run = Cli("history").run
 
-FIXTURES = Path(__file__).parent / "fixtures" / "history"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "history"
 
 
 def write(tmp_path: Path, name: str, val: list[float]) -> str:

@@ -17,7 +17,7 @@ import losscli
 from losscli.errors import InputError, UsageError
 from losscli.evaluate import EvaluationReport, LossParams, evaluate_file, evaluate_frame
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 REL = 1e-10
 
 
