@@ -10,7 +10,7 @@ or ``log p`` is computed once and shared by every loss.
 
 ``--by``: the group codes are global ids (``Prepare``); each loss's pointwise term is
 computed once on the chunk and summed per group with ``np.bincount`` into arrays
-indexed by group code (:mod:`losscli.grouped`). The overall row is the *merge* of the
+indexed by group code (:mod:`losscli.evaluate.grouped`). The overall row is the *merge* of the
 group states, so grouping does not evaluate each row twice. :meth:`Engine.finish`
 hands the accumulators to :mod:`losscli.evaluate.summary` and builds the report.
 """
@@ -32,7 +32,7 @@ from losscli.ieee import ieee_results
 if TYPE_CHECKING:
     import numpy as np
 
-    from losscli.grouped import GroupStates
+    from losscli.evaluate.grouped import GroupStates
     from losscli.losses import Accumulator, Batch
 
 DEFAULT_CHUNK_ROWS = 1 << 20
@@ -60,7 +60,7 @@ class Engine:
         self.prepare = Prepare(s, index, self.labels)
         self.checks = Checks(s)
         self.accs: dict[int, list[Accumulator]] = {}
-        #: --by: per model, per loss, the state of every group (losscli.grouped)
+        #: --by: per model, per loss, the state of every group (losscli.evaluate.grouped)
         self.gstates: list[list[GroupStates]] | None = None
         self.group_rows: np.ndarray = _empty_rows()
         self._protos: list[tuple[Accumulator, bool]] | None = None  # see _prototypes
@@ -140,8 +140,8 @@ class Engine:
 
     def _grouped(self, chunk: ChunkArrays, gcodes: np.ndarray) -> None:
         """``--by``: each loss's pointwise term is computed once on the chunk (in
-        cache-sized Batches) and summed per group into arrays (:mod:`losscli.grouped`)."""
-        from losscli import grouped
+        cache-sized Batches) and summed per group into arrays (:mod:`losscli.evaluate.grouped`)."""
+        from losscli.evaluate import grouped
 
         y, preds, w, index, offset = chunk.y, chunk.preds, chunk.w, chunk.index, chunk.offset
         n_groups = len(self.prepare.group_labels)

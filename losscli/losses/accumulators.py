@@ -12,7 +12,7 @@ declared, the base class does the rest generically:
 * :meth:`Accumulator.merge` adds (or takes the ``min`` of) another state;
 * :meth:`Accumulator.copy`, :meth:`Accumulator.state` (a plain dict of numbers and
   lists: JSON-serialisable) and :meth:`Accumulator.from_state`;
-* grouped evaluation (:mod:`losscli.grouped`) keeps one array per declared field
+* grouped evaluation (:mod:`losscli.evaluate.grouped`) keeps one array per declared field
   over the groups and fills it with one ``bincount`` per field and chunk.
 
 A loss is then a term (:mod:`losscli.losses.terms`) and a ``result`` from the sums:

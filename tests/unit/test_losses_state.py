@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from losscli import grouped, losses
+from losscli import losses
+from losscli.evaluate import grouped
 from losscli.losses import REGISTRY
 from losscli.tasks import BINARY, MULTICLASS, REGRESSION
 

@@ -18,9 +18,9 @@ import pytest
 from sklearn import metrics
 
 import losscli
-from losscli import grouped, losses
+from losscli import losses
 from losscli.cli import app
-from losscli.evaluate import evaluate_file
+from losscli.evaluate import evaluate_file, grouped
 from losscli.evaluate import report as ev
 from losscli.evaluate.engine import _group_order
 from losscli.render import evaluate as render
