@@ -29,6 +29,31 @@ class Result:
     loss: str
     value: float
     rows: int
+    #: ``--ci``: the percentile bootstrap interval (None without ``--ci``, or when the
+    #: cell has too few rows for one, or the interval is undefined)
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """``--ci`` with two or more models: Δ = loss(model) − loss(baseline) in one cell.
+
+    ``verdict`` is "better" / "worse" / "no significant difference" at the level,
+    direction-aware (r2: higher is better); ``p_value`` is the one the verdict used
+    (Holm-adjusted with ``--correction holm``, then ``p_raw`` is the unadjusted one).
+    """
+
+    model: str
+    baseline: str
+    group: str | None
+    loss: str
+    delta: float
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    verdict: str
+    p_raw: float | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +76,9 @@ class GroupTable:
     values: np.ndarray
     ok: np.ndarray
     rows: np.ndarray
+    #: ``--ci``: intervals shaped as ``values`` (NaN where a cell has none)
+    ci_low: np.ndarray | None = None
+    ci_high: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +111,12 @@ class EvaluationReport:
     models_info: list[dict[str, Any]] = field(default_factory=list)
     #: ``--by``: every group's values
     grouped: GroupTable | None = None
+    #: ``--ci`` with two or more models: every paired comparison (issue 14)
+    comparisons: list[ComparisonRow] = field(default_factory=list)
+    #: ``--ci``: method, level, resamples, seed, test, correction, baseline (None without)
+    bootstrap: dict[str, Any] | None = None
+    #: one line naming everything that changes a number (issue 15; see its README section)
+    signature: str | None = None
     _cells: list[Result] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
