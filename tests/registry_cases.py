@@ -19,8 +19,10 @@ from losscli.losses import registry
 from losscli.tasks import REGRESSION
 
 TOY_ID = "toy_power_error"
+#: a parameter registered with the toy: an ``evaluate`` option (``--power P``), a keyword
+#: of ``LossParams`` / ``evaluate_frame`` and ``p=…`` in the reports' parameters line
 POWER = registry.Param(
-    "power", "float", 3.0, "> 0", None, "p", "toy_power_error exponent (default 3)."
+    "power", "float", 3.0, "> 0", "--power", "p", "toy_power_error exponent (default 3).", "P"
 )
 
 

@@ -1,7 +1,10 @@
 """``losscli evaluate``: every applicable loss for a predictions file.
 
 Thin glue: options → :func:`losscli.evaluate.evaluate_file` (which judges the
-gates) → render → emit. numpy, pandas and pyarrow are imported only when the command runs.
+gates) → render → emit. The loss-parameter options (``--delta``, ``--quantile``, …)
+are not written here: they come from the registry's ``PARAMS``
+(:class:`losscli.cli.options.WithLossParams`). numpy, pandas and pyarrow are
+imported only when the command runs.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from losscli.cli._streams import write_stderr
 from losscli.cli.options import (
     InputFormat,
     Output,
+    WithLossParams,
     column_option,
     output_option,
     precision_option,
@@ -74,7 +78,7 @@ def _tune_malloc() -> None:
     _fastcsv.tune_malloc()
 
 
-def evaluate_command(
+def _evaluate(
     file: str = typer.Argument(
         ...,
         metavar="FILE",
@@ -115,37 +119,6 @@ def evaluate_command(
         metavar="ID",
         help="Loss id or alias (repeatable); default: every applicable one.",
     ),
-    delta: float | None = typer.Option(None, "--delta", metavar="δ", help="Huber δ (default 1)."),
-    quantile: list[float] | None = typer.Option(
-        None, "--quantile", metavar="Q", help="Pinball-loss quantile in (0, 1) (repeatable)."
-    ),
-    weight_under: float | None = typer.Option(
-        None,
-        "--weight-under",
-        metavar="W",
-        help="asymmetric_mse weight of under-predictions (default 2).",
-    ),
-    weight_over: float | None = typer.Option(
-        None,
-        "--weight-over",
-        metavar="W",
-        help="asymmetric_mse weight of over-predictions (default 1).",
-    ),
-    gamma: float | None = typer.Option(
-        None, "--gamma", metavar="γ", help="Focal-loss γ (default 2)."
-    ),
-    class_weight: str | None = typer.Option(
-        None,
-        "--class-weight",
-        metavar="SPEC",
-        help="Weighted cross-entropy class weights: balanced (default) or LABEL=W,LABEL=W.",
-    ),
-    eps: float | None = typer.Option(
-        None,
-        "--eps",
-        metavar="ε",
-        help="Probability clipping ε for cross-entropy losses (default 1e-7).",
-    ),
     renormalize: bool = typer.Option(
         False, "--renormalize", help="Divide each multiclass probability row by its sum."
     ),
@@ -170,6 +143,7 @@ def evaluate_command(
         help="Exit 1 when [MODEL:]LOSS OP NUMBER holds, OP one of < <= > >= (repeatable), "
         "e.g. 'rmse>1.2'.",
     ),
+    **loss_params: Any,
 ) -> None:
     """Every applicable loss for a predictions file, per model (and per group with --by).
 
@@ -179,17 +153,7 @@ def evaluate_command(
     from losscli.io import sources
     from losscli.render import evaluate as render
 
-    params = LossParams(
-        delta=delta,
-        quantiles=tuple(quantile or ()),
-        weight_under=weight_under,
-        weight_over=weight_over,
-        gamma=gamma,
-        class_weight=class_weight,
-        eps=eps,
-        renormalize=renormalize,
-        logits=logits,
-    )
+    params = LossParams(renormalize=renormalize, logits=logits, **loss_params)
     progress = _Progress(sources.display_name(file))
     _tune_malloc()
     try:
@@ -232,3 +196,8 @@ def evaluate_command(
         write_stderr(one_line(render.gate_failure(outcome, precision)))
     if failed:
         raise typer.Exit(int(ExitStatus.GATE_FAILED))
+
+
+#: the command: ``_evaluate``'s options, and after ``--loss`` one per loss parameter
+#: of the registry (``--delta``, ``--quantile``, …: :class:`losscli.cli.options.WithLossParams`)
+evaluate_command = WithLossParams(_evaluate, after="loss")

@@ -13,18 +13,27 @@ the enums below, and the help texts that list them are built from the same data.
 for a choice list (its error line, exit 2); the others let ``resolve_task``'s
 :class:`~losscli.errors.UsageError` through, which names every accepted spelling.
 
+The loss-parameter options of ``evaluate`` are not written here at all: typer reads a
+command's options from ``inspect.signature`` of its function, and
+:class:`WithLossParams` gives the command a ``__signature__`` made of its own
+parameters plus one option per entry of :func:`losscli.losses.registry.cli_params`
+(flag, value name, help, repeatable), rebuilt when the registry changes, so a
+parameter added to ``PARAMS`` (or registered at run time) is an option with no edit here.
+
 Stdlib and typer only: imported on the start-up paths.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import inspect
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Any
 
 import typer
 
 from losscli.errors import UsageError
+from losscli.losses import registry
 from losscli.tasks import TASK_ALIASES, TASK_CHOICES, resolve_task
 
 
@@ -119,3 +128,69 @@ def precision_option() -> Any:
         metavar="N",
         help="Significant digits in table and markdown.",
     )
+
+
+# --------------------------------------------------------------------------- loss parameters
+
+
+def loss_param_options() -> list[inspect.Parameter]:
+    """One typer option per loss parameter of :func:`losscli.losses.registry.cli_params`,
+    named by its keyword (what :class:`losscli.evaluate.LossParams` takes): ``float``
+    parameters as numbers, the others as text (parsed by the plan or the factory);
+    ``None`` = the loss's default, a repeatable one a list."""
+    out = []
+    for keyword, param in registry.cli_params().items():
+        kind: type = float if param.type == "float" else str
+        annotation = list[kind] | None if param.repeatable else kind | None  # type: ignore[valid-type]
+        assert param.flag is not None  # (cli_params: the parameters with a flag)
+        option = typer.Option(None, param.flag, metavar=param.metavar, help=param.help)
+        out.append(inspect.Parameter(keyword, _PLAIN, default=option, annotation=annotation))
+    return out
+
+
+_PLAIN = inspect.Parameter.POSITIONAL_OR_KEYWORD
+
+
+class WithLossParams:
+    """A command function whose options include every loss parameter of the registry.
+
+    ``func`` takes its own options and ``**params`` (the loss parameters, by keyword);
+    typer sees :attr:`__signature__`: ``func``'s parameters with the generated
+    options (:func:`loss_param_options`) after the one named ``after``. The signature
+    is built when typer asks for it (when it builds the command), again whenever the
+    registry's parameters have changed. ``__annotations__`` is empty because the
+    signature carries the evaluated annotations (typer reads both).
+    """
+
+    def __init__(self, func: Callable[..., None], *, after: str) -> None:
+        self.func = func
+        self.after = after
+        self.__name__ = func.__name__
+        self.__qualname__ = func.__qualname__
+        self.__module__ = func.__module__
+        self.__doc__ = func.__doc__
+        self.__annotations__: dict[str, Any] = {}
+        self._built: tuple[tuple[registry.Param, ...], inspect.Signature] | None = None
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        key = tuple(registry.cli_params().values())
+        if self._built is None or self._built[0] != key:
+            self._built = (key, self._signature())
+        return self._built[1]
+
+    def _signature(self) -> inspect.Signature:
+        own = [
+            p
+            for p in inspect.signature(self.func, eval_str=True).parameters.values()
+            if p.kind is not inspect.Parameter.VAR_KEYWORD
+        ]
+        generated = loss_param_options()
+        clash = {p.name for p in own} & {p.name for p in generated}
+        if clash:
+            raise ValueError(f"loss parameters named like options: {', '.join(sorted(clash))}")
+        at = next(i for i, p in enumerate(own) if p.name == self.after) + 1
+        return inspect.Signature([*own[:at], *generated, *own[at:]], return_annotation=None)
+
+    def __call__(self, **kwargs: Any) -> None:
+        self.func(**kwargs)

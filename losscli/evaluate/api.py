@@ -316,13 +316,6 @@ def evaluate_frame(
     weight: str | None = None,
     by: str | None = None,
     losses: Sequence[str] | None = None,
-    delta: float | None = None,
-    quantiles: Sequence[float] = (),
-    weight_under: float | None = None,
-    weight_over: float | None = None,
-    gamma: float | None = None,
-    class_weight: str | None = None,
-    eps: float | None = None,
     renormalize: bool = False,
     logits: bool = False,
     positive: str | None = None,
@@ -330,8 +323,13 @@ def evaluate_frame(
     source: str = "<frame>",
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     fail_if: Sequence[str] = (),
+    **params: Any,
 ) -> EvaluationReport:
     """Evaluate an in-memory DataFrame; the same engine and report as the CLI.
+
+    ``params``: the loss parameters by their keywords in :class:`LossParams`
+    (``delta=1.5``, ``quantiles=[0.1, 0.9]``, …: one per ``evaluate`` option of
+    :func:`losscli.losses.registry.cli_params`, those registered at run time included).
 
     >>> import pandas as pd, losscli
     >>> df = pd.DataFrame({"y_true": [3, -0.5, 2, 7], "y_pred": [2.5, 0.0, 2, 8]})
@@ -345,18 +343,8 @@ def evaluate_frame(
     check_duplicates(columns, source)
     if len(df) == 0:
         raise InputError(f"{source} has no rows")
-    params = LossParams(
-        delta=delta,
-        quantiles=tuple(float(q) for q in quantiles),
-        weight_under=weight_under,
-        weight_over=weight_over,
-        gamma=gamma,
-        class_weight=class_weight,
-        eps=eps,
-        renormalize=renormalize,
-        logits=logits,
-    )
-    opts = _Options(task, weight, by, losses, params, positive, dropna, gates)
+    loss_params = LossParams(renormalize=renormalize, logits=logits, **params)
+    opts = _Options(task, weight, by, losses, loss_params, positive, dropna, gates)
     resolve_task(task, positive)
     frame = df.set_axis(columns, axis=1)
     layout, needed = _layout(

@@ -6,7 +6,10 @@ and each loss's parameters (by making one accumulator per loss). The checks that
 not depend on the data (:func:`check_options`) run before the file is opened, so a
 typo costs no numpy / pyarrow import; the others (``--task auto``, class names of a
 class weight) need the first chunk, and run there (:func:`decide_task`,
-:func:`make_plan`). The engine receives a :class:`Plan` and never checks an option.
+:func:`make_plan`). The engine receives a :class:`Plan` and never checks an option. The loss
+parameters arrive as :class:`LossParams`, keyed by the registry's ``PARAMS`` (no
+parameter is named in this module but the two it reads itself, the quantiles and
+the class weights).
 
 Result keys: the registry id of the loss (``mse``, ``binary_crossentropy``...),
 except the pinball loss, reported once per ``--quantile`` as ``pinball@Q``
@@ -31,19 +34,63 @@ if TYPE_CHECKING:
     from losscli.losses import LossSpec
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class LossParams:
-    """The loss parameters of the command line; ``None`` = the loss's default."""
+    """The loss parameters of the command line and the two input options.
 
-    delta: float | None = None
-    quantiles: tuple[float, ...] = ()
-    weight_under: float | None = None
-    weight_over: float | None = None
-    gamma: float | None = None
-    class_weight: str | None = None
-    eps: float | None = None
-    renormalize: bool = False
-    logits: bool = False
+    Keywords: one per parameter of :func:`losscli.losses.registry.cli_params` (its
+    :attr:`~losscli.losses.registry.Param.keyword`: ``delta``, ``quantiles``, ``gamma``,
+    …, parameters registered at run time included; ``None`` or ``()`` = the loss's
+    default), plus ``renormalize`` and ``logits``. An unknown keyword is a
+    :class:`TypeError`, as for any function.
+
+    Why a class with a fixed surface rather than one generated with
+    ``dataclasses.make_dataclass``: a generated class is a plain ``type`` to mypy (no
+    fields, so every use is unchecked), and it could not gain the parameters
+    registered after it was built. Here the fields are typed and fixed (``values``,
+    ``renormalize``, ``logits``, and the two parameters the plan reads itself,
+    :attr:`quantiles` and :attr:`class_weight`), and the parameters are data keyed by
+    :data:`~losscli.losses.registry.PARAMS`, checked when the object is made.
+    """
+
+    #: (parameter name, value) of each parameter given, in :data:`PARAMS` order;
+    #: a repeatable one's value is the tuple of its values
+    values: tuple[tuple[str, Any], ...]
+    renormalize: bool
+    logits: bool
+
+    def __init__(self, *, renormalize: bool = False, logits: bool = False, **params: Any) -> None:
+        known = catalog.cli_params()
+        for keyword in params:
+            if keyword not in known:
+                raise TypeError(f"LossParams() got an unexpected keyword argument {keyword!r}")
+        given: list[tuple[str, Any]] = []
+        for keyword, param in known.items():
+            value = params.get(keyword)
+            if param.repeatable:
+                value = tuple(float(v) if param.type == "float" else v for v in value or ())
+            if value is not None and value != ():
+                given.append((param.name, value))
+        object.__setattr__(self, "values", tuple(given))
+        object.__setattr__(self, "renormalize", bool(renormalize))
+        object.__setattr__(self, "logits", bool(logits))
+
+    @property
+    def given(self) -> dict[str, Any]:
+        """Parameter name → value, for the parameters given."""
+        return dict(self.values)
+
+    @property
+    def quantiles(self) -> tuple[float, ...]:
+        """``--quantile``: one pinball loss per value."""
+        quantiles: tuple[float, ...] = self.given.get("quantile", ())
+        return quantiles
+
+    @property
+    def class_weight(self) -> str | None:
+        """``--class-weight`` as written (:func:`parse_class_weight` reads it)."""
+        text: str | None = self.given.get("class_weight")
+        return text
 
 
 @dataclass(frozen=True)
@@ -279,15 +326,14 @@ def _class_weight_index(label: str, task: str, classes: ClassIndex, positive: st
 
 
 def _user_params(params: LossParams) -> dict[str, Any]:
-    """The loss keyword arguments the user set (the others keep the loss's default)."""
-    given = {
-        "delta": params.delta,
-        "weight_under": params.weight_under,
-        "weight_over": params.weight_over,
-        "gamma": params.gamma,
-        "eps": params.eps,
+    """The loss keyword arguments the user set (the others keep the loss's default),
+    but for the two the plan reads itself: the quantiles (one loss each) and the class
+    weights (labels → class indices)."""
+    return {
+        name: value
+        for name, value in params.values
+        if not catalog.PARAMS[name].repeatable and catalog.PARAMS[name].type != "class_weight"
     }
-    return {k: v for k, v in given.items() if v is not None}
 
 
 def make_plan(setting: Setting, classes: ClassIndex, n_classes: int) -> Plan:

@@ -42,12 +42,14 @@ __all__ = [
     "LossSpec",
     "Param",
     "ParamValue",
+    "cli_params",
     "for_labels",
     "for_task",
     "get_spec",
     "register",
     "registered",
     "resolve",
+    "symbol",
     "unregister",
 ]
 
@@ -78,11 +80,31 @@ class Param:
     metavar: str = "X"
     repeatable: bool = False
 
+    @property
+    def keyword(self) -> str:
+        """Its keyword in :class:`~losscli.evaluate.LossParams` and ``evaluate_frame``:
+        the name, plural when repeatable (``quantiles``: one loss per value)."""
+        return f"{self.name}s" if self.repeatable else self.name
 
+
+#: every loss parameter, by name; the ones with a ``flag`` are, in this order, the loss
+#: options of ``losscli evaluate``, the keywords of :class:`~losscli.evaluate.LossParams`
+#: and of ``evaluate_frame``, and (by ``symbol``) the parameters line of its reports
 PARAMS: dict[str, Param] = {
     p.name: p
     for p in (
         Param("delta", "float", 1.0, "> 0", "--delta", "δ", "Huber δ (default 1).", "δ"),
+        Param(
+            "quantile",
+            "float",
+            None,
+            "(0, 1)",
+            "--quantile",
+            "quantile",
+            "Pinball-loss quantile in (0, 1) (repeatable).",
+            "Q",
+            repeatable=True,
+        ),
         Param(
             "weight_under",
             "float",
@@ -103,17 +125,7 @@ PARAMS: dict[str, Param] = {
             "asymmetric_mse weight of over-predictions (default 1).",
             "W",
         ),
-        Param(
-            "quantile",
-            "float",
-            None,
-            "(0, 1)",
-            "--quantile",
-            "quantile",
-            "Pinball-loss quantile in (0, 1) (repeatable).",
-            "Q",
-            repeatable=True,
-        ),
+        Param("gamma", "float", 2.0, "≥ 0", "--gamma", "γ", "Focal-loss γ (default 2).", "γ"),
         Param(
             "class_weight",
             "class_weight",
@@ -134,7 +146,6 @@ PARAMS: dict[str, Param] = {
             "Probability clipping ε for cross-entropy losses (default 1e-7).",
             "ε",
         ),
-        Param("gamma", "float", 2.0, "≥ 0", "--gamma", "γ", "Focal-loss γ (default 2).", "γ"),
         Param(
             "alpha",
             "float",
@@ -146,6 +157,19 @@ PARAMS: dict[str, Param] = {
         ),
     )
 }
+
+
+def cli_params() -> dict[str, Param]:
+    """The parameters that are ``evaluate`` options (a ``flag``), by :attr:`Param.keyword`,
+    in :data:`PARAMS` order (parameters registered at run time included)."""
+    return {p.keyword: p for p in PARAMS.values() if p.flag is not None}
+
+
+def symbol(name: str) -> str:
+    """How reports write parameter ``name`` (``δ``); a name outside :data:`PARAMS`
+    (``logits``, ``positive``) as itself."""
+    param = PARAMS.get(name)
+    return name if param is None else param.symbol
 
 
 @dataclass(frozen=True)
@@ -429,6 +453,17 @@ def _key(name: str) -> str:
     return name.strip().lower().replace("-", "_")
 
 
+def _check_new(params: tuple[Param, ...]) -> None:
+    """New parameters need a new name, and a flag and keyword no other one has."""
+    clash = [p.name for p in params if p.name in PARAMS]
+    if clash:
+        raise ValueError(f"parameter already registered: {', '.join(clash)}")
+    used = {q.flag for q in PARAMS.values() if q.flag} | {q.keyword for q in PARAMS.values()}
+    clash = [p.name for p in params if p.flag in used or p.keyword in used]
+    if clash:
+        raise ValueError(f"parameter flag or keyword already taken: {', '.join(clash)}")
+
+
 def register(spec: LossSpec, *params: Param) -> LossSpec:
     """Add a loss to the registry: it is then listed by ``losscli losses``, computed by
     ``evaluate`` (unless ``on_request``) and covered by the registry-driven tests.
@@ -439,9 +474,7 @@ def register(spec: LossSpec, *params: Param) -> LossSpec:
     taken = [n for n in names if n in _LOOKUP]
     if taken:
         raise ValueError(f"loss name already registered: {', '.join(taken)}")
-    clash = [p.name for p in params if p.name in PARAMS]
-    if clash:
-        raise ValueError(f"parameter already registered: {', '.join(clash)}")
+    _check_new(params)
     unknown = [p for p in spec.takes if p not in PARAMS and p not in {q.name for q in params}]
     if unknown:
         raise ValueError(f"{spec.id}: unknown parameter {', '.join(unknown)} (add it to PARAMS)")

@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 BEST_MARK = "*"
 _USE_WHEN_WIDTH = 48
-_PARAM_SYMBOL = {"delta": "δ", "eps": "ε", "gamma": "γ", "quantile": "quantile"}
 
 
 def evaluate_json(report: EvaluationReport) -> str:
@@ -253,7 +252,7 @@ def best_model(values: dict[str, float], loss: str) -> str | None:
 
 
 def _param_text(name: str, value: Any) -> str:
-    symbol = _PARAM_SYMBOL.get(name, name)
+    symbol = catalog.symbol(name)
     if isinstance(value, list):
         return f"{symbol}={', '.join(f'{v:g}' if isinstance(v, float) else str(v) for v in value)}"
     if isinstance(value, dict):

@@ -1,7 +1,8 @@
 """The registry: importable without numpy, one schema per parameter, and a loss added at
 run time (the toy loss of ``registry_cases``, built by the CONTRIBUTING.md recipe)
 appears in ``losscli losses``, in ``evaluate_frame`` / ``losscli evaluate`` and in the
-registry-driven invariant tests, with no other file edited."""
+registry-driven invariant tests, with no other file edited; its new parameter is an
+``evaluate`` option, an ``evaluate_frame`` keyword and a symbol of the parameters line."""
 
 from __future__ import annotations
 
@@ -126,21 +127,106 @@ def test_unregistered_means_gone_and_names_must_be_new() -> None:
         registry.register(unknown)
 
 
-def test_the_cli_options_and_report_symbols_agree_with_the_schema() -> None:
-    """Until ``evaluate``'s options and the report symbols are generated from PARAMS,
-    the copies there must say what the schema says (flag, value name, help, symbol)."""
+def _evaluate_options() -> dict[str, Any]:
     from typer.main import get_command
 
-    from losscli.render import evaluate as render_evaluate
-
     group: Any = get_command(app)
-    options = {opt: p for p in group.commands["evaluate"].params for opt in p.opts}
+    return {opt: p for p in group.commands["evaluate"].params for opt in p.opts}
+
+
+def test_the_cli_options_are_the_schema() -> None:
+    """Each parameter with a flag is an ``evaluate`` option, as the schema says (value
+    name, help, repeatable), and no two options of the command share a flag."""
+    from typer.main import get_command
+
+    options = _evaluate_options()
     for param in registry.PARAMS.values():
         if param.flag is None:
+            assert f"--{param.name.replace('_', '-')}" not in options, param.name
             continue
         option = options[param.flag]
         assert (option.metavar, option.help) == (param.metavar, param.help), param.name
         assert option.multiple == param.repeatable, param.name
-    symbols = render_evaluate._PARAM_SYMBOL
+        assert option.default is None, param.name  # None: the loss's own default
+    group: Any = get_command(app)
+    flags = [opt for p in group.commands["evaluate"].params for opt in p.opts]
+    assert len(flags) == len(set(flags))
+
+
+def test_the_report_symbols_are_the_schema() -> None:
+    from losscli.render import evaluate as render_evaluate
+
     for name, param in registry.PARAMS.items():
-        assert symbols.get(name, name) == param.symbol, name
+        value = 0.5 if param.type == "float" else "balanced"
+        assert render_evaluate._param_text(name, value).startswith(f"{param.symbol}="), name
+    # what is not a parameter is written as itself
+    assert render_evaluate._param_text("positive", "yes") == "positive=yes"
+
+
+def test_the_toy_parameter_is_an_evaluate_option(toy: registry.LossSpec, tmp_path: Path) -> None:
+    df = _frame()
+    path = tmp_path / "toy.csv"
+    df.to_csv(path, index=False)
+    assert "--power" in _evaluate_options()
+    help_text = runner.invoke(app, ["evaluate", "--help"], terminal_width=200).stdout
+    assert "--power" in help_text and "toy_power_error exponent" in help_text
+    args = ["evaluate", str(path), "--loss", "toy_power", "--power", "2"]
+    result = runner.invoke(app, [*args, "-o", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    (row,) = document["results"]
+    assert row["value"] == pytest.approx(_oracle(df, 2.0), rel=1e-12)
+    assert document["params"] == {"power": 2.0}
+    table = runner.invoke(app, args, terminal_width=200)
+    assert table.exit_code == 0, table.output
+    assert "p=2" in table.stdout  # the parameters line, with the schema's symbol
+    bad = runner.invoke(app, [*args[:-1], "two"])  # a float option: typer parses it
+    assert bad.exit_code == 2 and "--power" in bad.stderr
+
+
+def test_the_toy_parameter_is_an_evaluate_frame_keyword(toy: registry.LossSpec) -> None:
+    from losscli.render import evaluate as render_evaluate
+
+    df = _frame()
+    report = losscli.evaluate_frame(df, true="y_true", preds=["y_pred"], power=2.0)
+    assert report.value("y_pred", TOY_ID) == pytest.approx(_oracle(df, 2.0), rel=1e-12)
+    assert report.params["power"] == 2.0
+    assert "p=2" in render_evaluate.params_line(report).split(", ")
+    assert losscli.evaluate.LossParams(power=2.0).given == {"power": 2.0}
+
+
+def test_a_parameter_that_is_not_registered_is_refused() -> None:
+    from losscli.evaluate import LossParams
+
+    with pytest.raises(TypeError, match="unexpected keyword argument 'power'"):
+        LossParams(power=2.0)
+    with pytest.raises(TypeError, match="power"):
+        losscli.evaluate_frame(_frame(), power=2.0)
+    assert "--power" not in _evaluate_options()
+    assert runner.invoke(app, ["evaluate", "x.csv", "--power", "2"]).exit_code == 2
+
+
+def test_loss_params_keep_the_given_values_by_name() -> None:
+    from losscli.evaluate import LossParams
+
+    params = LossParams(delta=2.5, quantiles=[0.1, 0.9], class_weight="a=1", logits=True)
+    assert params.given == {"delta": 2.5, "quantile": (0.1, 0.9), "class_weight": "a=1"}
+    assert (params.quantiles, params.class_weight, params.logits) == ((0.1, 0.9), "a=1", True)
+    assert params == LossParams(class_weight="a=1", quantiles=(0.1, 0.9), delta=2.5, logits=True)
+    assert LossParams(delta=None, quantiles=()).given == {}
+
+
+def test_a_parameter_named_like_an_option_is_refused() -> None:
+    from losscli.cli.options import WithLossParams
+
+    def command(loss: str = "", **params: Any) -> None: ...
+
+    clash = registry.Param("loss", "float", 1.0, "> 0", "--loss-x", "l", "clashes")
+    spec = registry.LossSpec("clash", "c", ("regression",), "f", "u", takes=("loss",))
+    with (
+        registry.registered(spec, clash),
+        pytest.raises(ValueError, match="named like options: loss"),
+    ):
+        inspect.signature(WithLossParams(command, after="loss"))
+    with pytest.raises(ValueError, match="flag or keyword already taken: delta2"):
+        registry.register(spec, registry.Param("delta2", "float", 1, "", "--delta", "d", "h"))
