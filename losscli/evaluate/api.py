@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from losscli.detect import Layout
+    from losscli.uncertainty.analysis import Settings
 
 Chunks = Iterator[tuple[int, Mapping[str, Any]]]
 
@@ -53,6 +54,53 @@ class _Options:
     positive: str | None
     dropna: bool
     gates: list[gate_mod.Gate]
+    #: ``--ci``: the bootstrap's settings (``None``: no intervals) and ``--baseline``
+    ci: Settings | None = None
+    baseline: str | None = None
+
+
+def ci_settings(
+    ci: float | bool | None,
+    *,
+    resamples: int | None = None,
+    seed: int | None = None,
+    baseline: str | None = None,
+    test: str | None = None,
+    correction: str | None = None,
+) -> Settings | None:
+    """The bootstrap's settings of ``ci=LEVEL`` (``True``: 0.95), checked before any
+    data is read and before numpy loads; the other options need ``ci``."""
+    from losscli.uncertainty import options
+
+    if ci is None or ci is False:
+        given = [
+            flag
+            for flag, value in (
+                ("--resamples", resamples),
+                ("--seed", seed),
+                ("--baseline", baseline),
+                ("--test", test),
+                ("--correction", correction),
+            )
+            if value is not None
+        ]
+        if given:
+            raise UsageError(f"{', '.join(given)} needs --ci (intervals are off without it)")
+        return None
+    level = options.DEFAULT_LEVEL if ci is True else float(ci)
+    b = options.DEFAULT_RESAMPLES if resamples is None else int(resamples)
+    found = options.problem(level, b, test or "bootstrap", correction or "none")
+    if found is not None:
+        raise UsageError(found)
+    from losscli.uncertainty.analysis import Settings
+
+    return Settings(
+        level=level,
+        resamples=b,
+        seed=options.DEFAULT_SEED if seed is None else int(seed),
+        test=test or "bootstrap",  # type: ignore[arg-type]
+        correction=correction or "none",  # type: ignore[arg-type]
+    )
 
 
 def _layout(
@@ -82,6 +130,11 @@ def _layout(
             )
         if col is not None and col in layout.pred_columns:
             raise UsageError(f"column {col!r} cannot be both {flag} and a prediction")
+    if opts.baseline is not None:
+        from losscli.evaluate.intervals import baseline_of
+
+        models = [m.name for m in layout.models]
+        baseline_of(opts.baseline, models, {m.name: list(m.columns) for m in layout.models})
     if weight is not None and weight == layout.target:
         raise UsageError(f"column {weight!r} cannot be both --weight and the truth")
     needed = [layout.target, *layout.pred_columns]
@@ -143,7 +196,7 @@ def _engine(
         dropna=opts.dropna,
         decision=d,
     )
-    return Engine(setting)
+    return Engine(setting, ci=opts.ci, baseline=opts.baseline)
 
 
 def _consume(
@@ -183,11 +236,24 @@ def evaluate_file(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Callable[[int], None] | None = None,
     fail_if: Sequence[str] = (),
+    ci: float | bool | None = None,
+    resamples: int | None = None,
+    seed: int | None = None,
+    baseline: str | None = None,
+    test: str | None = None,
+    correction: str | None = None,
 ) -> EvaluationReport:
     """Evaluate a file (or ``-`` for stdin), streaming it chunk by chunk.
 
     ``fail_if``: ``--fail-if`` expressions (:mod:`losscli.evaluate.gates`), parsed
-    before the file is opened and judged on the report (``report.gates``)."""
+    before the file is opened and judged on the report (``report.gates``).
+
+    ``ci=LEVEL`` (``True``: 0.95): a percentile bootstrap interval for every result
+    (``Result.ci_low`` / ``ci_high``) from ``resamples`` (default 1000) Poisson
+    resamples of hashed row buckets with ``seed`` (default 12345), in the same pass;
+    with two or more models, paired comparisons against ``baseline`` (default: the
+    first model) in ``report.comparisons``, p-values by ``test`` ("bootstrap" or
+    "permutation"), ``correction="holm"`` across every compared cell."""
     from losscli.io import sources, tables
 
     opts = _Options(
@@ -199,6 +265,15 @@ def evaluate_file(
         positive,
         dropna,
         gate_mod.parse_gates(fail_if),
+        ci_settings(
+            ci,
+            resamples=resamples,
+            seed=seed,
+            baseline=baseline,
+            test=test,
+            correction=correction,
+        ),
+        baseline,
     )
     resolve_task(task, positive)
     check_options(losses, opts.params)
@@ -323,9 +398,17 @@ def evaluate_frame(
     source: str = "<frame>",
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     fail_if: Sequence[str] = (),
+    ci: float | bool | None = None,
+    resamples: int | None = None,
+    seed: int | None = None,
+    baseline: str | None = None,
+    test: str | None = None,
+    correction: str | None = None,
     **params: Any,
 ) -> EvaluationReport:
-    """Evaluate an in-memory DataFrame; the same engine and report as the CLI.
+    """Evaluate an in-memory DataFrame; the same engine and report as the CLI
+    (``ci``, ``resamples``, ``seed``, ``baseline``, ``test``, ``correction``: as
+    :func:`evaluate_file`).
 
     ``params``: the loss parameters by their keywords in :class:`LossParams`
     (``delta=1.5``, ``quantiles=[0.1, 0.9]``, …: one per ``evaluate`` option of
@@ -344,7 +427,10 @@ def evaluate_frame(
     if len(df) == 0:
         raise InputError(f"{source} has no rows")
     loss_params = LossParams(renormalize=renormalize, logits=logits, **params)
-    opts = _Options(task, weight, by, losses, loss_params, positive, dropna, gates)
+    boot = ci_settings(
+        ci, resamples=resamples, seed=seed, baseline=baseline, test=test, correction=correction
+    )
+    opts = _Options(task, weight, by, losses, loss_params, positive, dropna, gates, boot, baseline)
     resolve_task(task, positive)
     frame = df.set_axis(columns, axis=1)
     layout, needed = _layout(

@@ -32,8 +32,10 @@ from losscli.ieee import ieee_results
 if TYPE_CHECKING:
     import numpy as np
 
+    from losscli.evaluate.bootstrap import BucketSums
     from losscli.evaluate.grouped import GroupStates
     from losscli.losses import Accumulator, Batch
+    from losscli.uncertainty.analysis import Settings
 
 DEFAULT_CHUNK_ROWS = 1 << 20
 #: Bytes of one prediction column per Batch (see Engine._slices).
@@ -43,7 +45,9 @@ CACHE_BYTES = 512 << 10
 class Engine:
     """Validates chunks and feeds the accumulators; one per evaluation."""
 
-    def __init__(self, setting: Setting) -> None:
+    def __init__(
+        self, setting: Setting, *, ci: Settings | None = None, baseline: str | None = None
+    ) -> None:
         from losscli.labels import LabelCodes
 
         self.setting = s = setting
@@ -63,7 +67,11 @@ class Engine:
         #: --by: per model, per loss, the state of every group (losscli.evaluate.grouped)
         self.gstates: list[list[GroupStates]] | None = None
         self.group_rows: np.ndarray = _empty_rows()
-        self._protos: list[tuple[Accumulator, bool]] | None = None  # see _prototypes
+        self._protos: list[Accumulator] | None = None  # see _prototypes
+        #: ``--ci``: the bootstrap's settings, its baseline and bucket states
+        self.ci, self.baseline = ci, baseline
+        self.buckets: BucketSums | None = None
+        self._order: np.ndarray | None = None  # --by: group codes in report order
         self.rows = 0
         self.dropped = 0
         self.missing_count = 0
@@ -133,12 +141,32 @@ class Engine:
         self.rows += chunk.y.shape[0]
         if chunk.w is not None:
             self.total_weight += float(chunk.w.sum())
+        keys = self._bucket_keys(chunk)
         if chunk.gcodes is None:
-            self._update(chunk)
+            self._update(chunk, keys)
         else:
-            self._grouped(chunk, chunk.gcodes)
+            self._grouped(chunk, chunk.gcodes, keys)
 
-    def _grouped(self, chunk: ChunkArrays, gcodes: np.ndarray) -> None:
+    def _bucket_keys(self, chunk: ChunkArrays) -> np.ndarray | None:
+        """``--ci``: each row's (group, bucket) key, computed once per chunk and shared
+        by every model and loss (:mod:`losscli.evaluate.bootstrap`)."""
+        if self.ci is None:
+            return None
+        import numpy as np
+
+        from losscli.evaluate.bootstrap import BucketSums
+
+        if self.buckets is None:
+            ids = [p.spec.id for p in self.plans]
+            self.buckets = BucketSums(
+                ids, self._prototypes(), len(chunk.preds), self.ci, grouped=chunk.gcodes is not None
+            )
+        n = chunk.y.shape[0]
+        rows = chunk.offset + np.arange(n, dtype=np.int64) if chunk.index is None else chunk.index
+        n_groups = len(self.prepare.group_labels) if chunk.gcodes is not None else 1
+        return self.buckets.keys(rows, chunk.gcodes, n_groups)
+
+    def _grouped(self, chunk: ChunkArrays, gcodes: np.ndarray, keys: np.ndarray | None) -> None:
         """``--by``: each loss's pointwise term is computed once on the chunk (in
         cache-sized Batches) and summed per group into arrays (:mod:`losscli.evaluate.grouped`)."""
         from losscli.evaluate import grouped
@@ -147,7 +175,7 @@ class Engine:
         n_groups = len(self.prepare.group_labels)
         if self.gstates is None:
             self.gstates = [
-                [grouped.make_states(proto, m) for proto, _ in self._prototypes()]
+                [grouped.make_states(proto, m) for proto in self._prototypes()]
                 for m in range(len(preds))
             ]
 
@@ -171,16 +199,20 @@ class Engine:
                 memo: dict[int, Any] = {}  # (keys: ids of arrays the Batch keeps alive)
                 for st in states:
                     st.add(batch, codes, memo)
+                if keys is not None and self.buckets is not None:
+                    self.buckets.add(m, batch, keys[sl])
             for st in states:
                 st.end_chunk(part)
 
-    def _update(self, chunk: ChunkArrays) -> None:
+    def _update(self, chunk: ChunkArrays, keys: np.ndarray | None) -> None:
         accs_of = [self._accs(m) for m in range(len(chunk.preds))]
         for sl in self._slices(chunk.y.shape[0]):
             for m in range(len(chunk.preds)):
                 batch = self._piece(m, sl, chunk)
                 for acc in accs_of[m]:
                     acc.update(batch)
+                if keys is not None and self.buckets is not None:
+                    self.buckets.add(m, batch, keys[sl])
 
     def _piece(self, m: int, sl: slice, chunk: ChunkArrays) -> Batch:
         """Rows ``sl`` of a chunk as a counted Batch, with their input positions."""
@@ -238,24 +270,22 @@ class Engine:
         return batch
 
     def _accs(self, m: int) -> list[Accumulator]:
+        from losscli.evaluate.grouped import fresh
+
         accs = self.accs.get(m)
         if accs is None:
-            accs = [_fresh(proto, deep) for proto, deep in self._prototypes()]
+            accs = [fresh(proto) for proto in self._prototypes()]
             self.accs[m] = accs
         return accs
 
-    def _prototypes(self) -> list[tuple[Accumulator, bool]]:
-        """One empty accumulator per loss, made (and its parameters checked) once,
-        with whether copies of it must be deep (it holds arrays): every model gets
-        copies."""
-        import numpy as np
-
+    def _prototypes(self) -> list[Accumulator]:
+        """One empty accumulator per loss, made (and its parameters checked) once:
+        every model gets copies."""
         if self._protos is None:
-            self._protos = []
-            for plan in self.plans:
-                acc = plan.spec.make(n_classes=max(self.n_classes, 2), **plan.params)
-                deep = any(isinstance(v, np.ndarray | list | dict) for v in vars(acc).values())
-                self._protos.append((acc, deep))
+            self._protos = [
+                plan.spec.make(n_classes=max(self.n_classes, 2), **plan.params)
+                for plan in self.plans
+            ]
         return self._protos
 
     def _grow_classes(self) -> None:
@@ -263,7 +293,7 @@ class Engine:
         if self.labels is None or len(self.labels) <= self.n_classes:
             return
         self.n_classes = len(self.labels)
-        protos = [p for p, _ in self._protos] if self._protos is not None else []
+        protos = self._protos if self._protos is not None else []
         for acc in [*protos, *(a for accs in self.accs.values() for a in accs)]:
             grow = getattr(acc, "grow", None)
             if grow is not None:
@@ -349,6 +379,24 @@ class Engine:
             requested=self.setting.losses,
             logits=self.params.logits,
         )
+        overall, comparisons, boot = out.results, [], None
+        if self.buckets is not None:
+            from losscli.evaluate import intervals
+
+            filled = intervals.fill(
+                self.buckets,
+                name=self.name,
+                plans=self.plans,
+                models=names,
+                baseline=intervals.baseline_of(self.baseline, names, self._columns()),
+                overall=out.results,
+                table=table,
+                order=self._order,
+                rows=self.rows,
+            )
+            overall, table, comparisons = filled.overall, filled.table, filled.comparisons
+            boot = filled.bootstrap
+            out.warnings.extend(filled.warnings)
         return EvaluationReport(
             file=self.name,
             task=out.task,
@@ -359,16 +407,21 @@ class Engine:
             models=names,
             classes=out.classes,
             params=self.plan.report_params(),
-            overall=out.results,
+            overall=overall,
             skipped=out.skipped,
             losses=[p.key for p in self.plans],
             groups=list(table.labels) if table is not None else [],
-            model_columns={m.name: list(m.columns) for m in layout.models},
+            model_columns=self._columns(),
             warnings=out.warnings,
             dropped=self.dropped,
             models_info=out.models_info,
             grouped=table,
+            comparisons=comparisons,
+            bootstrap=boot,
         )
+
+    def _columns(self) -> dict[str, list[str]]:
+        return {m.name: list(m.columns) for m in self.layout.models}
 
     def _finish_groups(
         self,
@@ -381,7 +434,7 @@ class Engine:
         assert self.gstates is not None
         group_labels = self.prepare.group_labels
         n = len(group_labels)
-        order = _group_order(group_labels)
+        order = self._order = _group_order(group_labels)
         labels = [group_labels[i] for i in order.tolist()]
         rank = np.empty(n, dtype=np.intp)
         rank[order] = np.arange(n)
@@ -433,18 +486,6 @@ def _empty_rows() -> np.ndarray:
     import numpy as np
 
     return np.zeros(0, dtype=np.int64)
-
-
-def _fresh(proto: Accumulator, deep: bool) -> Accumulator:
-    """An empty accumulator configured as ``proto`` (which is empty): a shallow copy
-    where its state is plain numbers, a deep one where it holds arrays."""
-    import copy
-
-    if deep:
-        return copy.deepcopy(proto)
-    fresh = object.__new__(type(proto))
-    vars(fresh).update(vars(proto))
-    return fresh
 
 
 def _all_finite(values: np.ndarray) -> bool:

@@ -499,11 +499,11 @@ class GenericStates(GroupStates):
         for g in np.flatnonzero(chunk.counts).tolist():
             acc = self.accs.get(g)
             if acc is None:
-                acc = self.accs[g] = _fresh(self.proto)
+                acc = self.accs[g] = fresh(self.proto)
             acc.update(chunk.group_batch(self.model, g))
 
     def finish(self, n: int, rows: np.ndarray) -> GroupOutcome:
-        overall = _fresh(self.proto)
+        overall = fresh(self.proto)
         values, ok, reasons = _outcome_arrays(n)
         for g in range(n):
             acc = self.accs.get(g)
@@ -560,8 +560,10 @@ def _plain_class_weighted(proto: Accumulator) -> bool:
     )
 
 
-def _fresh(proto: Accumulator) -> Accumulator:
-    """An empty accumulator configured as ``proto`` (which is empty)."""
+def fresh(proto: Accumulator) -> Accumulator:
+    """An empty accumulator configured as ``proto`` (which is empty): its
+    :meth:`~losscli.losses.Accumulator.copy`, or a deep copy for a kind that
+    declares no state (whose attributes the generic copy does not know)."""
     return proto.copy() if proto.state_fields else copy.deepcopy(proto)
 
 

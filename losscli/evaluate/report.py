@@ -10,6 +10,7 @@ module level: the report types are imported on the CLI's start-up paths.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -80,6 +81,13 @@ class GroupTable:
     ci_low: np.ndarray | None = None
     ci_high: np.ndarray | None = None
 
+    def ci(self, i: int, j: int, k: int) -> tuple[float | None, float | None]:
+        """The interval of cell (group i, loss j, model k), ``None``s when it has none."""
+        if self.ci_low is None or self.ci_high is None:
+            return (None, None)
+        low, high = float(self.ci_low[i, j, k]), float(self.ci_high[i, j, k])
+        return (low, high) if math.isfinite(low) and math.isfinite(high) else (None, None)
+
 
 @dataclass(frozen=True)
 class EvaluationReport:
@@ -126,8 +134,9 @@ class EvaluationReport:
         if self.grouped is None:
             return self.overall
         if self._cells is None:
+            table = self.grouped
             cells = self.overall + [
-                Result(self.models[k], self.grouped.labels[i], self.losses[j], v, r)
+                Result(self.models[k], table.labels[i], self.losses[j], v, r, *table.ci(i, j, k))
                 for i, j, k, v, r in self.group_cells()
             ]
             object.__setattr__(self, "_cells", cells)  # (a cache, not a field's value)

@@ -19,17 +19,16 @@ from typing import Literal, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from losscli.uncertainty import buckets, resample
+from losscli.uncertainty import buckets, options, resample
+from losscli.uncertainty.options import MAX_RESAMPLES as MAX_RESAMPLES
+from losscli.uncertainty.options import MIN_RESAMPLES as MIN_RESAMPLES
+from losscli.uncertainty.options import MIN_ROWS as MIN_ROWS
 from losscli.uncertainty.resample import Comparison, Convention, Interval, Test
 from losscli.uncertainty.states import LossState
 
 FloatArray = npt.NDArray[np.float64]
 Correction = Literal["none", "holm"]
 Key = TypeVar("Key", bound=Hashable)
-#: a group with fewer rows gets a warning and no interval (the engine's rule, issue 14)
-MIN_ROWS = 20
-MIN_RESAMPLES = 100
-MAX_RESAMPLES = 100_000
 
 
 @dataclass(frozen=True)
@@ -46,16 +45,9 @@ class Settings:
     method: str = "percentile bootstrap, Poisson weights over hashed row buckets"
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.level < 1.0:
-            raise ValueError(f"level must be in (0, 1), got {self.level!r}")
-        if not MIN_RESAMPLES <= self.resamples <= MAX_RESAMPLES:
-            raise ValueError(
-                f"resamples must be in [{MIN_RESAMPLES}, {MAX_RESAMPLES}], got {self.resamples}"
-            )
-        if self.test not in ("bootstrap", "permutation"):
-            raise ValueError(f"test must be 'bootstrap' or 'permutation', got {self.test!r}")
-        if self.correction not in ("none", "holm"):
-            raise ValueError(f"correction must be 'none' or 'holm', got {self.correction!r}")
+        found = options.problem(self.level, self.resamples, self.test, self.correction)
+        if found is not None:
+            raise ValueError(found)
 
 
 @dataclass(frozen=True)

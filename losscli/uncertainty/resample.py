@@ -37,13 +37,12 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from losscli.uncertainty.options import DEFAULT_RESAMPLES as DEFAULT_RESAMPLES
+from losscli.uncertainty.options import DEFAULT_SEED as DEFAULT_SEED
 from losscli.uncertainty.states import LossState
 
 FloatArray = npt.NDArray[np.float64]
 
-#: sacrebleu's default seed (SACREBLEU_SEED = 12345): a fixed default, printed with results
-DEFAULT_SEED = 12345
-DEFAULT_RESAMPLES = 1000
 DEFAULT_ROUNDS = 1000
 #: more NaN replicates than this fraction make the interval undefined
 MAX_UNDEFINED = 0.01
