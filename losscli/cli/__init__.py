@@ -160,7 +160,7 @@ def _root(
 
 
 # (in this order in `losscli --help`)
-app.command("evaluate")(evaluate_cmd.evaluate_command)
+app.command("evaluate", cls=evaluate_cmd.EvaluateCommand)(evaluate_cmd.evaluate_command)
 app.command("history")(history_cmd.history_command)
 app.command("losses")(losses_cmd.losses_command)
 app.command("recommend")(recommend_cmd.recommend_command)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from typer.core import TyperCommand
 
 from losscli.cli._output import emit, make_console, one_line, warn
 from losscli.cli._streams import write_stderr
@@ -76,6 +77,45 @@ def _tune_malloc() -> None:
     except ImportError:
         return
     _fastcsv.tune_malloc()
+
+
+_DEFAULT_LEVEL = "0.95"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def optional_level(args: list[str]) -> list[str]:
+    """``--ci [LEVEL]``: a bare ``--ci`` (not followed by a number) becomes
+    ``--ci=0.95``. Typer has no option with an optional value (its ``flag_value`` is
+    deprecated and ignored), so the command's :meth:`EvaluateCommand.parse_args`
+    rewrites the arguments before click parses them; nothing after ``--`` is touched."""
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return out + args[i:]
+        bare = arg == "--ci" and not (i + 1 < len(args) and _is_number(args[i + 1]))
+        out.append(f"--ci={_DEFAULT_LEVEL}" if bare else arg)
+    return out
+
+
+class EvaluateCommand(TyperCommand):
+    """``evaluate``'s click command: :func:`optional_level` before the parse."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        # (ctx: typer's click Context; Any, not a name from typer's private modules)
+        return super().parse_args(ctx, optional_level(args))
+
+
+def _ci_level(value: str | None) -> str | None:
+    if value is not None and not _is_number(value):
+        raise typer.BadParameter(f"{value!r} is not a level in (0, 1), e.g. --ci 0.9")
+    return value
 
 
 def _evaluate(
@@ -143,6 +183,42 @@ def _evaluate(
         help="Exit 1 when [MODEL:]LOSS OP NUMBER holds, OP one of < <= > >= (repeatable), "
         "e.g. 'rmse>1.2'.",
     ),
+    ci: str | None = typer.Option(
+        None,
+        "--ci",
+        metavar="[LEVEL]",
+        callback=_ci_level,
+        help="A percentile bootstrap interval for every loss at LEVEL (default 0.95), and "
+        "paired comparisons of the models with the baseline; the point values stay exact.",
+    ),
+    resamples: int | None = typer.Option(
+        None, "--resamples", metavar="B", help="With --ci: bootstrap resamples (default 1000)."
+    ),
+    seed: int | None = typer.Option(
+        None,
+        "--seed",
+        metavar="S",
+        help="With --ci: the seed of the row buckets and resamples (default 12345).",
+    ),
+    baseline: str | None = typer.Option(
+        None,
+        "--baseline",
+        metavar="MODEL",
+        help="With --ci: the model the others are compared with (default: the first).",
+    ),
+    test: str | None = typer.Option(
+        None,
+        "--test",
+        metavar="TEST",
+        help="With --ci: the p-value of a comparison, bootstrap (paired bootstrap, default) "
+        "or permutation (approximate randomization).",
+    ),
+    correction: str | None = typer.Option(
+        None,
+        "--correction",
+        metavar="HOW",
+        help="With --ci: none (default) or holm (Holm's step-down across every comparison).",
+    ),
     **loss_params: Any,
 ) -> None:
     """Every applicable loss for a predictions file, per model (and per group with --by).
@@ -171,6 +247,12 @@ def _evaluate(
             dropna=dropna,
             progress=progress,
             fail_if=tuple(fail_if or ()),
+            ci=None if ci is None else float(ci),
+            resamples=resamples,
+            seed=seed,
+            baseline=baseline,
+            test=test,
+            correction=correction,
         )
     finally:
         progress.stop()

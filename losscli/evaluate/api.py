@@ -254,6 +254,9 @@ def evaluate_file(
     with two or more models, paired comparisons against ``baseline`` (default: the
     first model) in ``report.comparisons``, p-values by ``test`` ("bootstrap" or
     "permutation"), ``correction="holm"`` across every compared cell."""
+    boot = ci_settings(
+        ci, resamples=resamples, seed=seed, baseline=baseline, test=test, correction=correction
+    )
     from losscli.io import sources, tables
 
     opts = _Options(
@@ -265,14 +268,7 @@ def evaluate_file(
         positive,
         dropna,
         gate_mod.parse_gates(fail_if),
-        ci_settings(
-            ci,
-            resamples=resamples,
-            seed=seed,
-            baseline=baseline,
-            test=test,
-            correction=correction,
-        ),
+        boot,
         baseline,
     )
     resolve_task(task, positive)

@@ -172,15 +172,13 @@ class EvaluationReport:
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of schema ``losscli.evaluate/1``, keys in order."""
         doc = self.to_dict_head()
-        doc["results"] = [
-            {"model": r.model, "group": r.group, "loss": r.loss, "value": r.value, "rows": r.rows}
-            for r in self.results
-        ]
+        doc["results"] = [result_dict(r) for r in self.results]
         return doc
 
     def to_dict_head(self) -> dict[str, Any]:
         """:meth:`to_dict` with an empty ``results`` list (in its place), which the
-        JSON renderer fills from the arrays."""
+        JSON renderer fills from the arrays. ``bootstrap`` is ``None`` and
+        ``comparisons`` empty without ``--ci``."""
         return {
             "schema": SCHEMA,
             "file": self.file,
@@ -193,7 +191,40 @@ class EvaluationReport:
             "models_info": [dict(m) for m in self.models_info],
             "classes": list(self.classes) if self.classes is not None else None,
             "params": dict(self.params),
+            "signature": self.signature,
+            "bootstrap": dict(self.bootstrap) if self.bootstrap is not None else None,
             "results": [],
+            "comparisons": [comparison_dict(c) for c in self.comparisons],
             "skipped": [{"loss": s.loss, "reason": s.reason} for s in self.skipped],
             "gates": [g.to_dict() for g in self.gates],
         }
+
+
+def result_dict(r: Result) -> dict[str, Any]:
+    """One ``results`` entry of the JSON document (``ci_low``/``ci_high``: null
+    without ``--ci`` or without an interval)."""
+    return {
+        "model": r.model,
+        "group": r.group,
+        "loss": r.loss,
+        "value": r.value,
+        "ci_low": r.ci_low,
+        "ci_high": r.ci_high,
+        "rows": r.rows,
+    }
+
+
+def comparison_dict(c: ComparisonRow) -> dict[str, Any]:
+    """One ``comparisons`` entry of the JSON document, in :class:`ComparisonRow` order."""
+    return {
+        "model": c.model,
+        "baseline": c.baseline,
+        "group": c.group,
+        "loss": c.loss,
+        "delta": c.delta,
+        "ci_low": c.ci_low,
+        "ci_high": c.ci_high,
+        "p_value": c.p_value,
+        "verdict": c.verdict,
+        "p_raw": c.p_raw,
+    }

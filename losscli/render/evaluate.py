@@ -46,17 +46,23 @@ def evaluate_json(report: EvaluationReport) -> str:
     head = to_json(report.to_dict_head())
     marker = '\n  "results": [],\n'  # (a JSON string holds no raw newline: unique)
     at = head.index(marker)
-    cells = [_json_cell(r.model, r.group, r.loss, r.value, r.rows) for r in report.overall]
+    cells = [
+        _json_cell(r.model, r.group, r.loss, r.value, r.rows, r.ci_low, r.ci_high)
+        for r in report.overall
+    ]
     models = [_json_text(m) for m in report.models]
     groups = [_json_text(g) for g in report.grouped.labels]
     losses = [_json_text(k) for k in report.losses]
     blocks = [",\n".join(cells)] if cells else []
     for gi, li, mi, values, rows in _group_blocks(report, _json_number):
+        lows, highs = _json_intervals(report, gi, li, mi)
         blocks.append(
             ",\n".join(
                 [
-                    _CELL % (models[k], groups[i], losses[j], v, r)
-                    for i, j, k, v, r in zip(gi, li, mi, values, rows, strict=True)
+                    _CELL % (models[k], groups[i], losses[j], v, low, high, r)
+                    for i, j, k, v, r, low, high in zip(
+                        gi, li, mi, values, rows, lows, highs, strict=True
+                    )
                 ]
             )
         )
@@ -71,8 +77,21 @@ def evaluate_json(report: EvaluationReport) -> str:
 
 _CELL = (
     '    {\n      "model": %s,\n      "group": %s,\n      "loss": %s,\n'
-    '      "value": %s,\n      "rows": %d\n    }'
+    '      "value": %s,\n      "ci_low": %s,\n      "ci_high": %s,\n      "rows": %d\n    }'
 )
+
+
+def _json_intervals(
+    report: EvaluationReport, gi: list[int], li: list[int], mi: list[int]
+) -> tuple[list[str], list[str]]:
+    """The ``ci_low`` / ``ci_high`` texts of a block of group cells (null without)."""
+    table = report.grouped
+    if table is None or table.ci_low is None or table.ci_high is None:
+        nulls = ["null"] * len(gi)
+        return nulls, nulls
+    lows = table.ci_low[gi, li, mi].tolist()
+    highs = table.ci_high[gi, li, mi].tolist()
+    return [_json_number(v) for v in lows], [_json_number(v) for v in highs]
 
 
 def _json_text(value: str | None) -> str:
@@ -83,12 +102,22 @@ def _json_number(value: float) -> str:
     return repr(float(value)) if math.isfinite(value) else "null"
 
 
-def _json_cell(model: str, group: str | None, loss: str, value: float, rows: int) -> str:
+def _json_cell(
+    model: str,
+    group: str | None,
+    loss: str,
+    value: float,
+    rows: int,
+    ci_low: float | None = None,
+    ci_high: float | None = None,
+) -> str:
     return _CELL % (
         _json_text(model),
         _json_text(group),
         _json_text(loss),
         _json_number(value),
+        "null" if ci_low is None else _json_number(ci_low),
+        "null" if ci_high is None else _json_number(ci_high),
         rows,
     )
 

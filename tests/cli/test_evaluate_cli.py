@@ -138,13 +138,20 @@ def test_json_shape_and_order() -> None:
         "models_info",
         "classes",
         "params",
+        "signature",
+        "bootstrap",
         "results",
+        "comparisons",
         "skipped",
         "gates",
     ]
     assert doc["schema"] == "losscli.evaluate/1"
     assert doc["weight"] is None and doc["group_by"] is None and doc["classes"] is None
-    assert all(list(r) == ["model", "group", "loss", "value", "rows"] for r in doc["results"])
+    assert doc["bootstrap"] is None and doc["comparisons"] == []  # (without --ci, issue 14)
+    assert all(
+        list(r) == ["model", "group", "loss", "value", "ci_low", "ci_high", "rows"]
+        for r in doc["results"]
+    )
     assert doc["gates"] == [
         {
             "expr": "rmse>100",

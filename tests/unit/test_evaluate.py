@@ -430,11 +430,22 @@ def test_report_to_dict_key_order() -> None:
         "models_info",
         "classes",
         "params",
+        "signature",
+        "bootstrap",
         "results",
+        "comparisons",
         "skipped",
         "gates",
-    ]
-    assert list(doc["results"][0]) == ["model", "group", "loss", "value", "rows"]
+    ]  # (signature, bootstrap, comparisons: the shape agreed for issues 14 and 15)
+    assert list(doc["results"][0]) == [
+        "model",
+        "group",
+        "loss",
+        "value",
+        "ci_low",
+        "ci_high",
+        "rows",
+    ]  # (ci_low, ci_high: issue 14, null without --ci)
 
 
 @pytest.mark.parametrize("seed", range(5))
