@@ -356,18 +356,19 @@ class ClassWeightedStates(DeclaredStates):
     def finish(self, n: int, rows: np.ndarray) -> GroupOutcome:
         import numpy as np
 
+        from losscli.losses.accumulators import balanced_weights
+
         state = self.state_of(n, rows)
         overall: Any = self.overall(state)
         if not _plain_class_weighted(self.proto):
             return self._by_scratch(state, overall)
-        sums, weights, counts = state["sums"], state["weights"], state["counts"]
+        sums, weights = state["sums"], state["weights"]
         proto: Any = self.proto
         reasons: list[tuple[str, np.ndarray]] = []
         if isinstance(proto.class_weight, str):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                cw = counts.sum(axis=1, keepdims=True) / (self.k * counts.astype(np.float64))
-            cw = np.where(counts > 0, cw, 0.0)
-            few = np.count_nonzero(counts, axis=1) < 2
+            # from the weighted class counts, as the accumulator (issue 15)
+            cw = balanced_weights(weights, self.k)
+            few = np.count_nonzero(weights > 0, axis=1) < 2
             if few.any():
                 reasons.append(
                     (

@@ -20,7 +20,7 @@ A loss is then a term (:mod:`losscli.losses.terms`) and a ``result`` from the su
 | kind | state | result |
 |---|---|---|
 | :class:`MeanAccumulator` | rows, Σwℓ, Σw, first violation | Σwℓ / Σw (√ for rmse) |
-| :class:`R2Accumulator` | rows, Σw, ȳ_w, M2 = Σw(y - ȳ)², Σw e² | 1 - Σwe² / M2 |
+| :class:`R2Accumulator` | rows, Σw, d̄_w, M2 = Σw(d - d̄)², Σwe², pivot c (d = y-c) | 1 - Σwe²/M2 |
 | :class:`ClassWeightedAccumulator` | rows, S_c = Σ_{y=c} wℓ, W_c, n_c | Σ_c w_c S_c / Σ_c w_c W_c |
 | :class:`BalancedAccumulator` | the same | mean over {c : W_c > 0} of S_c / W_c |
 
@@ -318,7 +318,9 @@ class MeanAccumulator(Accumulator):
         self._reset()
 
     def terms(self, batch: Batch) -> dict[str, FloatArray]:
-        return {"total": self.term(batch)}
+        if self.needs is None:
+            return {"total": self.term(batch)}
+        return {"total": self.needs.clean(batch, self.term)}
 
     def admit(self, batch: Batch) -> bool:
         if self.violation is None and self.needs is not None:
@@ -360,6 +362,17 @@ class MeanAccumulator(Accumulator):
 class R2Accumulator(Accumulator):
     """R² = 1 - Σw(y - ŷ)² / Σw(y - ȳ_w)², from mergeable sums (ȳ, M2 by Chan's merge).
 
+    The truth is shifted by a pivot c, the first truth value seen, before anything
+    is summed: ``mean`` is the weighted mean of d = y - c and ``m2`` = Σw(d - d̄)².
+    Shifting changes neither M2 nor R², but it keeps the sums at the scale of the
+    spread, not of the offset: with y ≈ 1e12 the batch means of y itself carry an
+    absolute error of ~1e-4, which Chan's merge of cache-sized batches multiplies
+    into a relative error of ~1e-8 in R²; about a data value, y - c is exact
+    (Sterbenz) and the error stays at the one-pass level. Two states of different
+    pivots merge by δ = (c_b - c_a) + (d̄_b - d̄_a). A state without a ``pivot``
+    (older states, :mod:`losscli.evaluate.grouped`'s) has c = 0: ``mean`` is then
+    the mean of y itself.
+
     Constant truth makes R² undefined: scikit-learn then returns 1.0 or 0.0
     (``force_finite``); losscli reports the loss as not applicable instead.
     """
@@ -370,20 +383,26 @@ class R2Accumulator(Accumulator):
         StateField("mean", reduce="own"),
         StateField("m2", reduce="own"),
         StateField("sse"),
+        StateField("pivot", reduce="own"),
     )
     weight: float
     mean: float
     m2: float
     sse: float
+    pivot: float
 
     def __init__(self) -> None:
         self._reset()
 
-    def _combine(self, weight: float, mean: float, m2: float) -> None:
+    def _combine(self, weight: float, mean: float, m2: float, pivot: float) -> None:
+        """Chan's merge of (Σw, d̄, M2) about ``pivot`` into this state."""
         if weight == 0.0:
             return
+        if self.weight == 0.0:
+            self.weight, self.mean, self.m2, self.pivot = weight, mean, m2, pivot
+            return
         total = self.weight + weight
-        delta = mean - self.mean
+        delta = (pivot - self.pivot) + (mean - self.mean)
         self.mean += delta * weight / total
         self.m2 += m2 + delta * delta * self.weight * weight / total
         self.weight = total
@@ -394,14 +413,16 @@ class R2Accumulator(Accumulator):
         w = batch.total_weight
         if w == 0.0:
             return
-        mean = batch.wsum(batch.y) / w
-        dev = batch.y - mean
-        self._combine(w, mean, batch.wsum(np.multiply(dev, dev, out=dev)))
+        pivot = self.pivot if self.weight > 0.0 else float(batch.y[0])
+        d = batch.y - pivot
+        mean = batch.wsum(d) / w
+        d -= mean
+        self._combine(w, mean, batch.wsum(np.multiply(d, d, out=d)), pivot)
 
     def merge(self, other: Accumulator) -> Self:
         assert isinstance(other, R2Accumulator)
         super().merge(other)  # (rows, sse)
-        self._combine(other.weight, other.mean, other.m2)
+        self._combine(other.weight, other.mean, other.m2, other.pivot)
         return self
 
     def skip_reason(self) -> str | None:
@@ -423,9 +444,13 @@ class R2Accumulator(Accumulator):
 class ClassWeightedAccumulator(Accumulator):
     """Σ_c w_c S_c / Σ_c w_c W_c with S_c = Σ_{y=c} sᵢℓᵢ and W_c = Σ_{y=c} sᵢ.
 
-    s = sample weights. The class weights w_c are only known at the end
-    (balanced: w_c = n / (K·n_c), n_c = rows of class c, as scikit-learn's
-    ``compute_class_weight``), so the sums are kept per class.
+    s = sample weights. The class weights w_c are only known at the end, so the
+    sums are kept per class. Balanced: w_c = W / (K·W_c), W = Σ_c W_c, from the
+    *weighted* class counts W_c (n_c, rows, without sample weights), as
+    scikit-learn's ``compute_class_weight("balanced", ..., sample_weight=s)``: a row of
+    weight 0 is then the row removed, and integer weights are repeated rows. A class
+    whose rows all weigh 0 is absent. (The ``counts`` field stays in the state: the
+    rows of each class.)
     """
 
     state_fields = (
@@ -454,30 +479,25 @@ class ClassWeightedAccumulator(Accumulator):
     def class_weights(self) -> FloatArray:
         """The weight of each class, as applied in :meth:`result`."""
         if isinstance(self.class_weight, str):
-            with np.errstate(divide="ignore"):
-                weights = self.counts.sum() / (self.k * self.counts.astype(np.float64))
-            # absent classes have no rows, so their weight never enters the sums
-            return np.where(self.counts > 0, weights, 0.0)
+            return balanced_weights(self.weights, self.k)
         return fixed_class_weights(self.class_weight, self.k)
 
     def skip_reason(self) -> str | None:
-        if isinstance(self.class_weight, str) and np.count_nonzero(self.counts) < 2:
+        if isinstance(self.class_weight, str) and np.count_nonzero(self.weights > 0) < 2:
             return "class-balanced weights need at least two classes present in y_true"
         return None
 
     def values(self, state: Mapping[str, FloatArray]) -> FloatArray:
-        """Vectorised :meth:`result`; balanced weights w_c = N / (K n_c) from each
-        state's own class counts (0 for an absent class), NaN with fewer than two."""
+        """Vectorised :meth:`result`; balanced weights w_c = W / (K W_c) from each
+        state's own weighted class counts (0 for an absent class), NaN with fewer
+        than two classes present."""
         s, wsum = np.asarray(state["sums"]), np.asarray(state["weights"])
-        counts = np.asarray(state["counts"])
         if isinstance(self.class_weight, str):
-            total = counts.sum(axis=-1, keepdims=True)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                weights = np.where(counts > 0, total / (self.k * counts), 0.0)
-            present = np.count_nonzero(counts > 0, axis=-1)
+            weights = balanced_weights(wsum, self.k)
+            present = np.count_nonzero(wsum > 0, axis=-1)
         else:
-            weights = np.broadcast_to(fixed_class_weights(self.class_weight, self.k), counts.shape)
-            present = np.full(counts.shape[:-1], 2)
+            weights = np.broadcast_to(fixed_class_weights(self.class_weight, self.k), wsum.shape)
+            present = np.full(wsum.shape[:-1], 2)
         value = ratio((weights * s).sum(axis=-1), (weights * wsum).sum(axis=-1))
         return np.where(present >= 2, value, np.nan)
 
@@ -492,6 +512,14 @@ class ClassWeightedAccumulator(Accumulator):
         if denominator <= 0.0:
             raise LossInputError("the weights (sample × class) sum to 0")
         return float(np.dot(cw, self.sums)) / denominator
+
+
+def balanced_weights(class_weights: FloatArray, k: int) -> FloatArray:
+    """Balanced class weights W / (K·W_c) from the weighted class counts W_c (along the
+    last axis), 0 for a class of no weight (its rows never enter the sums)."""
+    total = np.sum(class_weights, axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(class_weights > 0, total / (k * class_weights), 0.0)
 
 
 def fixed_class_weights(class_weight: Mapping[int, float], k: int) -> FloatArray:

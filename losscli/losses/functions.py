@@ -157,7 +157,7 @@ def mape(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | Non
     """Mean absolute percentage error as a fraction: Σ wᵢ |eᵢ|/|yᵢ| / Σ wᵢ.
 
     = sklearn ``mean_absolute_percentage_error`` when no y is 0 (sklearn then
-    divides by machine epsilon; losscli refuses instead). Keras's
+    divides by machine epsilon; losscli refuses instead, unless the row weighs 0). Keras's
     ``MeanAbsolutePercentageError`` is 100× this.
     """
     return _compute("mape", y_true, y_pred, sample_weight, {})
@@ -225,11 +225,13 @@ def weighted_binary_crossentropy(
 ) -> float:
     """Class-weighted binary cross-entropy: Σ w_{yᵢ} sᵢ ℓᵢ / Σ w_{yᵢ} sᵢ, ℓ = BCE.
 
-    ``class_weight="balanced"``: w_c = n / (2·n_c) (sklearn ``compute_class_weight``);
-    or a mapping {0: w₀, 1: w₁} (missing classes weigh 1). Normalised by the
-    weights, like PyTorch ``CrossEntropyLoss(weight=w)`` with index targets and
-    sklearn ``log_loss(sample_weight=w[y])``; Keras's ``class_weight`` in ``fit``
-    divides by n instead. s = sample weights, multiplied in.
+    ``class_weight="balanced"``: w_c = W / (2·W_c), W_c = Σ s over class c (= n_c
+    without sample weights; sklearn ``compute_class_weight(..., sample_weight=s)``:
+    a zero-weight row is the row removed); or a mapping {0: w₀, 1: w₁} (missing
+    classes weigh 1). Normalised by the weights, like PyTorch
+    ``CrossEntropyLoss(weight=w)`` with index targets and sklearn
+    ``log_loss(sample_weight=w[y])``; Keras's ``class_weight`` in ``fit`` divides by
+    n instead. s = sample weights, multiplied in.
     """
     return _compute(
         "weighted_binary_crossentropy",
@@ -278,7 +280,8 @@ def weighted_categorical_crossentropy(
 ) -> float:
     """Class-weighted categorical cross-entropy: Σ w_{yᵢ} sᵢ ℓᵢ / Σ w_{yᵢ} sᵢ.
 
-    Balanced w_c = n / (K·n_c) (sklearn ``compute_class_weight``); = PyTorch
+    Balanced w_c = W / (K·W_c) from the weighted class counts W_c = Σ_{y=c} sᵢ
+    (sklearn ``compute_class_weight(..., sample_weight=s)``); = PyTorch
     ``CrossEntropyLoss(weight=w)`` (mean reduction divides by Σ w_{yᵢ}) and
     sklearn ``log_loss(sample_weight=w[y])``.
     """

@@ -57,33 +57,56 @@ class Rule:
 @dataclass(frozen=True)
 class Needs:
     """The requirements of loss ``loss``; within a batch the first rule broken is
-    reported (msle reports a negative truth before a negative prediction)."""
+    reported (msle reports a negative truth before a negative prediction).
+
+    A row of sample weight 0 breaks no rule: it does not count, so it cannot make a
+    loss inapplicable (the loss is then the loss without the row, as scikit-learn's
+    weighted mean would give it had it not checked the row). Its term is still
+    computed, and :meth:`clean` sets it to 0 so that w·ℓ = 0, not 0·inf = NaN.
+    """
 
     loss: str
     rules: tuple[Rule, ...]
 
     def find(self, b: Batch) -> Violation | None:
-        """The first violation in ``b``, or ``None`` when every rule holds."""
+        """The first violation in ``b`` (of a row of positive weight), or ``None``."""
         for j, rule in enumerate(self.rules):
             if not rule.holds(b):
-                mask = rule.broken(b)
+                mask = _counted(rule.broken(b), b)
                 if mask.any():
                     return Violation(at(b.where, first_index(mask)), j)
         return None
 
     def violations(self, b: Batch) -> BoolArray:
-        """The rows of ``b`` that break any rule (a grouped evaluation sets aside
-        only the groups holding one)."""
+        """The rows of ``b`` (of positive weight) that break any rule (a grouped
+        evaluation sets aside only the groups holding one)."""
+        return _counted(self._broken(b), b)
+
+    def _broken(self, b: Batch) -> BoolArray:
         mask = self.rules[0].broken(b)
         for rule in self.rules[1:]:
             mask = mask | rule.broken(b)
         return mask
+
+    def clean(self, b: Batch, term: Term) -> FloatArray:
+        """``term(b)``, 0 on the rows that break a rule: the rows of weight 0, once
+        :meth:`find` found no other (elsewhere the values are not used)."""
+        if b.weight is None or all(rule.holds(b) for rule in self.rules):
+            return term(b)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            values = term(b)
+        return np.where(self._broken(b), 0.0, values)
 
     def text(self, v: Violation) -> str:
         """The reason the loss does not apply, as the library words it."""
         return (
             f"{self.loss} needs {self.rules[v.rule].what}; first violation at index {v.first_index}"
         )
+
+
+def _counted(mask: BoolArray, b: Batch) -> BoolArray:
+    """``mask`` without the rows of weight 0."""
+    return mask if b.weight is None else mask & (b.weight > 0)
 
 
 NEEDS: dict[str, Needs] = {

@@ -144,7 +144,9 @@ def test_weighted_bce_vs_sklearn_class_weight(seed: int, weighted: bool) -> None
 
     y, p, w = _binary(seed, 2001)
     y = np.where(np.arange(y.size) % 10 == 0, 1, 0)  # imbalanced: 10 % positives
-    cw = compute_class_weight("balanced", classes=np.array([0, 1]), y=y)
+    # balanced weights from the weighted class counts (issue 15), as sklearn derives them
+    s = w if weighted else None
+    cw = compute_class_weight("balanced", classes=np.array([0, 1]), y=y, sample_weight=s)
     sw = cw[y] * (w if weighted else 1.0)
     ours = losses.weighted_binary_crossentropy(y, p, sample_weight=w if weighted else None)
     assert ours == pytest.approx(skm.log_loss(y, p, sample_weight=sw), rel=REL)
@@ -159,7 +161,8 @@ def test_weighted_cce_vs_sklearn_class_weight(seed: int, weighted: bool) -> None
     y, p, w = _multiclass(seed, 3001, k)
     y = np.minimum(y, np.arange(y.size) % 7)  # skew towards low classes
     y[:k] = np.arange(k)
-    cw = compute_class_weight("balanced", classes=np.arange(k), y=y)
+    s = w if weighted else None
+    cw = compute_class_weight("balanced", classes=np.arange(k), y=y, sample_weight=s)
     sw = cw[y] * (w if weighted else 1.0)
     ours = losses.weighted_categorical_crossentropy(y, p, sample_weight=w if weighted else None)
     assert ours == pytest.approx(
