@@ -162,6 +162,12 @@ def _evaluate(
     renormalize: bool = typer.Option(
         False, "--renormalize", help="Divide each multiclass probability row by its sum."
     ),
+    convention: str = typer.Option(
+        "losscli",
+        "--convention",
+        metavar="NAME",
+        help="Whose numbers: losscli (default), sklearn, torch or keras (see the README).",
+    ),
     logits: bool = typer.Option(
         False, "--logits", help="Predictions are raw scores (logits), not probabilities."
     ),
@@ -253,6 +259,7 @@ def _evaluate(
             baseline=baseline,
             test=test,
             correction=correction,
+            convention=convention,
         )
     finally:
         progress.stop()

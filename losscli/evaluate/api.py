@@ -57,6 +57,8 @@ class _Options:
     #: ``--ci``: the bootstrap's settings (``None``: no intervals) and ``--baseline``
     ci: Settings | None = None
     baseline: str | None = None
+    #: ``--convention``: whose numbers (losscli.losses.conventions)
+    convention: str = "losscli"
 
 
 def ci_settings(
@@ -195,6 +197,7 @@ def _engine(
         positive=d.positive,
         dropna=opts.dropna,
         decision=d,
+        convention=opts.convention,
     )
     return Engine(setting, ci=opts.ci, baseline=opts.baseline)
 
@@ -242,6 +245,7 @@ def evaluate_file(
     baseline: str | None = None,
     test: str | None = None,
     correction: str | None = None,
+    convention: str = "losscli",
 ) -> EvaluationReport:
     """Evaluate a file (or ``-`` for stdin), streaming it chunk by chunk.
 
@@ -253,11 +257,14 @@ def evaluate_file(
     resamples of hashed row buckets with ``seed`` (default 12345), in the same pass;
     with two or more models, paired comparisons against ``baseline`` (default: the
     first model) in ``report.comparisons``, p-values by ``test`` ("bootstrap" or
-    "permutation"), ``correction="holm"`` across every compared cell."""
+    "permutation"), ``correction="holm"`` across every compared cell.
+    ``convention``: whose numbers, ``losscli`` (default), ``sklearn``, ``torch`` or
+    ``keras`` (:mod:`losscli.losses.conventions`)."""
     boot = ci_settings(
         ci, resamples=resamples, seed=seed, baseline=baseline, test=test, correction=correction
     )
     from losscli.io import sources, tables
+    from losscli.losses.conventions import check_convention
 
     opts = _Options(
         task,
@@ -270,6 +277,7 @@ def evaluate_file(
         gate_mod.parse_gates(fail_if),
         boot,
         baseline,
+        convention=check_convention(convention, (params or LossParams()).given.get("eps")),
     )
     resolve_task(task, positive)
     check_options(losses, opts.params)
@@ -400,11 +408,12 @@ def evaluate_frame(
     baseline: str | None = None,
     test: str | None = None,
     correction: str | None = None,
+    convention: str = "losscli",
     **params: Any,
 ) -> EvaluationReport:
     """Evaluate an in-memory DataFrame; the same engine and report as the CLI
     (``ci``, ``resamples``, ``seed``, ``baseline``, ``test``, ``correction``: as
-    :func:`evaluate_file`).
+    :func:`evaluate_file`; ``convention`` too).
 
     ``params``: the loss parameters by their keywords in :class:`LossParams`
     (``delta=1.5``, ``quantiles=[0.1, 0.9]``, …: one per ``evaluate`` option of
@@ -426,7 +435,12 @@ def evaluate_frame(
     boot = ci_settings(
         ci, resamples=resamples, seed=seed, baseline=baseline, test=test, correction=correction
     )
-    opts = _Options(task, weight, by, losses, loss_params, positive, dropna, gates, boot, baseline)
+    from losscli.losses.conventions import check_convention
+
+    conv = check_convention(convention, loss_params.given.get("eps"))
+    opts = _Options(
+        task, weight, by, losses, loss_params, positive, dropna, gates, boot, baseline, conv
+    )
     resolve_task(task, positive)
     frame = df.set_axis(columns, axis=1)
     layout, needed = _layout(

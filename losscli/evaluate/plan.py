@@ -111,6 +111,8 @@ class Setting:
     positive: str | None
     dropna: bool
     decision: Decision | None = None
+    #: ``--convention``: whose numbers (losscli.losses.conventions)
+    convention: str = "losscli"
 
     @property
     def label_mode(self) -> bool:
@@ -138,6 +140,7 @@ class Plan:
     #: ``--class-weight`` as given: ``"balanced"``, label → weight, or ``None``
     class_weight: str | dict[str, float] | None
     positive: str | None
+    convention: str = "losscli"
 
     def report_params(self) -> dict[str, Any]:
         """Effective parameters of the losses evaluated (defaults included)."""
@@ -163,6 +166,8 @@ class Plan:
             out["renormalize"] = True
         if self.positive is not None:
             out["positive"] = self.positive
+        if self.convention != "losscli":
+            out["convention"] = self.convention
         return out
 
 
@@ -339,7 +344,7 @@ def _user_params(params: LossParams) -> dict[str, Any]:
 def make_plan(setting: Setting, classes: ClassIndex, n_classes: int) -> Plan:
     """The losses to evaluate, each one's parameters checked by making it once. In
     label mode only the losses of the hard decision apply."""
-    from losscli.losses import REGISTRY
+    from losscli.losses import REGISTRY, conventions
 
     task, names, params, positive = setting.task, setting.losses, setting.params, setting.positive
     label_mode = setting.label_mode
@@ -357,7 +362,9 @@ def make_plan(setting: Setting, classes: ClassIndex, n_classes: int) -> Plan:
         selected += label_defaults(task, {s[1] for s in selected})
     plans = []
     for key, loss_id, q, requested in selected:
-        spec = REGISTRY[loss_id]
+        spec = conventions.bind(
+            REGISTRY[loss_id], setting.convention, weighted=setting.weight is not None
+        )
         if label_mode and not spec.info.on_labels:
             if not requested:
                 continue  # listed as skipped by the report (labels.label_skips)
@@ -370,7 +377,7 @@ def make_plan(setting: Setting, classes: ClassIndex, n_classes: int) -> Plan:
             kwargs["quantile"] = q
         spec.make(n_classes=max(n_classes, 2), **kwargs)  # validate params now
         plans.append(LossPlan(key, spec, kwargs, requested))
-    return Plan(plans, params, cw, positive)
+    return Plan(plans, params, cw, positive, setting.convention)
 
 
 # --------------------------------------------------------------------------- task

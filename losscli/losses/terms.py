@@ -271,3 +271,143 @@ def zero_one(b: Batch) -> FloatArray:
         predicted = b.pred > 0.0 if b.logits else b.pred > 0.5
         return np.not_equal(predicted, b.positive).astype(np.float64)
     return (np.argmax(b.pred, axis=1) != b.label).astype(np.float64)
+
+
+# --------------------------------------------------------------------------- other libraries
+#
+# The terms of --convention sklearn | torch | keras (losscli.losses.conventions), each
+# written as the library computes it, so the numbers are the library's: where it clips,
+# where it clamps, which logarithm. In float64 throughout (Keras computes in float32 by
+# default; its presets use its float32 clip bounds, so the numbers agree to float32
+# precision).
+
+
+def clipped_crossentropy(lo: float, hi: float, *, renormalize: bool, via_proba: bool) -> Term:
+    """-log clip(p_t, lo, hi), binary -[y log p + (1 - y) log(1 - p)] with p clipped.
+
+    sklearn ``log_loss`` (lo = float64 ε, hi = 1 - ε; it takes probabilities, so
+    ``via_proba``: logits pass through sigmoid / softmax first and are clipped too);
+    Keras ``binary_crossentropy`` / ``categorical_crossentropy`` (lo = ε, hi = 1 - ε;
+    rows divided by their sum first, ``renormalize``; logits exact, as its
+    TensorFlow, JAX and PyTorch backends compute them)."""
+
+    def term(b: Batch) -> FloatArray:
+        if b.logits and not via_proba:
+            return -b.log_pt(0.5)  # (ε is not used with logits)
+        p = b.proba
+        if b.task == BINARY:
+            p = np.clip(p, lo, hi)
+            # Keras takes 1 - clip(p); sklearn clips 1 - p, which gives the same
+            # numbers with its bounds (1 - (1 - ε) = ε exactly for ε = 2^-52)
+            return -np.where(b.positive, np.log(p), np.log(1.0 - p))
+        rows = np.arange(b.n)
+        pt = p[rows, b.label]
+        if renormalize and not b.logits:
+            pt = pt / p.sum(axis=1)
+        return -np.log(np.clip(pt, lo, hi))
+
+    return term
+
+
+def torch_crossentropy(b: Batch) -> FloatArray:
+    """PyTorch: binary ``BCELoss`` -[y·max(log p, -100) + (1 - y)·max(log1p(-p), -100)];
+    multiclass ``NLLLoss(log P)`` = -log P[i, yᵢ], not clipped (a P of 0 is its rule);
+    logits: ``BCEWithLogitsLoss`` / ``CrossEntropyLoss``, exact (log-sigmoid, log-softmax)."""
+    if b.logits:
+        return -b.log_pt(0.5)
+    if b.task == BINARY:
+        with np.errstate(divide="ignore"):
+            pos = np.maximum(np.log(b.pred), -100.0)
+            neg = np.maximum(np.log1p(-b.pred), -100.0)
+        return -np.where(b.positive, pos, neg)
+    with np.errstate(divide="ignore"):
+        return -np.log(b.pred[np.arange(b.n), b.label])
+
+
+def keras_focal(gamma: float, alpha: float | None, lo: float, hi: float) -> Term:
+    """Keras. Binary ``BinaryFocalCrossentropy``: (1 - p_t)^γ · bce, bce of p clipped to
+    [lo, hi] but p_t of p unclipped, α_t = α·y + (1 - α)(1 - y) only when ``alpha``
+    (``apply_class_balancing``). Multiclass ``CategoricalFocalCrossentropy``:
+    α·(1 - q)^γ·(-log q), q = P[i, yᵢ] / Σ_k P[i, k] clipped to [lo, hi] (α always).
+    Logits: sigmoid / softmax first, then the same (Keras does not use log-sigmoid here)."""
+
+    def term(b: Batch) -> FloatArray:
+        p = b.proba
+        if b.task == BINARY:
+            pc = np.clip(p, lo, hi)
+            bce = -np.where(b.positive, np.log(pc), np.log(1.0 - pc))
+            pt = np.where(b.positive, p, 1.0 - p)
+            loss = (1.0 - pt) ** gamma * bce
+            if alpha is not None:
+                loss = np.where(b.positive, alpha, 1.0 - alpha) * loss
+            return np.asarray(loss)
+        q = p[np.arange(b.n), b.label] / p.sum(axis=1)
+        q = np.clip(q, lo, hi)
+        return np.asarray((1.0 if alpha is None else alpha) * (1.0 - q) ** gamma * -np.log(q))
+
+    return term
+
+
+def percentage_error(eps: float, scale: float) -> Term:
+    """scale·|e| / max(|y|, ε): sklearn ``mean_absolute_percentage_error`` (ε = float64
+    machine ε, scale 1), Keras ``MeanAbsolutePercentageError`` (ε = 1e-7, scale 100)."""
+
+    def term(b: Batch) -> FloatArray:
+        t = np.maximum(np.abs(b.y), eps)
+        np.divide(b.abs_e, t, out=t)
+        return np.multiply(scale, t, out=t) if scale != 1.0 else t
+
+    return term
+
+
+def keras_msle(eps: float) -> Term:
+    """Keras ``MeanSquaredLogarithmicError``: (log(max(ŷ, ε) + 1) - log(max(y, ε) + 1))²."""
+
+    def term(b: Batch) -> FloatArray:
+        d = np.log(np.maximum(b.pred, eps) + 1.0) - np.log(np.maximum(b.y, eps) + 1.0)
+        return np.multiply(d, d, out=d)
+
+    return term
+
+
+def poisson_nll(eps: float) -> Term:
+    """ŷ - y·log(ŷ + ε): PyTorch ``PoissonNLLLoss(log_input=False)`` (ε = 1e-8), Keras
+    ``Poisson`` (ε = 1e-7). Not the deviance: the terms without ŷ are dropped."""
+
+    def term(b: Batch) -> FloatArray:
+        t = np.log(b.pred + eps)
+        np.multiply(b.y, t, out=t)
+        return np.subtract(b.pred, t, out=t)
+
+    return term
+
+
+def _true_class_zero(b: Batch) -> BoolArray:
+    if b.logits or b.task == BINARY:
+        return np.zeros(b.n, dtype=bool)
+    return np.asarray(b.pred[np.arange(b.n), b.label] <= 0.0)
+
+
+CONVENTION_NEEDS: dict[str, Needs] = {
+    "sklearn_msle": Needs(
+        "msle",
+        (
+            Rule("y_true > -1", lambda b: b.y_min > -1, lambda b: b.y <= -1),
+            Rule("y_pred > -1", lambda b: b.pred_min > -1, lambda b: b.pred <= -1),
+        ),
+    ),
+    "poisson_nll": Needs(
+        "poisson_deviance",
+        (Rule("y_pred ≥ 0", lambda b: b.pred_min >= 0, lambda b: b.pred < 0),),
+    ),
+    "torch_nll": Needs(
+        "categorical_crossentropy",
+        (
+            Rule(
+                "P(true class) > 0 (PyTorch's NLLLoss of log P is infinite there)",
+                lambda b: not _true_class_zero(b).any(),
+                _true_class_zero,
+            ),
+        ),
+    ),
+}
