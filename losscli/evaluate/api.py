@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from losscli.errors import InputError, UsageError
 from losscli.evaluate import gates as gate_mod
+from losscli.evaluate import signature
 from losscli.evaluate.engine import DEFAULT_CHUNK_ROWS, Engine
 from losscli.evaluate.plan import (
     LossParams,
@@ -169,9 +170,9 @@ def _run(
     if engine is None:
         raise InputError(f"{name} has a header but no data rows")
     report = engine.finish()
-    if not opts.gates:
-        return report
-    return dataclasses.replace(report, gates=gate_mod.judge_report(opts.gates, report))
+    if opts.gates:
+        report = dataclasses.replace(report, gates=gate_mod.judge_report(opts.gates, report))
+    return signature.signed(report, dropna=opts.dropna)  # (last: after every field is set)
 
 
 def _engine(

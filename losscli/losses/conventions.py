@@ -175,6 +175,8 @@ class Preset:
     counterpart: str
     build: Build | None = None
     skip: str | None = None
+    #: the loss's own mean, divided by the rows (Σsℓ/N) instead of the weights
+    by_rows: bool = False
 
 
 def _mean(term: Callable[[Mapping[str, Any]], terms.Term], needs: str | None = None) -> Build:
@@ -232,11 +234,8 @@ def _sklearn_ce(params: Mapping[str, Any]) -> terms.Term:
 def _keras_focal(alpha: float | None) -> Callable[[Mapping[str, Any]], terms.Term]:
     def term(params: Mapping[str, Any]) -> terms.Term:
         lo, hi = keras_bounds(params["eps"])
-        gamma = float(params["gamma"])
-        if not (gamma >= 0 and np.isfinite(gamma)):
-            raise LossInputError(f"gamma must be ≥ 0, got {gamma!r}")
-        a = params.get("alpha")
-        return terms.keras_focal(gamma, alpha if a is None else float(a), lo, hi)
+        a = params.get("alpha")  # (γ and α are checked by the spec's own factory first)
+        return terms.keras_focal(float(params["gamma"]), alpha if a is None else float(a), lo, hi)
 
     return term
 
@@ -274,6 +273,7 @@ SKLEARN: dict[str, Preset] = {
     "rmse": Preset("metrics.root_mean_squared_error"),
     "mae": Preset("metrics.mean_absolute_error"),
     "huber": _none("scikit-learn", "Huber loss metric (HuberRegressor is an estimator)"),
+    "smooth_l1": _none("scikit-learn", "smooth-L1 metric"),
     "log_cosh": _none("scikit-learn", "log-cosh metric"),
     "asymmetric_mse": Preset("", skip=OWN.format(lib="scikit-learn")),
     "pinball": Preset("metrics.mean_pinball_loss"),
@@ -341,6 +341,7 @@ TORCH: dict[str, Preset] = {
             "PyTorch's CrossEntropyLoss(weight=) takes class weights only, not sample weights",
         ),
     ),
+    "smooth_l1": Preset("nn.SmoothL1Loss(beta=β)", by_rows=True),
     "focal": _none(
         _TORCH, "focal loss in torch.nn (torchvision.ops.sigmoid_focal_loss is torchvision's)"
     ),
@@ -356,6 +357,7 @@ KERAS: dict[str, Preset] = {
     "mae": Preset("losses.MeanAbsoluteError", _rows(_fixed(terms.absolute))),
     "huber": Preset("losses.Huber(delta=δ)", _rows(_huber)),
     "log_cosh": Preset("losses.LogCosh", _rows(_fixed(terms.log_cosh))),
+    "smooth_l1": _none(_KERAS, "smooth-L1 loss (losses.Huber(delta=β) is β·smooth_l1)"),
     "asymmetric_mse": Preset("", skip=OWN.format(lib=_KERAS)),
     "pinball": _none(_KERAS, "pinball (quantile) loss"),
     "mape": Preset(
@@ -465,7 +467,11 @@ class BoundSpec:
         if preset is not None and preset.skip is not None:
             return NoCounterpart(preset.skip)
         own = self.spec.make(n_classes=n_classes, **params)  # (checks the values too)
-        if preset is None or preset.build is None:
+        if preset is None:
+            return NoCounterpart(f"losscli has no {self.convention} preset for {self.spec.id}")
+        if preset.by_rows and isinstance(own, MeanAccumulator):
+            return RowMeanAccumulator(own.term, own.needs, own.transform)
+        if preset.build is None:
             return own
         return preset.build({**self.params, **params}, n_classes, self.weighted)
 

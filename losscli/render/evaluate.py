@@ -403,6 +403,8 @@ def evaluate_table(
         notes.append(Text(safe_text(f"weighted by column {report.weight}")))
     for line in _gate_lines(report, precision):
         notes.append(Text(safe_text(line), style="bold red" if "FAILED" in line else ""))
+    if report.signature:
+        notes.append(Text(safe_text(f"signature: {report.signature}"), style="dim"))
     return Group(Text(safe_text(_title(report)), style="bold"), table, *notes)
 
 
@@ -477,6 +479,8 @@ def evaluate_markdown(
         notes.append(f"Parameters: {md_escape(params)}")
     for line in _gate_lines(report, precision):
         notes.append(md_escape(line))
+    if report.signature:
+        notes.append(f"Signature: `{report.signature}`")
     if notes:
         lines.append("")
         lines.extend(f"- {n}" for n in notes)
