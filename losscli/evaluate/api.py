@@ -265,7 +265,7 @@ def evaluate_file(
         ci, resamples=resamples, seed=seed, baseline=baseline, test=test, correction=correction
     )
     from losscli.io import sources, tables
-    from losscli.losses.conventions import check_convention
+    from losscli.losses.convention_names import check_convention
 
     opts = _Options(
         task,
@@ -436,7 +436,7 @@ def evaluate_frame(
     boot = ci_settings(
         ci, resamples=resamples, seed=seed, baseline=baseline, test=test, correction=correction
     )
-    from losscli.losses.conventions import check_convention
+    from losscli.losses.convention_names import check_convention
 
     conv = check_convention(convention, loss_params.given.get("eps"))
     opts = _Options(

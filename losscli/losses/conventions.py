@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from losscli.errors import LossInputError, UsageError
+from losscli.errors import LossInputError
 from losscli.losses import factories, terms
 from losscli.losses.accumulators import (
     ROWS,
@@ -56,11 +56,9 @@ from losscli.losses.accumulators import (
     check_empty,
     ratio,
 )
+from losscli.losses.convention_names import CONVENTIONS, DEFAULT
 from losscli.losses.registry import LossSpec
 from losscli.losses.validate import FloatArray
-
-CONVENTIONS = ("losscli", "sklearn", "torch", "keras")
-DEFAULT = "losscli"
 
 #: scikit-learn's clip: float64 machine ε
 SKLEARN_EPS = float(np.finfo(np.float64).eps)
@@ -413,22 +411,6 @@ DEFAULT_EPS: dict[str, float | None] = {
     "torch": None,
     "keras": KERAS_EPS,
 }
-
-
-def check_convention(name: str, eps: float | None = None) -> str:
-    """The convention's id (any case), or a :class:`UsageError`; ``--eps`` only
-    where the library has an ε to set."""
-    key = str(name).strip().lower()
-    if key not in PRESETS:
-        raise UsageError(f"unknown convention {name!r}; expected one of {', '.join(CONVENTIONS)}")
-    if eps is not None and key in ("sklearn", "torch"):
-        lib = (
-            "scikit-learn 1.9's log_loss clips at float64 ε"
-            if key == "sklearn"
-            else ("PyTorch's BCELoss clamps log at -100")
-        )
-        raise UsageError(f"--eps does not go with --convention {key}: {lib} and has no ε to set")
-    return key
 
 
 class BoundSpec:
