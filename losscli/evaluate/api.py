@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from losscli.detect import Layout
+    from losscli.io.dataset import DatasetInput, FileInput
+
+    Input = FileInput | DatasetInput
 
 Chunks = Iterator[tuple[int, Mapping[str, Any]]]
 
@@ -183,13 +186,15 @@ def evaluate_file(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Callable[[int], None] | None = None,
     fail_if: Sequence[str] = (),
+    filter_text: str | None = None,
 ) -> EvaluationReport:
-    """Evaluate a file (or ``-`` for stdin), streaming it chunk by chunk.
+    """Evaluate a file (or ``-`` for stdin), a dataset (a directory, a glob, a
+    store's URL: :mod:`losscli.io.dataset`) or one object of a store, streaming it
+    chunk by chunk.
 
     ``fail_if``: ``--fail-if`` expressions (:mod:`losscli.evaluate.gates`), parsed
-    before the file is opened and judged on the report (``report.gates``)."""
-    from losscli.io import sources, tables
-
+    before the file is opened and judged on the report (``report.gates``).
+    ``filter_text``: ``--filter`` (:mod:`losscli.io.filter`): only the rows it keeps."""
     opts = _Options(
         task,
         weight,
@@ -202,30 +207,34 @@ def evaluate_file(
     )
     resolve_task(task, positive)
     check_options(losses, opts.params)
-    name = sources.display_name(source)
-    columns = tables.read_columns(source, fmt=fmt)
-    layout, needed = _layout(
-        name, columns, true, preds, opts, lambda cols: _file_kinds(source, fmt, cols)
-    )
-    chunks = tables.iter_arrays(
-        source,
-        fmt=fmt,
+    inp = _open_input(source, fmt, filter_text)
+    name = inp.name
+    columns = inp.columns()
+    layout, needed = _layout(name, columns, true, preds, opts, lambda cols: _file_kinds(inp, cols))
+    chunks = inp.iter_arrays(
         columns=needed,
-        column_types=_column_types(source, fmt, layout, needed, opts),
+        column_types=_column_types(inp, layout, needed, opts),
         chunk_rows=chunk_rows,
         # per-group work has a fixed cost per (chunk, group): fewer, larger chunks
         coalesce=by is not None,
     )
-    return _run(chunks, name=name, layout=layout, opts=opts, progress=progress)
+    try:
+        return _run(chunks, name=name, layout=layout, opts=opts, progress=progress)
+    except InputError as exc:
+        raise inp.located(exc) from None
 
 
-def _column_types(
-    source: str, fmt: str | None, layout: Layout, needed: list[str], opts: _Options
-) -> dict[str, str]:
+def _open_input(source: str, fmt: str | None, filter_text: str | None) -> Input:
+    """What ``source`` names: one file (read as before), a dataset, a store's URL;
+    ``filter_text`` parsed before anything is read."""
+    from losscli.io.dataset import open_input
+
+    return open_input(source, fmt=fmt, filter_text=filter_text)
+
+
+def _column_types(inp: Input, layout: Layout, needed: list[str], opts: _Options) -> dict[str, str]:
     """How the reader hands each column over: float64, string or dictionary."""
-    from losscli.io import tables
-
-    sniffed = tables.sniff_types(source, fmt=fmt, columns=needed)
+    sniffed = inp.sniff_types(needed)
     types: dict[str, str] = {
         c: "string" if sniffed.get(c) == "text" else "float64" for c in layout.pred_columns
     }
@@ -253,17 +262,14 @@ def _row_key(values: Any) -> bool:
     return bool(np.unique(arr).size == arr.size and arr.max() - arr.min() + 1 == arr.size)
 
 
-def _file_kinds(source: str, fmt: str | None, cols: Sequence[str]) -> dict[str, str]:
+def _file_kinds(inp: Input, cols: Sequence[str]) -> dict[str, str]:
     """``detect_layout``'s ``kinds``: the sniffed kinds, ``"id"`` for row keys."""
-    from losscli.io import tables
     from losscli.io.codes import to_numpy_sample
 
-    kinds = tables.sniff_types(source, fmt=fmt, columns=list(cols))
+    kinds = inp.sniff_types(list(cols))
     numeric = [c for c in cols if kinds.get(c) == "number"]
     if len(numeric) > 1:
-        chunks = tables.iter_arrays(
-            source,
-            fmt=fmt,
+        chunks = inp.iter_arrays(
             columns=numeric,
             column_types=dict.fromkeys(numeric, "float64"),
             chunk_rows=65536,

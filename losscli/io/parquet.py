@@ -32,7 +32,8 @@ def open_file(res: Source) -> Any:
 
     require_bytes(res)
     try:
-        return pq.ParquetFile(str(res.path), pre_buffer=False)
+        where = res.open_raw() if res.remote is not None else str(res.path)
+        return pq.ParquetFile(where, pre_buffer=False)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise _invalid(res, exc) from None
 
