@@ -107,6 +107,11 @@ def filesystem(url: str) -> tuple[Any, str]:
 def failure(url: str, exc: BaseException) -> InputError:
     """A store's error as one line naming the URL."""
     text = " ".join(str(exc).split())[:200] or type(exc).__name__
+    cause = exc.__cause__
+    if isinstance(exc, FileNotFoundError) and isinstance(cause, OSError | ConnectionError):
+        # fsspec's HTTP filesystem says "not found" for a server it cannot reach
+        reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else cause
+        return InputError(f"cannot read {url}: {' '.join(str(reason).split())[:200]}")
     if isinstance(exc, FileNotFoundError):
         return InputError(f"file not found: {url}")
     if isinstance(exc, PermissionError):

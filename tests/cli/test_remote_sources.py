@@ -307,3 +307,9 @@ def test_an_http_404_is_one_line(web: str, tmp_path: Path) -> None:
     line = run_error(f"{web}/missing.csv", "-o", "json", "--output-file", str(out))
     assert f"file not found: {web}/missing.csv" in line
     assert not out.exists()
+
+
+def test_an_unreachable_server_is_not_called_missing() -> None:
+    url = f"http://127.0.0.1:{_free_port()}/a.csv"  # (nothing listens there)
+    line = run_error(url)
+    assert line.startswith(f"losscli: error: cannot read {url}: ")
