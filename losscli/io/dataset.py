@@ -382,7 +382,7 @@ def open_input(
     """The input a run reads: one file as before, or a dataset (a directory, a glob,
     a store prefix; or one file with ``--filter``)."""
     flt = parse(filter_text) if filter_text is not None else None
-    if is_dataset(source):
+    if is_dataset(source) or _remote_folder(source):
         ds = discover(source, fmt)
     elif flt is not None:
         from losscli.io.sources import resolve
@@ -397,6 +397,14 @@ def open_input(
     if flt is not None:
         _check_filter(ds, flt)
     return DatasetInput(ds, flt)
+
+
+def _remote_folder(source: str) -> bool:
+    """Whether a URL without a trailing ``/`` names a store "directory" (one look-up;
+    a web URL is always one file)."""
+    if not remote.is_url(source) or remote.scheme(source) in ("http", "https"):
+        return False
+    return not isinstance(remote.resolve(source), remote.Remote)
 
 
 def _check_filter(ds: Dataset, flt: Filter) -> None:

@@ -160,6 +160,15 @@ def test_an_s3_hive_dataset_equals_the_local_dataset(
     _same(run_json(f"s3://{BUCKET}/{prefix}/", *args), run_json(str(local[0] / prefix), *args))
 
 
+def test_an_s3_prefix_without_a_slash_is_a_dataset_too(
+    s3: str, local: tuple[Path, dict[str, bytes]]
+) -> None:
+    _same(
+        run_json(f"s3://{BUCKET}/hive", "--by", "day"),
+        run_json(str(local[0] / "hive"), "--by", "day"),
+    )
+
+
 def test_an_s3_glob(s3: str, local: tuple[Path, dict[str, bytes]]) -> None:
     _same(
         run_json(f"s3://{BUCKET}/hive/model=tree/*/*.parquet", "--by", "day"),
