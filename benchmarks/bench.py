@@ -15,6 +15,10 @@ around ``Popen`` .. ``os.wait4``; peak RSS and CPU time are that child's own
   (``recommend --task binary``: typer's option coercion included) for ``losscli
   recommend --task binary -o json``.
 
+The regression Parquet file is also split into a directory of :data:`DATASET_FILES`
+files (``split_in_child``), timed as a dataset against the single file and DuckDB's
+``read_parquet('DIR/*.parquet')`` (issue 16: a dataset reads as fast as its rows).
+
 Every competitor prints its losses as JSON; the harness checks that they agree with
 losscli's (relative 1e-6), so a faster competitor cannot be one that computes less.
 
@@ -190,6 +194,28 @@ def generate_in_child(spec: Spec, folder: Path) -> tuple[Path, Path]:
     return Path(csv), Path(pq)
 
 
+#: The regression Parquet file is also read as a dataset of this many files (issue 16).
+DATASET_FILES = 20
+
+
+def split_in_child(parquet: Path, parts: int = DATASET_FILES) -> Path:
+    """``parquet``'s rows as a directory of ``parts`` Parquet files (``part-00.parquet``
+    …, in order), written once by a child process (the harness stays small)."""
+    folder = parquet.with_name(f"{parquet.stem}_x{parts}")
+    if len(list(folder.glob("part-*.parquet"))) == parts:
+        return folder
+    code = (
+        "import sys, pathlib, pyarrow.parquet as pq\n"
+        "src, out, k = sys.argv[1], pathlib.Path(sys.argv[2]), int(sys.argv[3])\n"
+        "t = pq.read_table(src); n = t.num_rows; out.mkdir(exist_ok=True)\n"
+        "for i in range(k):\n"
+        "    a, b = n * i // k, n * (i + 1) // k\n"
+        "    pq.write_table(t.slice(a, b - a), out / f'part-{i:02d}.parquet')\n"
+    )
+    subprocess.run([PY, "-c", code, str(parquet), str(folder), str(parts)], check=True)
+    return folder
+
+
 # --- the cases ---------------------------------------------------------------------------------
 
 
@@ -281,6 +307,15 @@ def build_cases(files: dict[str, tuple[Path, Path]], specs: dict[str, Spec]) -> 
             "flat memory, regression Parquet",
             [sized(small_n, small_pq), sized(large_n, large_pq)],
             same_data=False,
+        ),
+        Case(
+            "reg_pq_ds",
+            f"regression Parquet dataset ({DATASET_FILES} files), {reg_pq.stem}",
+            [
+                renamed(ev("regression", files["dataset"][1]), "losscli dataset"),
+                renamed(ev("regression", reg_pq), "losscli one file"),
+                renamed(duck("regression", files["dataset"][1] / "*.parquet"), "duckdb dataset"),
+            ],
         ),
         Case(
             "grouped",
@@ -781,6 +816,8 @@ def main(argv: list[str] | None = None) -> int:
         for key, spec in specs.items():
             print(f"data: {spec.name} ...", flush=True)
             files[key] = generate_in_child(spec, data)
+        dataset = split_in_child(files["regression"][1])
+        files["dataset"] = (dataset, dataset)
         cases = build_cases(files, specs)
         if args.only:
             keep = set(args.only.split(","))

@@ -123,7 +123,8 @@ def _evaluate(
         ...,
         metavar="FILE",
         help="Predictions file: CSV, TSV, Parquet, JSON Lines (optionally .gz/.bz2/.xz/.zst), "
-        "or - for stdin.",
+        "or - for stdin; a directory or a quoted glob of such files (Hive key=value "
+        "directories become columns); an s3:// gs:// az:// https:// URL.",
     ),
     true: str | None = column_option("--true", "-t", help="Truth column."),
     pred: list[str] | None = column_option(
@@ -176,6 +177,13 @@ def _evaluate(
         "--positive",
         metavar="LABEL",
         help="The positive label of a two-label truth (e.g. yes).",
+    ),
+    filter_text: str | None = typer.Option(
+        None,
+        "--filter",
+        metavar="EXPR",
+        help="Only the rows where EXPR holds: COLUMN OP VALUE joined by and/or/not, OP one "
+        "of == != < <= > >=, e.g. 'day >= \"2026-11-01\"' (pushed down into Parquet reads).",
     ),
     output: Output = output_option(Output),
     output_file: Path | None = typer.Option(
@@ -260,6 +268,7 @@ def _evaluate(
             test=test,
             correction=correction,
             convention=convention,
+            filter_text=filter_text,
         )
     finally:
         progress.stop()

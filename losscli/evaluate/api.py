@@ -38,7 +38,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from losscli.detect import Layout
+    from losscli.io.dataset import DatasetInput, FileInput
     from losscli.uncertainty.analysis import Settings
+
+    Input = FileInput | DatasetInput
 
 Chunks = Iterator[tuple[int, Mapping[str, Any]]]
 
@@ -247,8 +250,11 @@ def evaluate_file(
     test: str | None = None,
     correction: str | None = None,
     convention: str = "losscli",
+    filter_text: str | None = None,
 ) -> EvaluationReport:
-    """Evaluate a file (or ``-`` for stdin), streaming it chunk by chunk.
+    """Evaluate a file (or ``-`` for stdin), a dataset (a directory, a glob, a
+    store's URL: :mod:`losscli.io.dataset`) or one object of a store, streaming it
+    chunk by chunk.
 
     ``fail_if``: ``--fail-if`` expressions (:mod:`losscli.evaluate.gates`), parsed
     before the file is opened and judged on the report (``report.gates``).
@@ -260,11 +266,11 @@ def evaluate_file(
     first model) in ``report.comparisons``, p-values by ``test`` ("bootstrap" or
     "permutation"), ``correction="holm"`` across every compared cell.
     ``convention``: whose numbers, ``losscli`` (default), ``sklearn``, ``torch`` or
-    ``keras`` (:mod:`losscli.losses.conventions`)."""
+    ``keras`` (:mod:`losscli.losses.conventions`).
+    ``filter_text``: ``--filter`` (:mod:`losscli.io.filter`): only the rows it keeps."""
     boot = ci_settings(
         ci, resamples=resamples, seed=seed, baseline=baseline, test=test, correction=correction
     )
-    from losscli.io import sources, tables
     from losscli.losses.convention_names import check_convention
 
     opts = _Options(
@@ -282,30 +288,34 @@ def evaluate_file(
     )
     resolve_task(task, positive)
     check_options(losses, opts.params)
-    name = sources.display_name(source)
-    columns = tables.read_columns(source, fmt=fmt)
-    layout, needed = _layout(
-        name, columns, true, preds, opts, lambda cols: _file_kinds(source, fmt, cols)
-    )
-    chunks = tables.iter_arrays(
-        source,
-        fmt=fmt,
+    inp = _open_input(source, fmt, filter_text)
+    name = inp.name
+    columns = inp.columns()
+    layout, needed = _layout(name, columns, true, preds, opts, lambda cols: _file_kinds(inp, cols))
+    chunks = inp.iter_arrays(
         columns=needed,
-        column_types=_column_types(source, fmt, layout, needed, opts),
+        column_types=_column_types(inp, layout, needed, opts),
         chunk_rows=chunk_rows,
         # per-group work has a fixed cost per (chunk, group): fewer, larger chunks
         coalesce=by is not None,
     )
-    return _run(chunks, name=name, layout=layout, opts=opts, progress=progress)
+    try:
+        return _run(chunks, name=name, layout=layout, opts=opts, progress=progress)
+    except InputError as exc:
+        raise inp.located(exc) from None
 
 
-def _column_types(
-    source: str, fmt: str | None, layout: Layout, needed: list[str], opts: _Options
-) -> dict[str, str]:
+def _open_input(source: str, fmt: str | None, filter_text: str | None) -> Input:
+    """What ``source`` names: one file (read as before), a dataset, a store's URL;
+    ``filter_text`` parsed before anything is read."""
+    from losscli.io.dataset import open_input
+
+    return open_input(source, fmt=fmt, filter_text=filter_text)
+
+
+def _column_types(inp: Input, layout: Layout, needed: list[str], opts: _Options) -> dict[str, str]:
     """How the reader hands each column over: float64, string or dictionary."""
-    from losscli.io import tables
-
-    sniffed = tables.sniff_types(source, fmt=fmt, columns=needed)
+    sniffed = inp.sniff_types(needed)
     types: dict[str, str] = {
         c: "string" if sniffed.get(c) == "text" else "float64" for c in layout.pred_columns
     }
@@ -333,17 +343,14 @@ def _row_key(values: Any) -> bool:
     return bool(np.unique(arr).size == arr.size and arr.max() - arr.min() + 1 == arr.size)
 
 
-def _file_kinds(source: str, fmt: str | None, cols: Sequence[str]) -> dict[str, str]:
+def _file_kinds(inp: Input, cols: Sequence[str]) -> dict[str, str]:
     """``detect_layout``'s ``kinds``: the sniffed kinds, ``"id"`` for row keys."""
-    from losscli.io import tables
     from losscli.io.codes import to_numpy_sample
 
-    kinds = tables.sniff_types(source, fmt=fmt, columns=list(cols))
+    kinds = inp.sniff_types(list(cols))
     numeric = [c for c in cols if kinds.get(c) == "number"]
     if len(numeric) > 1:
-        chunks = tables.iter_arrays(
-            source,
-            fmt=fmt,
+        chunks = inp.iter_arrays(
             columns=numeric,
             column_types=dict.fromkeys(numeric, "float64"),
             chunk_rows=65536,

@@ -133,6 +133,34 @@ def arrow_input(path: Path, name: str, compression: str | None) -> Any:
     return pa.PythonFile(open_binary(path, name, compression), mode="r")
 
 
+def wrap_binary(raw: IO[bytes], compression: str | None) -> IO[bytes]:
+    """:func:`open_binary` for a file already open (a remote object)."""
+    if compression is None:
+        return raw
+    if compression == "gzip":
+        import gzip
+
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    if compression == "bz2":
+        import bz2
+
+        return bz2.BZ2File(raw)
+    if compression == "xz":
+        import lzma
+
+        return lzma.LZMAFile(raw)
+    return ZstdReader(raw)  # type: ignore[return-value]
+
+
+def wrap_arrow(raw: IO[bytes], compression: str | None) -> Any:
+    """:func:`arrow_input` for a file already open (a remote object)."""
+    import pyarrow as pa
+
+    if compression in ("gzip", "bz2", "zstd"):
+        return pa.CompressedInputStream(pa.PythonFile(raw, mode="r"), compression)
+    return pa.PythonFile(wrap_binary(raw, compression), mode="r")
+
+
 class ZstdReader:
     """A zstd stream as a readable binary file that raises EOFError when the data
     ends inside a frame (zstandard's ``stream_reader`` returns the bytes decoded

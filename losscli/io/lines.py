@@ -41,7 +41,7 @@ def line_blocks(
     ending after a complete line (with ``quotes``: a line ending outside a quoted
     field, i.e. with an even count of ``"`` before it). Blank blocks are skipped.
     ``spare``: buffers the caller is done with, reused for reading (files only)."""
-    if res.compression is None:
+    if res.compression is None and res.remote is None:
         yield from _file_line_blocks(res, block_bytes, quotes=quotes, spare=spare)
         return
     line_cap = max(block_bytes, spool.max_line_bytes())

@@ -2,10 +2,13 @@
 
 A Parquet file carries its types, so nothing is inferred here. It is opened with
 ``pre_buffer=False`` and read row group by row group (``read_row_group``, only the
-requested columns), which keeps memory flat whatever the file size; a row group is
-decoded whole, so memory follows the writer's row-group size, and a file whose row
-groups hold more than :data:`PARQUET_GROUP_VALUES` values (rows × columns read) is
-read in batches of that many values instead.
+requested columns), which keeps memory flat whatever the file size; the next row
+group is decoded on a background thread while the losses run on the current one
+(:func:`_row_groups`: DuckDB decodes in parallel too, and a single-threaded read
+left one of two cores idle). A row group is decoded whole, so memory follows the
+writer's row-group size (two of them at a time), and a file whose row groups hold
+more than :data:`PARQUET_GROUP_VALUES` values (rows × columns read) is read in
+batches of that many values instead.
 
 Cut so: what knows Parquet (pyarrow.parquet, row groups) is here; the batches it
 yields go through the same checks as every format's in :mod:`losscli.io.tables`.
@@ -32,7 +35,8 @@ def open_file(res: Source) -> Any:
 
     require_bytes(res)
     try:
-        return pq.ParquetFile(str(res.path), pre_buffer=False)
+        where = res.open_raw() if res.remote is not None else str(res.path)
+        return pq.ParquetFile(where, pre_buffer=False)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise _invalid(res, exc) from None
 
@@ -84,9 +88,32 @@ def _batches(pf: Any, columns: Sequence[str] | None, chunk_rows: int) -> Iterato
     if chunk_rows < DEFAULT_CHUNK_ROWS:  # (small chunks: tests)
         yield from pf.iter_batches(batch_size=chunk_rows, columns=cols)
         return
-    for i, n in enumerate(sizes):
-        if n == 0:
-            continue
-        table = pf.read_row_group(i, columns=cols, use_threads=False)
-        yield from table.combine_chunks().to_batches(max_chunksize=chunk_rows)
-        del table  # (free the row group before decoding the next)
+    yield from _row_groups(pf, [i for i, n in enumerate(sizes) if n], cols, chunk_rows)
+
+
+def _row_groups(
+    pf: Any, groups: list[int], cols: list[str] | None, chunk_rows: int
+) -> Iterator[Any]:
+    """The row groups ``groups``, each decoded on one background thread while the
+    caller works on the one before (pyarrow releases the GIL while it decodes, so
+    decoding and the losses share the cores): at most two row groups are held. A
+    decoding error is raised here, in order; closing the generator waits for the
+    thread, so none outlives the reader."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    def read(i: int) -> Any:
+        return pf.read_row_group(i, columns=cols, use_threads=False)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="losscli-parquet")
+    pending: Future[Any] | None = pool.submit(read, groups[0]) if groups else None
+    try:
+        for k in range(len(groups)):
+            assert pending is not None
+            table = pending.result()
+            pending = pool.submit(read, groups[k + 1]) if k + 1 < len(groups) else None
+            yield from table.combine_chunks().to_batches(max_chunksize=chunk_rows)
+            del table  # (free the row group before the next one is taken)
+    finally:
+        if pending is not None:
+            pending.cancel()
+        pool.shutdown(wait=True)

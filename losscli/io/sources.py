@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from losscli.errors import InputError
-from losscli.io import compression, spool
+from losscli.io import compression, remote, spool
 from losscli.io.magic import PARQUET_MAGIC, SNIFF_BYTES, binary_message, sniff_binary
 from losscli.io.spool import STDIN
 
@@ -65,18 +65,51 @@ class Source:
     name: str
     fmt: str
     compression: str | None
+    #: an object of a store (:class:`losscli.io.remote.Remote`), read in ranges;
+    #: None for a local file (then ``path`` is where it is)
+    remote: Any = None
 
     @property
     def delimiter(self) -> str:
         return "\t" if self.fmt == "tsv" else ","
 
+    def open_raw(self) -> IO[bytes]:
+        """The file's bytes as they are stored (not decompressed): a remote object
+        reads its ranges on demand."""
+        if self.remote is not None:
+            return self.remote.open()
+        try:
+            return open(self.path, "rb")
+        except OSError as exc:
+            raise InputError(f"cannot read {self.name}: {exc.strerror or exc}") from None
+
     def open_binary(self) -> IO[bytes]:
         """A decompressed binary stream of the file."""
+        if self.remote is not None:
+            return compression.wrap_binary(self.open_raw(), self.compression)
         return compression.open_binary(self.path, self.name, self.compression)
 
     def arrow_input(self) -> Any:
         """A decompressed Arrow input stream of the file."""
+        if self.remote is not None:
+            return compression.wrap_arrow(self.open_raw(), self.compression)
         return compression.arrow_input(self.path, self.name, self.compression)
+
+    def head(self, n: int = 8) -> bytes:
+        """The first ``n`` stored bytes."""
+        if self.remote is None:
+            return _head(self.path, self.name, n)
+        with self.open_raw() as fh:
+            return fh.read(n)
+
+    def size(self) -> int:
+        """The stored size in bytes."""
+        if self.remote is not None:
+            return int(self.remote.size)
+        try:
+            return self.path.stat().st_size
+        except OSError as exc:
+            raise InputError(f"cannot read {self.name}: {exc.strerror}") from None
 
     def corrupt(self) -> InputError:
         """The error for compressed bytes that do not decompress."""
@@ -165,15 +198,13 @@ def resolve(source: SourceLike, fmt: str | None) -> Source:
     name = display_name(source)
     if text == STDIN:
         return _sniffed(spool.spool_stdin(), name, fmt, None)
+    if remote.is_url(text):
+        return _remote(text, fmt)
     path = Path(text)
     regular = is_regular(path, name)
     if regular and not os.access(path, os.R_OK):
         raise InputError(f"cannot read {name}: permission denied")
-    suffixes = [s.lower() for s in path.suffixes]
-    packed = None
-    if suffixes and suffixes[-1] in compression.SUFFIXES:
-        packed = compression.SUFFIXES[suffixes.pop()]
-    named = _SUFFIX_FORMAT.get(suffixes[-1]) if suffixes else None
+    named, packed = name_format(text)
     if fmt is None and named is None and regular:
         raise InputError(
             f"cannot tell the format of {name} from its name; use --format "
@@ -195,6 +226,35 @@ def resolve(source: SourceLike, fmt: str | None) -> Source:
     return res
 
 
+def name_format(name: str) -> tuple[str | None, str | None]:
+    """``(format, compression)`` told by a file name's suffixes (``a.csv.gz``:
+    csv, gzip), each None when the name does not say."""
+    suffixes = [s.lower() for s in Path(name).suffixes]
+    packed = None
+    if suffixes and suffixes[-1] in compression.SUFFIXES:
+        packed = compression.SUFFIXES[suffixes.pop()]
+    named = _SUFFIX_FORMAT.get(suffixes[-1]) if suffixes else None
+    return named, packed
+
+
+def _remote(url: str, fmt: str | None) -> Source:
+    """A URL of one object as a Source read in ranges (:mod:`losscli.io.remote`)."""
+    found = remote.resolve(url)
+    if not isinstance(found, remote.Remote):
+        raise InputError(f"{url} is a directory, not a file")
+    named, packed = name_format(url.split("?", 1)[0])
+    if fmt is None and named is None:
+        raise InputError(
+            f"cannot tell the format of {url} from its name; use --format {'|'.join(FORMATS)}"
+        )
+    res = Source(Path(found.path), url, fmt or str(named), packed, found)
+    if res.fmt == "parquet":
+        return dataclasses.replace(res, compression=None)
+    if packed is None:
+        res = _check_head(res, explicit=fmt is not None)
+    return res
+
+
 def _sniffed(path: Path, name: str, fmt: str | None, packed: str | None) -> Source:
     """A spooled stream, its compression and format told by its magic bytes."""
     head = _head(path, name)
@@ -213,7 +273,7 @@ def _check_head(res: Source, *, explicit: bool) -> Source:
     """An uncompressed text source must not start like a binary file. With an
     explicit ``--format`` (or a stream), compressed bytes are decompressed as their
     magic says; with a format told by the name only, the name is wrong: say so."""
-    kind = sniff_binary(_head(res.path, res.name, SNIFF_BYTES))
+    kind = sniff_binary(res.head(SNIFF_BYTES))
     if kind is None:
         return res
     if explicit and kind in compression.COMPRESSION_SUFFIX:
@@ -268,11 +328,7 @@ def is_regular(path: Path, name: str) -> bool:
 
 def require_bytes(res: Source) -> None:
     """An unreadable or zero-byte file is an InputError naming it."""
-    try:
-        size = res.path.stat().st_size
-    except OSError as exc:
-        raise InputError(f"cannot read {res.name}: {exc.strerror}") from None
-    if size == 0:
+    if res.size() == 0:
         raise InputError(f"{res.name} is empty")
 
 

@@ -205,6 +205,14 @@ def _checked(
         yield batch
 
 
+def rechunk(batches: Iterator[Any], chunk_rows: int, coalesce: bool) -> Iterator[Any]:
+    """Checked batches cut to at most ``chunk_rows`` rows (with ``coalesce``: first
+    joined up to ``chunk_rows / COALESCE_SHARE``), as :func:`iter_batches` hands
+    them on; for readers of other inputs (:mod:`losscli.io.dataset_read`)."""
+    for batch in _coalesced(batches, chunk_rows) if coalesce else batches:
+        yield from _split(batch, chunk_rows)
+
+
 def _split(batch: Any, chunk_rows: int) -> Iterator[Any]:
     n = batch.num_rows
     for start in range(0, n, chunk_rows):

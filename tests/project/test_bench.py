@@ -36,6 +36,7 @@ CASES = {
     "mc_pq": {"losscli", "duckdb", "pandas+sklearn"},
     "flat_csv": {"losscli regression_10k", "losscli regression_40k"},
     "flat_pq": {"losscli regression_10k", "losscli regression_40k"},
+    "reg_pq_ds": {"losscli dataset", "losscli one file", "duckdb dataset"},
     "grouped": {"losscli --by group", "losscli ungrouped"},
 }
 

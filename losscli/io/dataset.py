@@ -1,0 +1,413 @@
+"""Datasets: a directory, a glob or a store prefix of many files read as one input.
+
+* **What is a dataset**: a local directory (every file inside it, recursively), a
+  glob (``'preds/2026-*.parquet'``, quoted so the shell leaves it alone), or a URL of
+  a store "directory" or glob (``s3://bucket/preds/``). Files and directories whose
+  name starts with ``.`` or ``_`` are skipped (``_SUCCESS``, ``_metadata``, ``.crc``:
+  what Spark, Hive and pyarrow leave beside the data, and what pyarrow skips too).
+  The files are read in the sorted order of their paths, one after the other.
+* **One format, one schema**: every file must be of the first one's format (told by
+  its suffix, or all of ``--format``) and hold the same columns (Parquet: with the
+  same types); the first file that differs is named (exit 2). An empty directory or a
+  glob that matches nothing is an error too.
+* **Hive partitions**: directories named ``key=value`` (``model=tree/day=2026-11-30/``)
+  give every file below them the column ``key`` (an integer when every value of the
+  key is one, else text), usable as any column (``--by day``, ``--weight``...).
+* **Rows**: the data rows are numbered on across the files (the first file's rows are
+  1…n₁, the second's n₁+1…), which is what the engine counts; an error the engine
+  raises about row N is completed with the file holding it and its row there
+  (:meth:`DatasetInput.located`). Errors a reader raises name the file and its row.
+* **Reading**: Parquet files go through ``pyarrow.dataset`` (one scanner per file,
+  in order, its threads decoding columns in parallel; ``--filter`` pushed down:
+  partition pruning, row-group statistics, row filtering). CSV, TSV and JSON Lines
+  files go through losscli's own readers (:mod:`losscli.io.tables`, the C scanner),
+  file by file; ``--filter`` skips files by their partition values and filters the
+  rows of each batch with ``pyarrow.compute``. Memory stays that of one file's
+  reader whatever the number of files.
+* :func:`list_parts` is the listing other engines split work by (one run per part).
+
+Cut so: this module knows files of a dataset and their order; each file is still
+read by the single-file readers, and :class:`FileInput` is the single-file input
+unchanged, so a plain file reads exactly as before.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import re
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from losscli.errors import InputError
+from losscli.io import remote, tables
+from losscli.io.filter import Filter, on_partition, parse
+from losscli.io.sources import FORMATS, display_name, name_format
+
+_GLOB = re.compile(r"[*?\[]")
+_INT = re.compile(r"^[-+]?\d{1,18}$")
+
+Arrays = tuple[int, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One file of a dataset: ``name`` in messages, ``location`` to hand to the
+    readers of :mod:`losscli.io.tables` (a path or a URL), its format, its row count
+    (Parquet: from the footer, before any filter; else None) and its Hive partition
+    values ``((key, value), ...)`` (int or str)."""
+
+    name: str
+    location: str
+    fmt: str
+    rows: int | None = None
+    partition: tuple[tuple[str, str | int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The files of a dataset in reading order, and the partition keys they share."""
+
+    name: str
+    fmt: str
+    root: str
+    parts: tuple[Part, ...]
+    keys: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def is_dataset(source: str) -> bool:
+    """Whether ``source`` names many files: a directory, a glob, a store prefix
+    (a URL that ends with ``/`` or holds a glob). Stdlib only."""
+    if source == "-":
+        return False
+    if remote.is_url(source):
+        rest = source.split("://", 1)[1]
+        web = remote.scheme(source) in ("http", "https")
+        return not web and (rest.endswith("/") or bool(_GLOB.search(rest)))
+    if os.path.isdir(source):
+        return True
+    return bool(_GLOB.search(source)) and not os.path.lexists(source)
+
+
+def _hidden(relative: str) -> bool:
+    return any(seg.startswith((".", "_")) for seg in relative.split("/") if seg)
+
+
+def _local_files(source: str) -> tuple[str, list[str]]:
+    """``(root, sorted file paths)`` of a local directory or glob."""
+    import glob
+
+    if os.path.isdir(source):
+        root = source
+        found: list[str] = []
+        for folder, dirs, files in os.walk(source):
+            dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
+            found.extend(os.path.join(folder, f) for f in files)
+    else:
+        root = _glob_root(source)
+        found = [p for p in glob.glob(source, recursive=True) if os.path.isfile(p)]
+    rel = {p: os.path.relpath(p, root).replace(os.sep, "/") for p in found}
+    return root, sorted((p for p in found if not _hidden(rel[p])), key=lambda p: rel[p])
+
+
+def _glob_root(pattern: str) -> str:
+    """The directory part of a glob before its first wildcard."""
+    head = _GLOB.split(pattern, maxsplit=1)[0]
+    return head if head.endswith(("/", os.sep)) else (os.path.dirname(head) or ".")
+
+
+def _remote_files(source: str) -> tuple[str, list[str]]:
+    found = remote.resolve(source)
+    if isinstance(found, remote.Remote):
+        return source.rsplit("/", 1)[0], [source]
+    root = _glob_root(source) if _GLOB.search(source.split("://", 1)[1]) else source
+    root = root.rstrip("/")
+    return root, [u for u in found if not _hidden(u[len(root) :])]
+
+
+def _partition(relative: str) -> list[tuple[str, str]]:
+    """The Hive ``key=value`` directories of a file's path below the root."""
+    from urllib.parse import unquote
+
+    out = []
+    for seg in relative.split("/")[:-1]:
+        key, eq, value = seg.partition("=")
+        if eq and key:
+            out.append((unquote(key), unquote(value)))
+    return out
+
+
+def discover(source: str, fmt: str | None = None) -> Dataset:
+    """The files of the dataset ``source`` (see the module docstring), or InputError:
+    nothing found, a file of another format, partition keys that differ."""
+    name = display_name(source)
+    root, files = _remote_files(source) if remote.is_url(source) else _local_files(source)
+    if not files:
+        if os.path.isdir(source) or source.endswith("/"):
+            raise InputError(
+                f"{name} is a directory with no data files "
+                "(.csv .tsv .parquet .pq .jsonl .ndjson, optionally + .gz .bz2 .xz .zst)"
+            )
+        raise InputError(f"no file matches {name}")
+    chosen, parts = _typed_files(name, root, files, fmt)
+    keys, parts = _partitions(name, root, parts)
+    return Dataset(name, chosen, root, tuple(parts), keys)
+
+
+def _typed_files(name: str, root: str, files: list[str], fmt: str | None) -> tuple[str, list[Part]]:
+    parts: list[Part] = []
+    chosen = fmt
+    for path in files:
+        named, _ = name_format(path)
+        this = fmt or named
+        shown = display_name(path)
+        if this is None:
+            raise InputError(
+                f"{name}: cannot tell the format of {shown} from its name; a dataset holds "
+                f"files of one format (use --format {'|'.join(FORMATS)} to read every file so)"
+            )
+        if chosen is None:
+            chosen = this
+        if this == chosen:
+            parts.append(Part(shown, path, this))
+            continue
+        raise InputError(
+            f"{name}: {shown} is {this}, but {parts[0].name} is {chosen}: "
+            "a dataset holds files of one format"
+        )
+    assert chosen is not None
+    return chosen, parts
+
+
+def _partitions(name: str, root: str, parts: list[Part]) -> tuple[tuple[str, ...], list[Part]]:
+    """The Hive keys every file shares (the same keys, in the same order), the
+    values typed: int when every value of a key is an integer."""
+    found = [_partition(_relative(root, p.location)) for p in parts]
+    keys = tuple(k for k, _ in found[0])
+    for part, pairs in zip(parts, found, strict=True):
+        if tuple(k for k, _ in pairs) != keys:
+            raise InputError(
+                f"{name}: {part.name} has the partition keys ({', '.join(k for k, _ in pairs)}), "
+                f"but {parts[0].name} has ({', '.join(keys)}): the files of a dataset must agree"
+            )
+    ints = [all(_INT.match(pairs[i][1]) for pairs in found) for i in range(len(keys))]
+    typed = []
+    for part, pairs in zip(parts, found, strict=True):
+        values = tuple((k, int(v) if ints[i] else v) for i, (k, v) in enumerate(pairs))
+        typed.append(Part(part.name, part.location, part.fmt, None, values))
+    return keys, typed
+
+
+def _relative(root: str, location: str) -> str:
+    if remote.is_url(location):
+        return location[len(root) :].lstrip("/")
+    return os.path.relpath(location, root).replace(os.sep, "/")
+
+
+def list_parts(
+    source: str,
+    *,
+    fmt: str | None = None,
+    filter_text: str | None = None,
+    count_rows: bool = True,
+) -> list[Part]:
+    """The files of ``source`` (a dataset, or one file: a list of one) in reading
+    order, those that ``--filter`` rules out by their partition values left out, each
+    with its row count when ``count_rows`` (Parquet footers; None for CSV/JSONL)."""
+    flt = parse(filter_text) if filter_text else None
+    if is_dataset(source):
+        parts = list(_kept(discover(source, fmt).parts, flt))
+    else:
+        res_fmt = _single_format(source, fmt)
+        parts = [Part(display_name(source), source, res_fmt)]
+    if not count_rows:
+        return parts
+    return [_counted(p) for p in parts]
+
+
+def _single_format(source: str, fmt: str | None) -> str:
+    from losscli.io.sources import resolve
+
+    return resolve(source, fmt).fmt
+
+
+def _counted(part: Part) -> Part:
+    if part.fmt != "parquet":
+        return part
+    from losscli.io import parquet
+    from losscli.io.sources import resolve
+
+    _, rows = parquet.column_names(resolve(part.location, "parquet"))
+    return Part(part.name, part.location, part.fmt, rows, part.partition)
+
+
+def _kept(parts: Sequence[Part], flt: Filter | None) -> Iterator[Part]:
+    for part in parts:
+        if flt is None or on_partition(flt, dict(part.partition)) is not False:
+            yield part
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+class FileInput:
+    """One file (or ``-``) read exactly as :mod:`losscli.io.tables` reads it."""
+
+    def __init__(self, source: str, fmt: str | None) -> None:
+        self.source, self.fmt = source, fmt
+        self.name = display_name(source)
+
+    def columns(self) -> list[str]:
+        return tables.read_columns(self.source, fmt=self.fmt)
+
+    def sniff_types(self, columns: Sequence[str]) -> dict[str, str]:
+        return tables.sniff_types(self.source, fmt=self.fmt, columns=list(columns))
+
+    def iter_arrays(
+        self,
+        *,
+        columns: Sequence[str],
+        column_types: dict[str, str] | None = None,
+        chunk_rows: int = tables.DEFAULT_CHUNK_ROWS,
+        coalesce: bool = False,
+    ) -> Generator[Arrays]:
+        return tables.iter_arrays(
+            self.source,
+            fmt=self.fmt,
+            columns=columns,
+            column_types=column_types,
+            chunk_rows=chunk_rows,
+            coalesce=coalesce,
+        )
+
+    def located(self, exc: InputError) -> InputError:
+        return exc
+
+
+class DatasetInput:
+    """Many files (:class:`Dataset`) read one after the other as one input."""
+
+    def __init__(self, dataset: Dataset, flt: Filter | None) -> None:
+        self.dataset, self.flt = dataset, flt
+        self.name = dataset.name
+        #: the files read: those ``--filter`` does not rule out by their partition values
+        self.kept = list(_kept(dataset.parts, flt))
+        if not self.kept:
+            assert flt is not None
+            raise InputError(f"{self.name}: no data rows match --filter {flt.text!r}")
+        self.first = self.kept[0]
+        self._starts: list[int] = []
+        self._parts: list[Part] = []
+        self._columns: list[str] | None = None
+
+    def file_columns(self) -> list[str]:
+        if self._columns is None:
+            self._columns = tables.read_columns(self.first.location, fmt=self.first.fmt)
+            for key in self.dataset.keys:
+                if key in self._columns:
+                    raise InputError(
+                        f"{self.name}: {key!r} is both a partition key (a {key}=... "
+                        f"directory) and a column of {self.first.name}"
+                    )
+        return self._columns
+
+    def columns(self) -> list[str]:
+        return [*self.file_columns(), *self.dataset.keys]
+
+    def key_kind(self, key: str) -> str:
+        return "number" if isinstance(dict(self.first.partition)[key], int) else "text"
+
+    def sniff_types(self, columns: Sequence[str]) -> dict[str, str]:
+        keys = self.dataset.keys
+        data = [c for c in columns if c not in keys]
+        out = tables.sniff_types(self.first.location, fmt=self.first.fmt, columns=data)
+        out.update({c: self.key_kind(c) for c in columns if c in keys})
+        return {c: out[c] for c in columns}
+
+    def iter_arrays(
+        self,
+        *,
+        columns: Sequence[str],
+        column_types: dict[str, str] | None = None,
+        chunk_rows: int = tables.DEFAULT_CHUNK_ROWS,
+        coalesce: bool = False,
+    ) -> Generator[Arrays]:
+        from losscli.io import dataset_read
+
+        self._starts, self._parts = [], []
+        reader = dataset_read.Reader(self, list(columns), column_types or {}, chunk_rows, coalesce)
+        base = 0
+        for part, batches in reader.parts():
+            self._starts.append(base)
+            self._parts.append(part)
+            for offset, arrays in batches:
+                yield base + offset, arrays
+            base += reader.rows_of_last
+        if base == 0:
+            why = f" match --filter {self.flt.text!r}" if self.flt is not None else ""
+            raise InputError(f"{self.name}: no data rows{why}")
+
+    def locate(self, row: int) -> tuple[Part, int] | None:
+        """The file holding the 1-based dataset row ``row``, and its row there."""
+        i = bisect.bisect_right(self._starts, row - 1) - 1
+        if i < 0:
+            return None
+        return self._parts[i], row - self._starts[i]
+
+    def located(self, exc: InputError) -> InputError:
+        """An engine error about a dataset row, completed with its file and row."""
+        if exc.row is None or exc.file != self.name:
+            return exc
+        found = self.locate(exc.row)
+        if found is None:
+            return exc
+        part, row = found
+        after = " of those --filter kept" if self.flt is not None else ""
+        return InputError(
+            f"{exc} (dataset row {exc.row}{after}: {part.name}, row {row})",
+            file=part.name,
+            column=exc.column,
+            row=row,
+        )
+
+
+def open_input(
+    source: str, *, fmt: str | None = None, filter_text: str | None = None
+) -> FileInput | DatasetInput:
+    """The input a run reads: one file as before, or a dataset (a directory, a glob,
+    a store prefix; or one file with ``--filter``)."""
+    flt = parse(filter_text) if filter_text is not None else None
+    if is_dataset(source) or _remote_folder(source):
+        ds = discover(source, fmt)
+    elif flt is not None:
+        from losscli.io.sources import resolve
+
+        if source == "-":
+            raise InputError("--filter reads files, not stdin; save the input to a file first")
+        res = resolve(source, fmt)
+        part = Part(res.name, source, res.fmt)
+        ds = Dataset(res.name, res.fmt, str(Path(source).parent), (part,), ())
+    else:
+        return FileInput(source, fmt)
+    if flt is not None:
+        _check_filter(ds, flt)
+    return DatasetInput(ds, flt)
+
+
+def _remote_folder(source: str) -> bool:
+    """Whether a URL without a trailing ``/`` names a store "directory" (one look-up;
+    a web URL is always one file)."""
+    if not remote.is_url(source) or remote.scheme(source) in ("http", "https"):
+        return False
+    return not isinstance(remote.resolve(source), remote.Remote)
+
+
+def _check_filter(ds: Dataset, flt: Filter) -> None:
+    """Partition values that a comparison cannot use are an error before any read."""
+    for part in ds.parts:
+        on_partition(flt, dict(part.partition))
