@@ -106,10 +106,26 @@ def huber(
     """Huber loss: ℓ = ½e² if |e| ≤ δ else δ(|e| - ½δ), e = y - ŷ; weighted mean.
 
     = PyTorch ``HuberLoss(delta)`` and Keras ``Huber(delta)``. PyTorch's
-    ``SmoothL1Loss(beta)`` equals ``HuberLoss / beta``; sklearn has no Huber metric
-    (``HuberRegressor`` is a model, with a scaled variant).
+    ``SmoothL1Loss(beta)`` equals ``HuberLoss / beta`` (:func:`smooth_l1`); sklearn
+    has no Huber metric (``HuberRegressor`` is a model, with a scaled variant).
     """
     return _compute("huber", y_true, y_pred, sample_weight, {"delta": delta})
+
+
+def smooth_l1(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    sample_weight: ArrayLike | None = None,
+    beta: float = 1.0,
+) -> float:
+    """Smooth L1 loss: ℓ = ½e²/β if |e| < β else |e| - ½β, e = y - ŷ; weighted mean.
+
+    = PyTorch ``SmoothL1Loss(beta)`` (default β = 1; β = 0 is ``L1Loss``), which is
+    ``HuberLoss(delta=beta) / beta``: the same as :func:`huber` at β = δ = 1 only.
+    Its slope above β is 1 whatever β (Huber's is δ). Keras and sklearn have none.
+    """
+    return _compute("smooth_l1", y_true, y_pred, sample_weight, {"beta": beta})
 
 
 def log_cosh(

@@ -95,6 +95,16 @@ PARAMS: dict[str, Param] = {
     for p in (
         Param("delta", "float", 1.0, "> 0", "--delta", "δ", "Huber δ (default 1).", "δ"),
         Param(
+            "beta",
+            "float",
+            1.0,
+            "≥ 0",
+            "--beta",
+            "β",
+            "smooth_l1 β, as PyTorch's SmoothL1Loss (default 1; 0 is the MAE).",
+            "β",
+        ),
+        Param(
             "quantile",
             "float",
             None,
@@ -318,8 +328,18 @@ _BUILT_IN: tuple[LossSpec, ...] = (
         (REGRESSION,),
         "½e² if |e| ≤ δ else δ(|e| - ½δ), e = y - ŷ",
         "robust to outliers yet smooth: MSE for small errors, MAE for large ones",
-        aliases=("smooth_l1",),
         takes=("delta",),
+    ),
+    LossSpec(
+        "smooth_l1",
+        "Smooth L1 loss",
+        (REGRESSION,),
+        "½e²/β if |e| < β else |e| - ½β, e = y - ŷ",
+        "Huber scaled to slope 1 (PyTorch's SmoothL1Loss); β = 0 is the MAE",
+        aliases=("smoothl1", "smooth_l1_loss"),
+        takes=("beta",),
+        on_request=True,
+        convention="= PyTorch SmoothL1Loss(beta); = huber(δ=β) / β",
     ),
     LossSpec(
         "log_cosh",

@@ -135,6 +135,19 @@ def huber(delta: float) -> Term:
     return term
 
 
+def smooth_l1(beta: float) -> Term:
+    """½e²/β if |e| < β else |e| - ½β (PyTorch's SmoothL1Loss, in its order of
+    operations); β = 0 is |e|, as in PyTorch."""
+    if beta == 0.0:
+        return absolute
+
+    def term(b: Batch) -> FloatArray:
+        a = b.abs_e
+        return np.where(a < beta, 0.5 * b.sq_e / beta, a - 0.5 * beta)
+
+    return term
+
+
 def log_cosh(b: Batch) -> FloatArray:
     """log cosh e = |e| + log1p(e^(-2|e|)) - log 2 (cosh overflows at |e| ≈ 710)."""
     a = b.abs_e
