@@ -316,22 +316,26 @@ def focal(
     alpha: float | None = None,
     eps: float = DEFAULT_EPS,
     logits: bool = False,
+    renormalize: bool = False,
 ) -> float:
     """Focal loss: ℓ = -α_t (1 - p_t)^γ log p_t, p_t = probability of the true
     class (clipped as in cross-entropy); weighted mean. 1-D ``y_pred``: binary;
-    n × K: multiclass.
+    n × K: multiclass (``renormalize=True`` divides each row by its sum, as for
+    :func:`categorical_crossentropy`).
 
     α-balancing (α_t = α for y = 1, 1 - α for y = 0) only when ``alpha`` is
     given: the torchvision ``sigmoid_focal_loss`` convention (its default
     α = 0.25 is not applied silently). Keras ``BinaryFocalCrossentropy``
     defaults to ``apply_class_balancing=False`` too. γ = 0 is cross-entropy.
+    1 - p_t is computed as -expm1(log p_t), so a confident right prediction
+    (p_t near 1, e.g. a logit of 30) keeps all its digits.
     """
     return _compute(
         "focal",
         y_true,
         y_pred,
         sample_weight,
-        {"gamma": gamma, "alpha": alpha, "eps": eps, "logits": logits},
+        {"gamma": gamma, "alpha": alpha, "eps": eps, "logits": logits, "renormalize": renormalize},
     )
 
 

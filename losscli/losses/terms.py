@@ -230,8 +230,10 @@ def focal(gamma: float, alpha: float | None, eps: float) -> Term:
 
     def term(b: Batch) -> FloatArray:
         log_pt = b.log_pt(eps)
-        t = np.exp(log_pt)
-        np.subtract(1.0, t, out=t)
+        # 1 - p_t = -expm1(log p_t): exact where p_t is near 1 (a large logit), where
+        # 1 - exp(log p_t) keeps only the digits above the spacing of doubles near 1
+        t = np.expm1(log_pt)
+        np.negative(t, out=t)
         t **= gamma  # (as `** gamma`: numpy squares for γ = 2)
         np.multiply(t, log_pt, out=t)
         loss = np.negative(t, out=t)  # -(x·l) = (-x)·l exactly
