@@ -57,11 +57,10 @@ if TYPE_CHECKING:
         zero_one,
     )
     from losscli.losses.registry import DEFAULT_EPS, REGISTRY, LossSpec, get_spec
-    from losscli.losses.terms import AT_INDEX, Violation
+    from losscli.losses.terms import Violation
     from losscli.losses.validate import ROW_SUM_TOLERANCE, check_targets
 
 __all__ = [
-    "AT_INDEX",
     "DEFAULT_EPS",
     "REGISTRY",
     "ROWS",
@@ -115,7 +114,7 @@ _HOME: dict[str, str] = {
     ),
     "Batch": "batch",
     **dict.fromkeys(("DEFAULT_EPS", "REGISTRY", "LossSpec", "get_spec"), "registry"),
-    **dict.fromkeys(("AT_INDEX", "Violation"), "terms"),
+    "Violation": "terms",
     **dict.fromkeys(("ROW_SUM_TOLERANCE", "check_targets"), "validate"),
 }
 

@@ -14,7 +14,6 @@ in place and choosing per row by arithmetic with 0/1 factors rather than ``np.wh
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -26,10 +25,6 @@ from losscli.losses.validate import BoolArray, FloatArray, at, first_index
 from losscli.tasks import BINARY
 
 Term = Callable[[Batch], FloatArray]
-
-#: "first violation at index N" / "first at index N" in the library's messages
-AT_INDEX = re.compile(r"(first (?:violation )?at) index (\d+)")
-
 
 # --------------------------------------------------------------------------- requirements
 
@@ -79,11 +74,11 @@ class Needs:
             mask = mask | rule.broken(b)
         return mask
 
-    def text(self, v: Violation) -> str:
-        """The reason the loss does not apply, as the library words it."""
-        return (
-            f"{self.loss} needs {self.rules[v.rule].what}; first violation at index {v.first_index}"
-        )
+    def text(self, v: Violation, *, row: int | None = None) -> str:
+        """The reason the loss does not apply: at the input index (the library's
+        words), or at ``row`` (a caller's numbering, e.g. the CLI's 1-based data row)."""
+        where = f"index {v.first_index}" if row is None else f"row {row}"
+        return f"{self.loss} needs {self.rules[v.rule].what}; first violation at {where}"
 
 
 NEEDS: dict[str, Needs] = {
