@@ -49,6 +49,8 @@ __all__ = [
     "register",
     "registered",
     "resolve",
+    "result_key",
+    "split_key",
     "symbol",
     "unregister",
 ]
@@ -531,6 +533,21 @@ def registered(spec: LossSpec, *params: Param) -> Iterator[LossSpec]:
 _BUILT_IN_PARAMS = tuple(PARAMS)
 for _spec in _BUILT_IN:
     register(_spec)
+
+
+def result_key(loss_id: str, quantile: float | None = None) -> str:
+    """The key a loss's results are reported under (in reports, gates, comparisons):
+    its id, or ``id@Q`` for a loss evaluated at quantile Q (``pinball@0.9``, ``{Q:g}``).
+    The one place the key format is written; :func:`split_key` reads it."""
+    return loss_id if quantile is None else f"{loss_id}@{quantile:g}"
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """A result key (or a loss as a ``--fail-if`` gate writes it) → (the loss's id or
+    alias, the quantile's text after ``@``, ``""`` without): ``pinball@0.9`` →
+    ``("pinball", "0.9")``."""
+    name, _, quantile = key.partition("@")
+    return name, quantile
 
 
 def resolve(name: str) -> str | None:
