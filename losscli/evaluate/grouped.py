@@ -47,8 +47,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from losscli.evaluate.summary import skip_text
-
 if TYPE_CHECKING:
     import numpy as np
 
@@ -345,7 +343,7 @@ class MeanStates(DeclaredStates):
         )
         reasons: list[tuple[str, np.ndarray]] = []
         if broken.any():
-            reasons.append((skip_text(overall) or "not applicable", np.flatnonzero(broken)))
+            reasons.append((overall.skip_reason() or "not applicable", np.flatnonzero(broken)))
         zero = ~broken & (weight <= 0)
         if zero.any():
             reasons.append((ZERO_WEIGHT, np.flatnonzero(zero)))
@@ -581,7 +579,7 @@ def _judge(
     """Group ``g``'s value or reason from a library accumulator."""
     from losscli.errors import LossInputError
 
-    reason = skip_text(acc)
+    reason = acc.skip_reason()
     if reason is None:
         try:
             values[g] = acc.result()

@@ -49,7 +49,11 @@ def skip_text(acc: Accumulator) -> str | None:
     data requirement (mape: a zero truth) is worded from its structured
     :class:`~losscli.losses.Violation`: the 1-based data row ``first_index + 1`` (the
     batches carry each row's input index, so rows dropped or regrouped before are
-    counted); the other reasons name no row and are the library's own words."""
+    counted); the other reasons name no row and are the library's own words.
+
+    The per-group reasons of :mod:`losscli.evaluate.grouped` need no row: a group
+    that breaks a requirement breaks it overall too, so :func:`group_skips` leaves
+    that loss out of the group entries (its overall reason, from here, names the row)."""
     from losscli.losses import MeanAccumulator
 
     if isinstance(acc, MeanAccumulator) and acc.violation is not None and acc.needs is not None:
