@@ -124,7 +124,7 @@ def parse_gate(expr: str) -> Gate:
 
 def resolve_loss_key(text: str, expr: str) -> str:
     """A loss name as written in a gate → the result key (``rmse``, ``pinball@0.9``)."""
-    name, _, quantile = text.partition("@")
+    name, quantile = catalog.split_key(text)
     loss_id = catalog.resolve(name)
     if loss_id is None:
         raise UsageError(
@@ -138,15 +138,10 @@ def resolve_loss_key(text: str, expr: str) -> str:
             q = float(quantile)
         except ValueError:
             raise _malformed(expr, f"bad quantile {quantile!r}") from None
-        return pinball_key(q)
+        return catalog.result_key(loss_id, q)
     if quantile:
         raise _malformed(expr, f"only pinball takes '@quantile', not {loss_id}")
     return loss_id
-
-
-def pinball_key(quantile: float) -> str:
-    """The result key of the pinball loss at ``quantile``: ``pinball@0.9``."""
-    return f"pinball@{quantile:g}"
 
 
 def parse_gates(exprs: Sequence[str]) -> list[Gate]:

@@ -11,9 +11,10 @@ parameters arrive as :class:`LossParams`, keyed by the registry's ``PARAMS`` (no
 parameter is named in this module but the two it reads itself, the quantiles and
 the class weights).
 
-Result keys: the registry id of the loss (``mse``, ``binary_crossentropy``...),
-except the pinball loss, reported once per ``--quantile`` as ``pinball@Q``
-(``pinball@0.9``); the quantiles are listed in ``params["quantile"]``.
+Result keys (:func:`losscli.losses.registry.result_key`): the registry id of the loss
+(``mse``, ``binary_crossentropy``...), except the pinball loss, reported once per
+``--quantile`` as ``pinball@Q`` (``pinball@0.9``); the quantiles are listed in
+``params["quantile"]``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from losscli import tasks
 from losscli.errors import InputError, UsageError
-from losscli.evaluate.gates import pinball_key
 from losscli.losses import registry as catalog
 
 if TYPE_CHECKING:
@@ -236,7 +236,7 @@ def select_losses(
     for loss_id, requested in ids:
         if loss_id == "pinball":
             for q in dict.fromkeys(params.quantiles):
-                out.append((pinball_key(q), loss_id, q, requested))
+                out.append((catalog.result_key(loss_id, q), loss_id, q, requested))
         else:
             out.append((loss_id, loss_id, None, requested))
     return out

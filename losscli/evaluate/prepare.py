@@ -58,13 +58,8 @@ class Prepare:
     (the labels of a ``--positive`` truth, the ids of the group values)."""
 
     def __init__(self, setting: Setting, classes: ClassIndex, labels: LabelCodes | None) -> None:
-        self.name = setting.name
-        self.layout = setting.layout
-        self.task = setting.task
-        self.positive = setting.positive
-        self.decision = setting.decision
-        self.weight = setting.weight
-        self.by = setting.by
+        #: the input and options (name, layout, task, positive, decision, weight, by)
+        self.setting = setting
         self.classes = classes
         #: label mode: the class numbering shared by truth and predictions
         self.labels = labels
@@ -74,29 +69,29 @@ class Prepare:
         self.group_labels: list[str] = []
 
     def __call__(self, offset: int, columns: Mapping[str, Any]) -> ChunkArrays:
-        y = self.truth(columns[self.layout.target], offset)
+        y = self.truth(columns[self.setting.layout.target], offset)
         preds: list[np.ndarray] = []
-        for model in self.layout.models:
+        for model in self.setting.layout.models:
             arrays = [self._prediction(columns[c], c, offset) for c in model.columns]
             preds.append(arrays[0] if len(arrays) == 1 else _stack_columns(arrays))
         w = None
-        if self.weight is not None:
-            w = self._numbers(columns[self.weight], self.weight, offset)
+        if self.setting.weight is not None:
+            w = self._numbers(columns[self.setting.weight], self.setting.weight, offset)
         gcodes = None
-        if self.by is not None:
+        if self.setting.by is not None:
             from losscli.io.codes import factorize
 
-            gcodes = self._group_codes(*factorize(columns[self.by]))
+            gcodes = self._group_codes(*factorize(columns[self.setting.by]))
         return ChunkArrays(offset, y, preds, w, gcodes)
 
     def _numbers(self, raw: Any, column: str, offset: int) -> np.ndarray:
         from losscli.io.columns import numeric_array
 
-        return numeric_array(raw, name=self.name, column_name=column, offset=offset)
+        return numeric_array(raw, name=self.setting.name, column_name=column, offset=offset)
 
     def _prediction(self, raw: Any, column: str, offset: int) -> np.ndarray:
         if self.labels is not None:
-            return self.labels.encode(raw, name=self.name, column=column, offset=offset)
+            return self.labels.encode(raw, name=self.setting.name, column=column, offset=offset)
         return self._numbers(raw, column, offset)
 
     # -- truth -------------------------------------------------------------------------
@@ -105,19 +100,19 @@ class Prepare:
         """Truth as float64 (regression / binary 0-1 / class index); NaN = missing."""
         from losscli.io.codes import factorize, is_text
 
-        target = self.layout.target
+        target = self.setting.layout.target
         if self.labels is not None:
-            return self.labels.encode(raw, name=self.name, column=target, offset=offset)
-        if self.task == tasks.REGRESSION:
+            return self.labels.encode(raw, name=self.setting.name, column=target, offset=offset)
+        if self.setting.task == tasks.REGRESSION:
             return self._numbers(raw, target, offset)
-        if self.task == tasks.BINARY and self.positive is None:
+        if self.setting.task == tasks.BINARY and self.setting.positive is None:
             if is_text(raw):
                 return self._zero_one_text(raw)
             return self._numbers(raw, target, offset)
         codes, labels = factorize(raw)
-        if self.decision is not None and self.decision.classes is not None:
+        if self.setting.decision is not None and self.setting.decision.classes is not None:
             self._two_columns_only(codes, labels, offset)
-        if self.task == tasks.BINARY:
+        if self.setting.task == tasks.BINARY:
             return self._positive(codes, labels)
         return self._class_indices(codes, labels, offset)
 
@@ -134,8 +129,8 @@ class Prepare:
             lut = np.array([1.0 if number_key(s or "") == one else 0.0 for s in labels] + [np.nan])
             return np.asarray(lut[codes])
         raise InputError(
-            f"{self.name}: the truth column {self.layout.target!r} holds text labels "
-            f"({', '.join(repr(s) for s in seen[:4])}); say which is the positive class "
+            f"{self.setting.name}: the truth column {self.setting.layout.target!r} holds text "
+            f"labels ({', '.join(repr(s) for s in seen[:4])}); say which is the positive class "
             "with --positive LABEL"
         )
 
@@ -149,10 +144,10 @@ class Prepare:
         if len(self.binary_labels) > 2:
             shown = ", ".join(repr(s) for s in list(self.binary_labels)[:5])
             raise InputError(
-                f"{self.name}: the truth column {self.layout.target!r} holds more than two "
-                f"labels ({shown}); --positive needs a two-label truth"
+                f"{self.setting.name}: the truth column {self.setting.layout.target!r} holds "
+                f"more than two labels ({shown}); --positive needs a two-label truth"
             )
-        pos = (self.positive or "").strip()
+        pos = (self.setting.positive or "").strip()
         lut = np.array(
             [1.0 if lab is not None and lab.strip() == pos else 0.0 for lab in labels] + [np.nan]
         )
@@ -183,20 +178,20 @@ class Prepare:
         their two classes (a label may carry the trailing space of its header)."""
         import numpy as np
 
-        assert self.decision is not None and self.decision.classes is not None
-        known = set(self.decision.classes)
+        assert self.setting.decision is not None and self.setting.decision.classes is not None
+        known = set(self.setting.decision.classes)
         unknown = [lab is not None and lab.strip() not in known for lab in labels]
         if any(unknown):
             bad = np.asarray(unknown)[codes] & (codes >= 0)
             i = int(np.argmax(bad))
-            raise self._no_column(labels[codes[i]], offset + i + 1, self.decision.classes)
+            raise self._no_column(labels[codes[i]], offset + i + 1, self.setting.decision.classes)
 
     def _no_column(self, label: str | None, row: int, classes: Sequence[str]) -> InputError:
-        target = self.layout.target
+        target = self.setting.layout.target
         return InputError(
-            f"{self.name}: column {target!r}, row {row}: label {label!r} has no probability "
-            f"column; classes are: {', '.join(classes)}",
-            file=self.name,
+            f"{self.setting.name}: column {target!r}, row {row}: label {label!r} has no "
+            f"probability column; classes are: {', '.join(classes)}",
+            file=self.setting.name,
             column=target,
             row=row,
         )

@@ -44,14 +44,21 @@ class Outcome:
     models_info: list[dict[str, Any]] = field(default_factory=list)
 
 
-def clean_reason(reason: str) -> str:
-    """The library says "first violation at index N" (0-based index into the input:
-    batches of reordered or dropped rows carry each row's index); the CLI speaks of
-    1-based data rows. (The one place that reads the library's text: the skip reasons
-    of the accumulators are strings, not yet structured.)"""
-    from losscli.losses import AT_INDEX
+def skip_text(acc: Accumulator) -> str | None:
+    """Why ``acc``'s loss does not apply, as the report says it, or ``None``. A broken
+    data requirement (mape: a zero truth) is worded from its structured
+    :class:`~losscli.losses.Violation`: the 1-based data row ``first_index + 1`` (the
+    batches carry each row's input index, so rows dropped or regrouped before are
+    counted); the other reasons name no row and are the library's own words.
 
-    return AT_INDEX.sub(lambda m: f"{m.group(1)} row {int(m.group(2)) + 1}", reason)
+    The per-group reasons of :mod:`losscli.evaluate.grouped` need no row: a group
+    that breaks a requirement breaks it overall too, so :func:`group_skips` leaves
+    that loss out of the group entries (its overall reason, from here, names the row)."""
+    from losscli.losses import MeanAccumulator
+
+    if isinstance(acc, MeanAccumulator) and acc.violation is not None and acc.needs is not None:
+        return acc.needs.text(acc.violation, row=acc.violation.first_index + 1)
+    return acc.skip_reason()
 
 
 def _for_model(text: str, names: Sequence[str], m: int) -> str:
@@ -73,7 +80,7 @@ def overall(
     for li, plan in enumerate(plans):
         for m in range(len(names)):
             acc = accs[m][li]
-            reason = acc.skip_reason()
+            reason = skip_text(acc)
             value: float | None = None
             if reason is None:
                 try:
@@ -83,7 +90,7 @@ def overall(
             if reason is None and value is not None:
                 out.results.append(Result(names[m], None, plan.key, value, acc.rows))
                 continue
-            text = _for_model(clean_reason(reason or "not applicable"), names, m)
+            text = _for_model(reason or "not applicable", names, m)
             if plan.requested:
                 raise InputError(f"{name}: {plan.key} does not apply: {text}")
             skipped_overall.add(plan.key)
@@ -110,7 +117,7 @@ def group_skips(
         key = plans[li].key
         if key in skipped_overall or not pos.size:
             continue
-        text = _for_model(clean_reason(reason), names, m)
+        text = _for_model(reason, names, m)
         first = (int(pos.min()), li, m)
         seen = entries.get((key, text))
         if seen is None:

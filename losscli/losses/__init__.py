@@ -51,16 +51,16 @@ if TYPE_CHECKING:
         poisson_deviance,
         r2,
         rmse,
+        smooth_l1,
         weighted_binary_crossentropy,
         weighted_categorical_crossentropy,
         zero_one,
     )
     from losscli.losses.registry import DEFAULT_EPS, REGISTRY, LossSpec, get_spec
-    from losscli.losses.terms import AT_INDEX, Violation
+    from losscli.losses.terms import Violation
     from losscli.losses.validate import ROW_SUM_TOLERANCE, check_targets
 
 __all__ = [
-    "AT_INDEX",
     "DEFAULT_EPS",
     "REGISTRY",
     "ROWS",
@@ -92,6 +92,7 @@ __all__ = [
     "poisson_deviance",
     "r2",
     "rmse",
+    "smooth_l1",
     "weighted_binary_crossentropy",
     "weighted_categorical_crossentropy",
     "zero_one",
@@ -113,7 +114,7 @@ _HOME: dict[str, str] = {
     ),
     "Batch": "batch",
     **dict.fromkeys(("DEFAULT_EPS", "REGISTRY", "LossSpec", "get_spec"), "registry"),
-    **dict.fromkeys(("AT_INDEX", "Violation"), "terms"),
+    "Violation": "terms",
     **dict.fromkeys(("ROW_SUM_TOLERANCE", "check_targets"), "validate"),
 }
 

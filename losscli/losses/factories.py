@@ -96,6 +96,13 @@ def huber(delta: float, **_: Any) -> Accumulator:
     return MeanAccumulator(terms.huber(check_positive("delta", delta)))
 
 
+def smooth_l1(beta: float, **_: Any) -> Accumulator:
+    b = float(beta)
+    if not (b >= 0 and math.isfinite(b)):
+        raise LossInputError(f"beta must be a finite number ≥ 0, got {beta!r}")
+    return MeanAccumulator(terms.smooth_l1(b))
+
+
 def log_cosh(**_: Any) -> Accumulator:
     return MeanAccumulator(terms.log_cosh)
 

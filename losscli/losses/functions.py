@@ -106,10 +106,26 @@ def huber(
     """Huber loss: ℓ = ½e² if |e| ≤ δ else δ(|e| - ½δ), e = y - ŷ; weighted mean.
 
     = PyTorch ``HuberLoss(delta)`` and Keras ``Huber(delta)``. PyTorch's
-    ``SmoothL1Loss(beta)`` equals ``HuberLoss / beta``; sklearn has no Huber metric
-    (``HuberRegressor`` is a model, with a scaled variant).
+    ``SmoothL1Loss(beta)`` equals ``HuberLoss / beta`` (:func:`smooth_l1`); sklearn
+    has no Huber metric (``HuberRegressor`` is a model, with a scaled variant).
     """
     return _compute("huber", y_true, y_pred, sample_weight, {"delta": delta})
+
+
+def smooth_l1(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    sample_weight: ArrayLike | None = None,
+    beta: float = 1.0,
+) -> float:
+    """Smooth L1 loss: ℓ = ½e²/β if |e| < β else |e| - ½β, e = y - ŷ; weighted mean.
+
+    = PyTorch ``SmoothL1Loss(beta)`` (default β = 1; β = 0 is ``L1Loss``), which is
+    ``HuberLoss(delta=beta) / beta``: the same as :func:`huber` at β = δ = 1 only.
+    Its slope above β is 1 whatever β (Huber's is δ). Keras and sklearn have none.
+    """
+    return _compute("smooth_l1", y_true, y_pred, sample_weight, {"beta": beta})
 
 
 def log_cosh(
@@ -303,22 +319,26 @@ def focal(
     alpha: float | None = None,
     eps: float = DEFAULT_EPS,
     logits: bool = False,
+    renormalize: bool = False,
 ) -> float:
     """Focal loss: ℓ = -α_t (1 - p_t)^γ log p_t, p_t = probability of the true
     class (clipped as in cross-entropy); weighted mean. 1-D ``y_pred``: binary;
-    n × K: multiclass.
+    n × K: multiclass (``renormalize=True`` divides each row by its sum, as for
+    :func:`categorical_crossentropy`).
 
     α-balancing (α_t = α for y = 1, 1 - α for y = 0) only when ``alpha`` is
     given: the torchvision ``sigmoid_focal_loss`` convention (its default
     α = 0.25 is not applied silently). Keras ``BinaryFocalCrossentropy``
     defaults to ``apply_class_balancing=False`` too. γ = 0 is cross-entropy.
+    1 - p_t is computed as -expm1(log p_t), so a confident right prediction
+    (p_t near 1, e.g. a logit of 30) keeps all its digits.
     """
     return _compute(
         "focal",
         y_true,
         y_pred,
         sample_weight,
-        {"gamma": gamma, "alpha": alpha, "eps": eps, "logits": logits},
+        {"gamma": gamma, "alpha": alpha, "eps": eps, "logits": logits, "renormalize": renormalize},
     )
 
 

@@ -49,6 +49,8 @@ __all__ = [
     "register",
     "registered",
     "resolve",
+    "result_key",
+    "split_key",
     "symbol",
     "unregister",
 ]
@@ -94,6 +96,16 @@ PARAMS: dict[str, Param] = {
     p.name: p
     for p in (
         Param("delta", "float", 1.0, "> 0", "--delta", "δ", "Huber δ (default 1).", "δ"),
+        Param(
+            "beta",
+            "float",
+            1.0,
+            "≥ 0",
+            "--beta",
+            "β",
+            "smooth_l1 β, as PyTorch's SmoothL1Loss (default 1; 0 is the MAE).",
+            "β",
+        ),
         Param(
             "quantile",
             "float",
@@ -318,8 +330,18 @@ _BUILT_IN: tuple[LossSpec, ...] = (
         (REGRESSION,),
         "½e² if |e| ≤ δ else δ(|e| - ½δ), e = y - ŷ",
         "robust to outliers yet smooth: MSE for small errors, MAE for large ones",
-        aliases=("smooth_l1",),
         takes=("delta",),
+    ),
+    LossSpec(
+        "smooth_l1",
+        "Smooth L1 loss",
+        (REGRESSION,),
+        "½e²/β if |e| < β else |e| - ½β, e = y - ŷ",
+        "Huber scaled to slope 1 (PyTorch's SmoothL1Loss); β = 0 is the MAE",
+        aliases=("smoothl1", "smooth_l1_loss"),
+        takes=("beta",),
+        on_request=True,
+        convention="= PyTorch SmoothL1Loss(beta); = huber(δ=β) / β",
     ),
     LossSpec(
         "log_cosh",
@@ -511,6 +533,21 @@ def registered(spec: LossSpec, *params: Param) -> Iterator[LossSpec]:
 _BUILT_IN_PARAMS = tuple(PARAMS)
 for _spec in _BUILT_IN:
     register(_spec)
+
+
+def result_key(loss_id: str, quantile: float | None = None) -> str:
+    """The key a loss's results are reported under (in reports, gates, comparisons):
+    its id, or ``id@Q`` for a loss evaluated at quantile Q (``pinball@0.9``, ``{Q:g}``).
+    The one place the key format is written; :func:`split_key` reads it."""
+    return loss_id if quantile is None else f"{loss_id}@{quantile:g}"
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """A result key (or a loss as a ``--fail-if`` gate writes it) → (the loss's id or
+    alias, the quantile's text after ``@``, ``""`` without): ``pinball@0.9`` →
+    ``("pinball", "0.9")``."""
+    name, _, quantile = key.partition("@")
+    return name, quantile
 
 
 def resolve(name: str) -> str | None:

@@ -14,7 +14,6 @@ in place and choosing per row by arithmetic with 0/1 factors rather than ``np.wh
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -26,10 +25,6 @@ from losscli.losses.validate import BoolArray, FloatArray, at, first_index
 from losscli.tasks import BINARY
 
 Term = Callable[[Batch], FloatArray]
-
-#: "first violation at index N" / "first at index N" in the library's messages
-AT_INDEX = re.compile(r"(first (?:violation )?at) index (\d+)")
-
 
 # --------------------------------------------------------------------------- requirements
 
@@ -97,11 +92,11 @@ class Needs:
             values = term(b)
         return np.where(self._broken(b), 0.0, values)
 
-    def text(self, v: Violation) -> str:
-        """The reason the loss does not apply, as the library words it."""
-        return (
-            f"{self.loss} needs {self.rules[v.rule].what}; first violation at index {v.first_index}"
-        )
+    def text(self, v: Violation, *, row: int | None = None) -> str:
+        """The reason the loss does not apply: at the input index (the library's
+        words), or at ``row`` (a caller's numbering, e.g. the CLI's 1-based data row)."""
+        where = f"index {v.first_index}" if row is None else f"row {row}"
+        return f"{self.loss} needs {self.rules[v.rule].what}; first violation at {where}"
 
 
 def _counted(mask: BoolArray, b: Batch) -> BoolArray:
@@ -154,6 +149,19 @@ def huber(delta: float) -> Term:
         t = np.multiply(0.5, m)
         np.subtract(a, t, out=t)
         return np.multiply(m, t, out=t)  # (in place: one temporary, not three)
+
+    return term
+
+
+def smooth_l1(beta: float) -> Term:
+    """½e²/β if |e| < β else |e| - ½β (PyTorch's SmoothL1Loss, in its order of
+    operations); β = 0 is |e|, as in PyTorch."""
+    if beta == 0.0:
+        return absolute
+
+    def term(b: Batch) -> FloatArray:
+        a = b.abs_e
+        return np.where(a < beta, 0.5 * b.sq_e / beta, a - 0.5 * beta)
 
     return term
 
@@ -240,8 +248,10 @@ def focal(gamma: float, alpha: float | None, eps: float) -> Term:
 
     def term(b: Batch) -> FloatArray:
         log_pt = b.log_pt(eps)
-        t = np.exp(log_pt)
-        np.subtract(1.0, t, out=t)
+        # 1 - p_t = -expm1(log p_t): exact where p_t is near 1 (a large logit), where
+        # 1 - exp(log p_t) keeps only the digits above the spacing of doubles near 1
+        t = np.expm1(log_pt)
+        np.negative(t, out=t)
         t **= gamma  # (as `** gamma`: numpy squares for γ = 2)
         np.multiply(t, log_pt, out=t)
         loss = np.negative(t, out=t)  # -(x·l) = (-x)·l exactly

@@ -197,12 +197,8 @@ def _group_blocks(
 # --------------------------------------------------------------------------- shared
 
 
-def _base_id(key: str) -> str:
-    return key.split("@", 1)[0]
-
-
 def greater_is_better(key: str) -> bool:
-    info = catalog.BY_ID.get(_base_id(key))
+    info = catalog.BY_ID.get(catalog.split_key(key)[0])
     return bool(info and info.greater_is_better)
 
 
@@ -313,7 +309,7 @@ def _title(report: EvaluationReport) -> str:
 
 
 def _use_when(loss: str) -> str:
-    info = catalog.BY_ID.get(_base_id(loss))
+    info = catalog.BY_ID.get(catalog.split_key(loss)[0])
     if info is None:
         return ""
     text = info.use_when.split(";")[0].strip()

@@ -230,3 +230,20 @@ def test_a_parameter_named_like_an_option_is_refused() -> None:
         inspect.signature(WithLossParams(command, after="loss"))
     with pytest.raises(ValueError, match="flag or keyword already taken: delta2"):
         registry.register(spec, registry.Param("delta2", "float", 1, "", "--delta", "d", "h"))
+
+
+def test_result_keys_are_formed_and_split_in_one_place() -> None:
+    from losscli.evaluate import gates
+    from losscli.render import evaluate as render_evaluate
+
+    assert registry.result_key("mse") == "mse"
+    assert registry.result_key("pinball", 0.9) == "pinball@0.9"
+    assert registry.split_key(registry.result_key("pinball", 0.25)) == ("pinball", "0.25")
+    assert registry.split_key("rmse") == ("rmse", "")
+    # the plan, the gates and the renderer agree on the key of one quantile
+    report = losscli.evaluate_frame(_frame(), quantiles=[0.90], losses=["pinball"])
+    assert report.losses == [registry.result_key("pinball", 0.9)]
+    assert gates.parse_gates(["quantile@0.90 < 9"])[0].loss == "pinball@0.9"
+    assert render_evaluate.greater_is_better("r2") and not render_evaluate.greater_is_better(
+        "pinball@0.9"
+    )
