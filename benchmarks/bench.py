@@ -670,8 +670,11 @@ def render_from(saved: Path, out: Path) -> int:
     targets = judge(res, specs)
     print_table(cases, res, targets)
     history = history_markdown(data["history"]) if "history" in data else ""
+    ci = ci_markdown(data["ci"]) if "ci" in data else ""
     out.write_text(
-        render(cases, res, targets, files, specs, meta) + ("\n" + history if history else ""),
+        render(cases, res, targets, files, specs, meta)
+        + ("\n" + history if history else "")
+        + ("\n" + ci if ci else ""),
         encoding="utf-8",
     )
     print(f"\nwrote {out} (from {saved})")
