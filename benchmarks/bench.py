@@ -705,8 +705,11 @@ def render_from(saved: Path, out: Path) -> int:
     targets = judge(res, specs)
     print_table(cases, res, targets)
     history = history_markdown(data["history"]) if "history" in data else ""
+    ci = ci_markdown(data["ci"]) if "ci" in data else ""
     out.write_text(
-        render(cases, res, targets, files, specs, meta) + ("\n" + history if history else ""),
+        render(cases, res, targets, files, specs, meta)
+        + ("\n" + history if history else "")
+        + ("\n" + ci if ci else ""),
         encoding="utf-8",
     )
     print(f"\nwrote {out} (from {saved})")
@@ -739,12 +742,7 @@ def history_markdown(figures: dict[str, Any] | None) -> str:
 
 def splice_history(report: str, section: str) -> str:
     """``report`` with its history section replaced by ``section`` (appended if none)."""
-    start = report.find(HISTORY_HEADING)
-    if start < 0:
-        return report.rstrip("\n") + "\n\n" + section
-    end = report.find("\n## ", start + len(HISTORY_HEADING))
-    rest = "" if end < 0 else report[end + 1 :]
-    return report[:start] + section + ("\n" + rest if rest else "")
+    return splice_section(report, HISTORY_HEADING, section)
 
 
 def history_only(quick: bool, out: Path) -> int:
@@ -758,6 +756,122 @@ def history_only(quick: bool, out: Path) -> int:
     print(section)
     old = out.read_text(encoding="utf-8") if out.exists() else ""
     out.write_text(splice_history(old, section) if old else section, encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
+CI_HEADING = "## Uncertainty (issue 14)"
+#: issue 14's targets: (case, the ratio of wall times, of peak RSS; None: not a target)
+CI_TARGETS = {"ci_reg": (1.5, 1.2), "ci_bin": (1.5, 1.2), "ci_by": (2.0, None)}
+
+
+def ci_cases(files: dict[str, tuple[Path, Path]]) -> list[Case]:
+    """``evaluate --ci`` (1000 resamples) against the same command without it, on the
+    regression and binary CSVs and on ``--by`` over 100 groups."""
+    losscli = str(BIN / "losscli")
+
+    def pair(key: str, title: str, path: Path, *extra: str) -> Case:
+        argv = [losscli, "evaluate", str(path), "-o", "json", *extra]
+        return Case(
+            key,
+            title,
+            [
+                Competitor("losscli", argv, "regression", True),
+                Competitor("losscli --ci", [*argv, "--ci", "--resamples", "1000"], None, True),
+            ],
+        )
+
+    reg, binary, grouped = files["regression"][0], files["binary"][0], files["grouped"][0]
+    return [
+        pair("ci_reg", f"--ci, regression CSV, {reg.stem}", reg),
+        pair("ci_bin", f"--ci, binary CSV, {binary.stem}", binary),
+        pair("ci_by", f"--ci --by over 100 groups, {grouped.stem}", grouped, "--by", "group"),
+    ]
+
+
+def ci_section(files: dict[str, tuple[Path, Path]], runs: int, warmup: bool) -> dict[str, Any]:
+    """Issue 14's figures: medians of wall, CPU and peak RSS with and without ``--ci``,
+    timed in the same run (rotating order), and their ratios against the targets."""
+    out: dict[str, Any] = {}
+    for case in ci_cases(files):
+        print(f"timing: {case.title} ...", flush=True)
+        timings = time_case(case, runs, warmup, {})
+        plain, ci = timings["losscli"], timings["losscli --ci"]
+        wall_target, rss_target = CI_TARGETS[case.key]
+        wall = _ratio(ci.wall(), plain.wall())
+        rss = _ratio(ci.peak(), plain.peak())
+        cpu = _ratio(
+            statistics.median(ci.cpu) if ci.ok else math.nan,
+            statistics.median(plain.cpu) if plain.ok else math.nan,
+        )
+        met = not math.isnan(wall) and wall <= wall_target
+        if rss_target is not None:
+            met = met and not math.isnan(rss) and rss <= rss_target
+        out[case.key] = {
+            "title": case.title,
+            "wall": [plain.wall(), ci.wall()],
+            "cpu": [plain.cpu, ci.cpu],
+            "rss_mib": [plain.peak(), ci.peak()],
+            "ratios": {"wall": wall, "cpu": cpu, "rss": rss},
+            "target": {"wall": wall_target, "rss": rss_target},
+            "met": met,
+            "status": [plain.status, ci.status],
+        }
+    return out
+
+
+def ci_markdown(figures: dict[str, Any] | None) -> str:
+    lines = [CI_HEADING, ""]
+    if not figures:
+        return "\n".join([*lines, "Not measured in this run.", ""])
+    lines += [
+        "`evaluate FILE -o json` with and without `--ci --resamples 1000`, timed in the same "
+        "run (medians). Targets: wall ≤ 1.5× and peak RSS ≤ 1.2× (regression, binary); "
+        "`--ci --by` wall ≤ 2× plain `--by`.",
+        "",
+        "| case | wall s (plain → --ci) | wall × | CPU × | RSS MiB (plain → --ci) | RSS × | met |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for fig in figures.values():
+        (pw, cw), (pr, cr), ratios = fig["wall"], fig["rss_mib"], fig["ratios"]
+        lines.append(
+            f"| {fig['title']} | {_fmt(pw)} → {_fmt(cw)} | {_fmt(ratios['wall'])} | "
+            f"{_fmt(ratios['cpu'])} | {_fmt(pr, 0)} → {_fmt(cr, 0)} | {_fmt(ratios['rss'])} | "
+            f"{'yes' if fig['met'] else 'no'} |"
+        )
+    return "\n".join([*lines, ""])
+
+
+def splice_section(report: str, heading: str, section: str) -> str:
+    """``report`` with the section under ``heading`` replaced by ``section``."""
+    start = report.find(heading)
+    if start < 0:
+        return report.rstrip("\n") + "\n\n" + section
+    end = report.find("\n## ", start + len(heading))
+    rest = "" if end < 0 else report[end + 1 :]
+    return report[:start] + section + ("\n" + rest if rest else "")
+
+
+def ci_only(quick: bool, rows: int | None, runs: int | None, data: Path | None, out: Path) -> int:
+    """``--ci-only``: generate the regression, binary and grouped files (``rows`` each;
+    default the full bench's 10M, 20K with ``--quick``), time issue 14's section alone
+    and put it into ``out`` in place."""
+    n = rows or (20_000 if quick else 10_000_000)
+    folder = data or Path(tempfile.mkdtemp(prefix="losscli-bench-ci-"))
+    try:
+        compile_bytecode()
+        files = {}
+        for kind in ("regression", "binary", "grouped"):
+            spec = Spec(f"{kind}_{n}", kind, n)
+            print(f"data: {spec.name} ...", flush=True)
+            files[kind] = generate_in_child(spec, folder)
+        section = ci_markdown(ci_section(files, runs or (1 if quick else 5), not quick))
+    finally:
+        if data is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    print(section)
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    out.write_text(splice_section(old, CI_HEADING, section) if old else section, encoding="utf-8")
     print(f"wrote {out}")
     return 0
 
@@ -783,7 +897,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="time only the history section (issue 13) and update it in the report",
     )
+    ap.add_argument(
+        "--ci-only",
+        action="store_true",
+        help="time only the --ci section (issue 14) and update it in the report",
+    )
+    ap.add_argument("--ci-rows", type=int, default=None, help="rows of the --ci-only files")
     args = ap.parse_args(argv)
+    if args.ci_only:
+        default = Path(tempfile.gettempdir()) / "losscli-bench-ci.md"
+        out = args.out or (default if args.quick else HERE / "RESULTS.md")
+        return ci_only(args.quick, args.ci_rows, args.runs, args.data, out)
     if args.history_only:
         default = Path(tempfile.gettempdir()) / "losscli-bench-history.md"
         return history_only(
@@ -857,10 +981,15 @@ def main(argv: list[str] | None = None) -> int:
             "files": {key: [str(csv), str(pq)] for key, (csv, pq) in files.items()},
         }
         history = history_section(args.quick, data)
+        ci = ci_section(files, runs, warmup) if not args.only or "ci" in args.only else None
         print()
         print_table(all_cases, res, targets)
         out.write_text(
-            render(all_cases, res, targets, files, specs, meta) + "\n" + history_markdown(history),
+            render(all_cases, res, targets, files, specs, meta)
+            + "\n"
+            + history_markdown(history)
+            + "\n"
+            + ci_markdown(ci),
             encoding="utf-8",
         )
         json_out = args.json or (out.with_suffix(".json") if args.quick else None)
@@ -889,6 +1018,7 @@ def main(argv: list[str] | None = None) -> int:
                             for tg in targets
                         ],
                         "history": history,
+                        "ci": ci,
                     },
                     indent=1,
                 ),

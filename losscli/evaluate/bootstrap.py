@@ -129,6 +129,7 @@ class BucketSums:
             [{} for _ in protos] for _ in range(n_models)
         ]
         self._zero = np.zeros(0)
+        self._slots: dict[int, tuple[Accumulator, list[Any]]] = {}
 
     @property
     def width(self) -> int:
@@ -151,8 +152,42 @@ class BucketSums:
             keys += gcodes * self.width
         return keys
 
-    def add(self, m: int, batch: Batch, keys: np.ndarray) -> None:
-        """Add one Batch of model ``m`` (``keys``: its rows' keys)."""
+    def share(self, accs: Sequence[Accumulator]) -> None:
+        """Let each of ``accs`` (one per loss: a model's accumulators, or the --by
+        prototypes its group states call) keep the terms of the last Batch it computed,
+        so :meth:`add` reuses them instead of computing every pointwise term twice: an
+        instance attribute over the class's ``terms`` that also stores (batch, terms)."""
+        for acc in accs:
+            if id(acc) in self._slots:
+                continue
+            slot: list[Any] = [None, None]
+            compute = type(acc).terms.__get__(acc)
+
+            def terms(batch: Batch, compute: Any = compute, slot: list[Any] = slot) -> Any:
+                out = compute(batch)
+                slot[0], slot[1] = batch, out
+                return out
+
+            acc.terms = terms  # type: ignore[method-assign]
+            self._slots[id(acc)] = (acc, slot)  # (acc kept alive: its id stays its own)
+
+    def _terms(self, li: int, batch: Batch, sources: Sequence[Accumulator] | None) -> Any:
+        """Loss ``li``'s terms of ``batch``: the ones its accumulator just computed."""
+        if sources is not None:
+            held = self._slots.get(id(sources[li]))
+            if held is not None and held[1][0] is batch:
+                return held[1][1]
+        return type(self.protos[li]).terms(self.protos[li], batch)
+
+    def add(
+        self,
+        m: int,
+        batch: Batch,
+        keys: np.ndarray,
+        sources: Sequence[Accumulator] | None = None,
+    ) -> None:
+        """Add one Batch of model ``m`` (``keys``: its rows' keys; ``sources``: the
+        accumulators of :meth:`share` that have just seen ``batch``, one per loss)."""
         import numpy as np
 
         if self.pivot is None and batch.n:
@@ -176,7 +211,7 @@ class BucketSums:
                 if f.batch_term:
                     v = getattr(batch, f.term)
                 else:
-                    terms = self.protos[li].terms(batch) if terms is None else terms
+                    terms = self._terms(li, batch, sources) if terms is None else terms
                     v = terms[f.term]
                 if f.per_class:
                     if class_keys is None:

@@ -173,6 +173,8 @@ class Engine:
 
         y, preds, w, index, offset = chunk.y, chunk.preds, chunk.w, chunk.index, chunk.offset
         n_groups = len(self.prepare.group_labels)
+        if self.buckets is not None:
+            self.buckets.share(self._prototypes())
         if self.gstates is None:
             self.gstates = [
                 [grouped.make_states(proto, m) for proto in self._prototypes()]
@@ -200,19 +202,22 @@ class Engine:
                 for st in states:
                     st.add(batch, codes, memo)
                 if keys is not None and self.buckets is not None:
-                    self.buckets.add(m, batch, keys[sl])
+                    self.buckets.add(m, batch, keys[sl], self._prototypes())
             for st in states:
                 st.end_chunk(part)
 
     def _update(self, chunk: ChunkArrays, keys: np.ndarray | None) -> None:
         accs_of = [self._accs(m) for m in range(len(chunk.preds))]
+        if self.buckets is not None:
+            for accs in accs_of:
+                self.buckets.share(accs)
         for sl in self._slices(chunk.y.shape[0]):
             for m in range(len(chunk.preds)):
                 batch = self._piece(m, sl, chunk)
                 for acc in accs_of[m]:
                     acc.update(batch)
                 if keys is not None and self.buckets is not None:
-                    self.buckets.add(m, batch, keys[sl])
+                    self.buckets.add(m, batch, keys[sl], accs_of[m])
 
     def _piece(self, m: int, sl: slice, chunk: ChunkArrays) -> Batch:
         """Rows ``sl`` of a chunk as a counted Batch, with their input positions."""

@@ -4,8 +4,9 @@ The engine's :class:`~losscli.evaluate.bootstrap.BucketSums` holds the states; t
 module turns them into report fields once the point values are known, because only
 the cells that *have* a value (not skipped, enough rows) get an interval or take part
 in a comparison, and the comparisons' Δ is the difference of the report's exact
-values. One :func:`losscli.uncertainty.analysis.analyse` call for the overall cells
-and one per group (each a single ``W.T @ S`` product over every model and loss);
+values. One :func:`losscli.uncertainty.analysis.analyse_groups` call for the overall
+cells and one per :data:`GROUP_BATCH` groups (a few ``W.T @ S`` products over every
+group, model and loss; the weights drawn once per call);
 Holm's correction, when asked, runs once over every compared cell of the report
 (overall and groups together: the family is what the user reads).
 
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from losscli.uncertainty.states import LossState
 
 MAX_GROUP_WARNINGS = 10
+#: groups analysed together (their states are held at once: bounded memory)
+GROUP_BATCH = 256
 
 
 @dataclass
@@ -93,13 +96,11 @@ class _Run:
         #: (group, model, loss) → the report's exact value, for Δ
         self.values: dict[tuple[str | None, str, str], float] = {}
 
-    def analyse(
+    def cells(
         self, ok: np.ndarray, values: np.ndarray, group: int | None, label: str | None
-    ) -> dict[tuple[str, str], Interval]:
-        """The intervals of the cells with a value (``ok[loss, model]``) of one group
-        (``None``: the overall cells), recording its comparisons."""
-        from losscli.uncertainty import analysis
-
+    ) -> dict[str, dict[str, np.ndarray]]:
+        """The states of the cells with a value (``ok[loss, model]``) of one group
+        (``None``: the overall cells), noting their exact values for Δ."""
         cells: dict[str, dict[str, np.ndarray]] = {}
         for m, model in enumerate(self.models):
             cells[model] = {}
@@ -108,9 +109,18 @@ class _Run:
                 if matrix is not None and self.states[li] is not None:
                     cells[model][key] = matrix
                     self.values[label, model, key] = float(values[li, m])
-        result = analysis.analyse(cells, self.by_key, self.plain, baseline=self.baseline)
-        self.found |= {(label, m, loss): c for (m, loss), c in result.comparisons.items()}
-        return result.intervals
+        return cells
+
+    def analyse(
+        self, cells: list[dict[str, dict[str, np.ndarray]]], labels: list[str | None]
+    ) -> list[dict[tuple[str, str], Interval]]:
+        """The intervals of several groups' cells, recording their comparisons."""
+        from losscli.uncertainty import analysis
+
+        found = analysis.analyse_groups(cells, self.by_key, self.plain, baseline=self.baseline)
+        for label, result in zip(labels, found, strict=True):
+            self.found |= {(label, m, loss): c for (m, loss), c in result.comparisons.items()}
+        return [result.intervals for result in found]
 
     def overall(self, overall: list[Result], name: str, rows: int) -> tuple[list[Result], str]:
         """The overall results with their intervals (and a warning when too few rows)."""
@@ -125,7 +135,7 @@ class _Run:
         for r in overall:
             at = (self.keys.index(r.loss), self.models.index(r.model))
             ok[at], values[at] = True, r.value
-        found = self.analyse(ok, values, None, None)
+        (found,) = self.analyse([self.cells(ok, values, None, None)], [None])
         out = []
         for r in overall:
             iv = found.get((r.model, r.loss))
@@ -143,15 +153,24 @@ class _Run:
 
         low, high = np.full(table.values.shape, np.nan), np.full(table.values.shape, np.nan)
         small: list[str] = []
+        big = []
         for i, label in enumerate(table.labels):
             rows = int(table.rows[i])
             if rows < MIN_ROWS:
                 small.append(f"{name}: --ci: group {label!r}: {_few(rows)}: no interval")
-                continue
-            found = self.analyse(table.ok[i], table.values[i], int(order[i]), label)
-            for (m, loss), v in found.items():
-                at = (i, self.keys.index(loss), self.models.index(m))
-                low[at], high[at] = v.low, v.high
+            else:
+                big.append(i)
+        for lo in range(0, len(big), GROUP_BATCH):
+            part = big[lo : lo + GROUP_BATCH]
+            cells = [
+                self.cells(table.ok[i], table.values[i], int(order[i]), table.labels[i])
+                for i in part
+            ]
+            found = self.analyse(cells, [table.labels[i] for i in part])
+            for i, intervals in zip(part, found, strict=True):
+                for (m, loss), v in intervals.items():
+                    at = (i, self.keys.index(loss), self.models.index(m))
+                    low[at], high[at] = v.low, v.high
         warnings = small[:MAX_GROUP_WARNINGS]
         if len(small) > MAX_GROUP_WARNINGS:
             warnings.append(

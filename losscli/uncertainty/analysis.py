@@ -2,17 +2,21 @@
 
 The engine accumulates, per model and loss, the bucket states ``S`` (K × F, rows =
 buckets from :func:`losscli.uncertainty.buckets.bucket_of`, the same assignment for
-every model) and calls :func:`analyse`; with ``--by`` it calls it once per group (the
-weights depend on the seed and the bucket only, so every group sees the same
-resamples) and then :func:`correct` over all groups' comparisons for Holm.
+every model) and calls :func:`analyse`; with ``--by``, :func:`analyse_groups` for all
+groups at once (the weights depend on the seed and the bucket only, so every group sees
+the same resamples: drawn once) and then :func:`correct` over all groups' comparisons
+for Holm.
 
-All intervals come from ONE product ``W.T @ [S_model,loss …]``; all permutation tests
-from one more. The point values are the exact full-data values ``f(S.sum(0))``.
+All intervals come from ONE product ``W.T @ [S_model,loss …]`` (over many groups, a few
+products of at most 2²¹ replicate sums each); all permutation tests from one more. The
+weights of more than 1024 buckets are drawn block by block inside the product
+(:class:`losscli.uncertainty.resample.Draws`), never held whole. The point values are
+the exact full-data values ``f(S.sum(0))``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
@@ -60,8 +64,15 @@ class Analysis:
     settings: Settings
 
 
+States = Mapping[str, Mapping[str, FloatArray]]
+#: the values of B replicates per (model, loss) and B × ΣF floats at a time at most
+_BATCH_FLOATS = 1 << 21
+#: weights held whole up to this many buckets (then drawn block by block: Draws)
+_HELD_BUCKETS = 1024
+
+
 def analyse(
-    states: Mapping[str, Mapping[str, FloatArray]],
+    states: States,
     losses: Mapping[str, LossState],
     settings: Settings | None = None,
     *,
@@ -75,64 +86,143 @@ def analyse(
     Holm's correction, when asked, runs over this call's comparisons (use
     :func:`correct` across groups instead).
     """
+    return analyse_groups([states], losses, settings, baseline=baseline)[0]
+
+
+def analyse_groups(
+    groups: Sequence[States],
+    losses: Mapping[str, LossState],
+    settings: Settings | None = None,
+    *,
+    baseline: str | None = None,
+) -> list[Analysis]:
+    """:func:`analyse` of each group's states, with the same weights for every group
+    (they depend on the seed and the bucket only) drawn once, and the replicates of
+    many groups in one product. Holm's correction, when asked, runs over every group's
+    comparisons together."""
     cfg = settings or Settings()
+    plans = [_plan(states, baseline) for states in groups]
+    k = {
+        np.asarray(st[m][loss]).shape[0]
+        for st, (_, cells) in zip(groups, plans, strict=True)
+        for m, loss in cells
+    }
+    if len(k) > 1 or any(x > cfg.n_buckets for x in k):
+        raise ValueError("every state must have the same number of buckets, ≤ n_buckets")
+    n = k.pop() if k else 0
+    weights: resample.Weights = resample.Draws(cfg.seed, cfg.resamples)
+    masks: resample.Weights = resample.Draws(cfg.seed, cfg.resamples, swap=True)
+    if n <= _HELD_BUCKETS:
+        weights = resample.poisson_weights(cfg.seed, cfg.resamples, max(n, 1))
+        if cfg.test == "permutation":
+            masks = resample.swap_masks(cfg.seed, cfg.resamples, max(n, 1))
+    values = _values(groups, plans, losses, weights, cfg.resamples)
+    out = []
+    for states, (base, cells), vals in zip(groups, plans, values, strict=True):
+        out.append(_analysis(states, losses, cfg, base, cells, vals, masks))
+    if cfg.correction == "holm":
+        every = {(i, key): c for i, a in enumerate(out) for key, c in a.comparisons.items()}
+        fixed = correct(every, cfg.level)
+        out = [
+            replace(a, comparisons={key: fixed[i, key] for key in a.comparisons})
+            for i, a in enumerate(out)
+        ]
+    return out
+
+
+def _plan(states: States, baseline: str | None) -> tuple[str | None, list[tuple[str, str]]]:
     models = list(states)
     if baseline is not None and baseline not in states:
         raise ValueError(f"baseline {baseline!r} names no model; models: {', '.join(models)}")
     base = baseline if baseline is not None else (models[0] if len(models) > 1 else None)
-    cells = [(m, loss) for m in models for loss in states[m]]
+    return base, [(m, loss) for m in models for loss in states[m]]
+
+
+def _values(
+    groups: Sequence[States],
+    plans: Sequence[tuple[str | None, list[tuple[str, str]]]],
+    losses: Mapping[str, LossState],
+    weights: resample.Weights,
+    resamples: int,
+) -> list[dict[tuple[str, str], FloatArray]]:
+    """Every group's replicate values, from as few ``W.T @ S`` products as memory allows."""
+    out: list[dict[tuple[str, str], FloatArray]] = [{} for _ in groups]
+    batch: list[tuple[int, tuple[str, str]]] = []
+    width = 0
+
+    def flush() -> None:
+        blocks = [(groups[g][m][loss], losses[loss]) for g, (m, loss) in batch]
+        for (g, cell), v in zip(batch, resample.replicate_values(blocks, weights), strict=True):
+            out[g][cell] = v
+        batch.clear()
+
+    for g, (_, cells) in enumerate(plans):
+        for m, loss in cells:
+            width += losses[loss].n_fields
+            batch.append((g, (m, loss)))
+        if width * resamples >= _BATCH_FLOATS:
+            flush()
+            width = 0
+    if batch:
+        flush()
+    return out
+
+
+def _analysis(
+    states: States,
+    losses: Mapping[str, LossState],
+    cfg: Settings,
+    base: str | None,
+    cells: list[tuple[str, str]],
+    values: Mapping[tuple[str, str], FloatArray],
+    masks: resample.Weights,
+) -> Analysis:
     if not cells:
         return Analysis({}, {}, base, cfg)
-    k = {np.asarray(states[m][loss]).shape[0] for m, loss in cells}
-    if len(k) != 1 or next(iter(k)) > cfg.n_buckets:
-        raise ValueError("every state must have the same number of buckets, ≤ n_buckets")
-    weights = resample.poisson_weights(cfg.seed, cfg.resamples, k.pop())
-    blocks = [(states[m][loss], losses[loss]) for m, loss in cells]
-    values = dict(zip(cells, resample.replicate_values(blocks, weights), strict=True))
+    lows, highs = resample.percentile_intervals(np.stack([values[c] for c in cells]), cfg.level)
     intervals = {
         (m, loss): Interval(
-            losses[loss].value(np.asarray(states[m][loss]).sum(axis=0)),
-            *resample.percentile_interval(values[m, loss], cfg.level),
+            losses[loss].value(np.asarray(states[m][loss]).sum(axis=0)), float(lo), float(hi)
         )
-        for m, loss in cells
+        for (m, loss), lo, hi in zip(cells, lows, highs, strict=True)
     }
     compared = [(m, loss) for m, loss in cells if base is not None and m != base]
     compared = [(m, loss) for m, loss in compared if loss in states[base or ""]]
-    comparisons = _compare(compared, base or "", states, losses, intervals, values, weights, cfg)
-    if cfg.correction == "holm":
-        comparisons = correct(comparisons, cfg.level)
+    comparisons = _compare(compared, base or "", states, losses, intervals, values, masks, cfg)
     return Analysis(intervals, comparisons, base, cfg)
 
 
 def _compare(
     cells: list[tuple[str, str]],
     base: str,
-    states: Mapping[str, Mapping[str, FloatArray]],
+    states: States,
     losses: Mapping[str, LossState],
     intervals: Mapping[tuple[str, str], Interval],
     values: Mapping[tuple[str, str], FloatArray],
-    weights: FloatArray,
+    masks: resample.Weights,
     cfg: Settings,
 ) -> dict[tuple[str, str], Comparison]:
-    if cfg.test == "permutation" and cells:
-        masks = resample.swap_masks(cfg.seed, cfg.resamples, weights.shape[0])
+    if not cells:
+        return {}
+    if cfg.test == "permutation":
         pairs = [(states[m][loss], states[base][loss], losses[loss]) for m, loss in cells]
         p_values = resample.permutation_p_values(pairs, masks, cfg.convention)
     else:
         p_values = [float("nan")] * len(cells)
+    reps_all = np.stack([values[m, loss] - values[base, loss] for m, loss in cells])
+    lows, highs = resample.percentile_intervals(reps_all, cfg.level)
     out: dict[tuple[str, str], Comparison] = {}
     alpha = 1.0 - cfg.level
-    for (m, loss), p_perm in zip(cells, p_values, strict=True):
+    for i, ((m, loss), p_perm) in enumerate(zip(cells, p_values, strict=True)):
         delta = intervals[m, loss].point - intervals[base, loss].point
-        reps = values[m, loss] - values[base, loss]
-        low, high = resample.percentile_interval(reps, cfg.level)
         p = (
             p_perm
             if cfg.test == "permutation"
-            else resample.bootstrap_p_value(delta, reps, cfg.convention)
+            else resample.bootstrap_p_value(delta, reps_all[i], cfg.convention)
         )
         gib = losses[loss].greater_is_better
-        out[m, loss] = Comparison(delta, low, high, p, resample.verdict(delta, p, alpha, gib), gib)
+        verdict = resample.verdict(delta, p, alpha, gib)
+        out[m, loss] = Comparison(delta, float(lows[i]), float(highs[i]), p, verdict, gib)
     return out
 
 

@@ -45,12 +45,19 @@ def splitmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     z ^= z >> 30; z *= 0xBF58476D1CE4E5B9; z ^= z >> 27; z *= 0x94D049BB133111EB;
     z ^= z >> 31 — in numpy uint64 arithmetic, which wraps modulo 2⁶⁴.
     """
-    z = np.array(x, dtype=np.uint64, copy=True)
-    z ^= z >> np.uint64(30)
+    return _mix(np.array(x, dtype=np.uint64, copy=True))
+
+
+def _mix(z: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """:func:`splitmix64` in place (one temporary for the shifts)."""
+    t = z >> np.uint64(30)
+    z ^= t
     z *= _M1
-    z ^= z >> np.uint64(27)
+    np.right_shift(z, np.uint64(27), out=t)
+    z ^= t
     z *= _M2
-    z ^= z >> np.uint64(31)
+    np.right_shift(z, np.uint64(31), out=t)
+    z ^= t
     return z
 
 
@@ -60,19 +67,30 @@ def bucket_of(
     """The bucket (0 ≤ b < ``n_buckets``) of each 0-based input row number in ``rows``.
 
     See the module docstring for the formula. ``rows`` are row numbers in the
-    whole input (not in a chunk); negative numbers are an error.
+    whole input (not in a chunk); negative numbers are an error. Computed in place
+    on one uint64 copy of ``rows`` (the engine calls it on every chunk).
     """
     if not 1 <= n_buckets < 2**32:
         raise ValueError(f"n_buckets must be in [1, 2**32), got {n_buckets}")
     r = np.asarray(rows, dtype=np.int64)
-    if r.size and int(r.min()) < 0:
+    low = int(r.min()) if r.size else 0
+    if low < 0:
         raise ValueError("row numbers must be ≥ 0")
     key = splitmix64(np.array([seed & (2**64 - 1)], dtype=np.uint64))[0]
-    state = (r.astype(np.uint64) + np.uint64(1)) * _GAMMA + key
-    high = splitmix64(state) >> np.uint64(32)
+    z = r.astype(np.uint64)
+    z += np.uint64(1)
+    z *= _GAMMA
+    z += key
+    _mix(z)
+    z >>= np.uint64(32)
     # Lemire's multiply-shift: ⌊h·K / 2³²⌋ is as uniform as h % K, without the division
-    hashed = ((high * np.uint64(n_buckets)) >> np.uint64(32)).astype(np.intp)
-    return np.where(r < n_buckets, r.astype(np.intp), hashed)
+    z *= np.uint64(n_buckets)
+    z >>= np.uint64(32)
+    out = z.view(np.int64)  # (< 2³²: the same numbers, no copy)
+    if low < n_buckets:
+        small = r < n_buckets
+        out[small] = r[small]
+    return out.astype(np.intp, copy=False)
 
 
 def bucket_sums(

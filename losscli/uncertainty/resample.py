@@ -30,7 +30,7 @@ model, so Δ's replicates are paired. Its interval is the percentile interval of
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -81,6 +81,15 @@ def _cell_tables() -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_]]:
 _CELL_VALUE, _CELL_MIXED = _cell_tables()
 
 
+def _poisson_of(u: npt.NDArray[np.uint32]) -> FloatArray:
+    cell = u >> np.uint32(_CELL_BITS)
+    counts = _CELL_VALUE[cell]
+    mixed = np.flatnonzero(_CELL_MIXED[cell])
+    flat = counts.reshape(-1)
+    flat[mixed] = np.searchsorted(_THRESHOLDS, u.reshape(-1)[mixed].astype(np.uint64), "right")
+    return counts.astype(np.float64)
+
+
 def poisson_weights(seed: int, resamples: int, n_buckets: int) -> FloatArray:
     """Bucket-major Poisson(1) weights, shape (n_buckets, resamples), float64.
 
@@ -93,13 +102,7 @@ def poisson_weights(seed: int, resamples: int, n_buckets: int) -> FloatArray:
     if resamples < 1 or n_buckets < 1:
         raise ValueError("resamples and n_buckets must be ≥ 1")
     rng = np.random.Generator(np.random.PCG64([seed, 0]))
-    u = rng.integers(0, 2**32, size=(n_buckets, resamples), dtype=np.uint32)
-    cell = u >> np.uint32(_CELL_BITS)
-    counts = _CELL_VALUE[cell]
-    mixed = np.flatnonzero(_CELL_MIXED[cell])
-    flat = counts.reshape(-1)
-    flat[mixed] = np.searchsorted(_THRESHOLDS, u.reshape(-1)[mixed].astype(np.uint64), "right")
-    return counts.astype(np.float64)
+    return _poisson_of(rng.integers(0, 2**32, size=(n_buckets, resamples), dtype=np.uint32))
 
 
 def swap_masks(seed: int, rounds: int, n_buckets: int) -> FloatArray:
@@ -108,17 +111,57 @@ def swap_masks(seed: int, rounds: int, n_buckets: int) -> FloatArray:
     return rng.integers(0, 2, size=(n_buckets, rounds)).astype(np.float64)
 
 
-def replicate_sums(states: FloatArray, weights: FloatArray) -> FloatArray:
+@dataclass(frozen=True)
+class Draws:
+    """The weights of :func:`poisson_weights` (``swap=True``: the masks of
+    :func:`swap_masks`) for ``seed`` and ``resamples``, drawn :data:`BLOCK` buckets at
+    a time when a product needs them, instead of held whole (4096 buckets × 1000
+    resamples are 33 MB of float64). The same numbers: PCG64's stream continues across
+    draws, and the weights are bucket-major, so the blocks are the rows of the whole."""
+
+    seed: int
+    resamples: int
+    swap: bool = False
+
+    def blocks(self, n_buckets: int) -> Iterator[FloatArray]:
+        """The (≤ BLOCK, resamples) weights of buckets 0..n_buckets-1, in order."""
+        rng = np.random.Generator(np.random.PCG64([self.seed, 1 if self.swap else 0]))
+        for start in range(0, n_buckets, BLOCK):
+            size = (min(BLOCK, n_buckets - start), self.resamples)
+            if self.swap:
+                yield rng.integers(0, 2, size=size).astype(np.float64)
+            else:
+                yield _poisson_of(rng.integers(0, 2**32, size=size, dtype=np.uint32))
+
+
+#: buckets per block of streamed weights (256 × 1000 resamples: 2 MB)
+BLOCK = 256
+Weights = FloatArray | Draws
+
+
+def replicate_sums(states: FloatArray, weights: Weights) -> FloatArray:
     """(K, F) bucket states and (K', B) weights, K ≤ K' → (B, F) replicate sums.
 
-    Only the first K rows of ``weights`` are used (trailing buckets absent = empty).
+    Only the first K rows of ``weights`` are used (trailing buckets absent = empty);
+    :class:`Draws` are drawn block by block and summed, never held whole.
     """
     s = np.asarray(states, dtype=np.float64)
-    return weights[: s.shape[0]].T @ s
+    if not isinstance(weights, Draws):
+        return weights[: s.shape[0]].T @ s
+    out = np.zeros((weights.resamples, s.shape[1]))
+    start = 0
+    for block in weights.blocks(s.shape[0]):
+        out += block.T @ s[start : start + block.shape[0]]
+        start += block.shape[0]
+    return out
+
+
+def n_resamples(weights: Weights) -> int:
+    return weights.resamples if isinstance(weights, Draws) else int(weights.shape[1])
 
 
 def replicate_values(
-    blocks: Sequence[tuple[FloatArray, LossState]], weights: FloatArray
+    blocks: Sequence[tuple[FloatArray, LossState]], weights: Weights
 ) -> list[FloatArray]:
     """The bootstrap replicate values of several (states, loss) blocks with ONE product.
 
@@ -149,6 +192,29 @@ def percentile_interval(values: FloatArray, level: float) -> tuple[float, float]
     alpha = 1.0 - level
     low, high = np.quantile(finite, [alpha / 2.0, 1.0 - alpha / 2.0])
     return (float(low), float(high))
+
+
+def percentile_intervals(values: FloatArray, level: float) -> tuple[FloatArray, FloatArray]:
+    """:func:`percentile_interval` of each row of ``values`` (n × B) at once: the same
+    numbers (numpy's linear quantile of the finite values of the row), NaN where more
+    than 1 % of a row is undefined."""
+    _check_level(level)
+    v = np.array(values, dtype=np.float64, ndmin=2)
+    bad = ~np.isfinite(v)
+    v[bad] = np.nan
+    alpha = 1.0 - level
+    n = v.shape[0]
+    low, high = np.full(n, np.nan), np.full(n, np.nan)
+    if n == 0 or v.shape[1] == 0:
+        return low, high
+    counts = bad.sum(axis=1)
+    ok = (counts < v.shape[1]) & (v.shape[1] - counts >= (1.0 - MAX_UNDEFINED) * v.shape[1])
+    clean = ok & (counts == 0)
+    if clean.any():  # (np.quantile along an axis: one sort for every row)
+        low[clean], high[clean] = np.quantile(v[clean], [alpha / 2.0, 1.0 - alpha / 2.0], axis=1)
+    for i in np.flatnonzero(ok & ~clean).tolist():
+        low[i], high[i] = percentile_interval(v[i], level)
+    return low, high
 
 
 def _check_level(level: float) -> None:
@@ -200,7 +266,7 @@ def bootstrap_p_value(
 
 def permutation_p_values(
     pairs: Sequence[tuple[FloatArray, FloatArray, LossState]],
-    masks: FloatArray,
+    masks: Weights,
     convention: Convention = "centered",
 ) -> list[float]:
     """Approximate-randomization p-values, p = (c + 1) / (R + 1), swapping per bucket.
@@ -247,7 +313,7 @@ def permutation_p_value(
     model: FloatArray,
     baseline: FloatArray,
     state: LossState,
-    masks: FloatArray,
+    masks: Weights,
     convention: Convention = "centered",
 ) -> float:
     """:func:`permutation_p_values` for one pair."""

@@ -506,3 +506,57 @@ def test_intervals_do_not_depend_on_how_the_input_is_chunked() -> None:
         )
         assert c.p_value == many.comparisons[key].p_value
     assert one.intervals["a", "rmse"].point == pytest.approx(losses.rmse(y, preds["a"]), rel=1e-12)
+
+
+# --------------------------------------------------------------------------- streamed draws
+
+
+@pytest.mark.parametrize("k", [4096, 1000, 1])
+def test_streamed_draws_are_the_whole_weights(k: int) -> None:
+    # Draws are the rows of poisson_weights / swap_masks, drawn BLOCK buckets at a time
+    rng = np.random.default_rng(k)
+    s = rng.normal(size=(k, 5))
+    for swap, whole in ((False, resample.poisson_weights), (True, resample.swap_masks)):
+        w = whole(11, 300, k)
+        streamed = resample.replicate_sums(s, resample.Draws(11, 300, swap=swap))
+        assert streamed == pytest.approx(w.T @ s, rel=1e-12, abs=1e-9)
+        blocks = list(resample.Draws(11, 300, swap=swap).blocks(k))
+        assert np.array_equal(np.concatenate(blocks), w)
+        assert max(b.shape[0] for b in blocks) <= resample.BLOCK
+
+
+def test_percentile_intervals_are_each_rows_interval() -> None:
+    rng = np.random.default_rng(2)
+    values = rng.normal(size=(6, 400))
+    values[1, :3] = np.nan  # < 1 % undefined: left out
+    values[2, :5] = np.inf  # > 1 %: the interval is undefined
+    values[3] = np.nan
+    low, high = resample.percentile_intervals(values, 0.9)
+    for i in range(6):
+        want = resample.percentile_interval(values[i], 0.9)
+        assert (low[i], high[i]) == pytest.approx(want, nan_ok=True)
+    assert math.isnan(low[2]) and math.isnan(high[3]) and not math.isnan(low[1])
+
+
+def test_analyse_groups_is_analyse_of_each_group() -> None:
+    from losscli.uncertainty import analysis
+
+    st, table = _three_models(n=900)
+    other = {m: {loss: 2.0 * s[::-1] for loss, s in row.items()} for m, row in st.items()}
+    cfg = analysis.Settings(resamples=150, seed=4, test="permutation")
+    together = analysis.analyse_groups([st, other], table, cfg)
+    for group, got in zip([st, other], together, strict=True):
+        alone = analysis.analyse(group, table, cfg)
+        assert got.intervals.keys() == alone.intervals.keys()
+        for key, iv in alone.intervals.items():
+            assert (got.intervals[key].low, got.intervals[key].high) == pytest.approx(
+                (iv.low, iv.high), rel=1e-12
+            )
+        for key, c in alone.comparisons.items():
+            assert got.comparisons[key].p_value == c.p_value
+    holm = analysis.analyse_groups(
+        [st, other], table, analysis.Settings(resamples=150, correction="holm")
+    )
+    raw = [c.p_value for a in holm for c in a.comparisons.values()]
+    adjusted = [c.p_adjusted for a in holm for c in a.comparisons.values()]
+    assert adjusted == pytest.approx(resample.holm(raw))
