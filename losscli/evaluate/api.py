@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from losscli.uncertainty.analysis import Settings
 
 Chunks = Iterator[tuple[int, Mapping[str, Any]]]
+#: what a run ends with instead of the report: (engine, input rows read) → answer
+Sink = Callable[[Engine, int], Any]
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class _Options:
     #: ``--ci``: the bootstrap's settings (``None``: no intervals) and ``--baseline``
     ci: Settings | None = None
     baseline: str | None = None
+    #: ``--row-offset``: the input row of the first row (a shard's place in the whole)
+    row_offset: int = 0
 
 
 def ci_settings(
@@ -158,18 +162,42 @@ def _run(
     layout: Layout,
     opts: _Options,
     progress: Callable[[int], None] | None = None,
-) -> EvaluationReport:
+    sink: Sink | None = None,
+) -> Any:
+    """The engine over every chunk, then the report (gates judged), or ``sink``'s
+    answer: ``sink(engine, input rows read)`` (``--save-state``: the state, no report)."""
     task_choice = resolve_task(opts.task, opts.positive)
+    counted = _Counted(chunks, opts.row_offset)
     try:
-        engine = _consume(chunks, layout, task_choice, name, opts, progress)
+        engine = _consume(iter(counted), layout, task_choice, name, opts, progress)
     finally:
         _close(chunks)  # an error mid-file leaves the reader suspended
     if engine is None:
         raise InputError(f"{name} has a header but no data rows")
-    report = engine.finish()
-    if not opts.gates:
+    if sink is not None:
+        return sink(engine, counted.rows)
+    return judge(engine.finish(), opts.gates)
+
+
+def judge(report: EvaluationReport, gates: Sequence[gate_mod.Gate]) -> EvaluationReport:
+    """``report`` with its ``--fail-if`` gates judged."""
+    if not gates:
         return report
-    return dataclasses.replace(report, gates=gate_mod.judge_report(opts.gates, report))
+    return dataclasses.replace(report, gates=gate_mod.judge_report(gates, report))
+
+
+class _Counted:
+    """The chunks with their offsets moved by ``--row-offset``, counting the input rows
+    read (a saved state records them: :mod:`losscli.evaluate.state`)."""
+
+    def __init__(self, chunks: Chunks, row_offset: int) -> None:
+        self.chunks, self.row_offset, self.rows = chunks, row_offset, 0
+
+    def __iter__(self) -> Chunks:
+        for offset, columns in self.chunks:
+            first = next(iter(columns.values()), ())
+            self.rows = max(self.rows, offset + len(first))
+            yield offset + self.row_offset, columns
 
 
 def _engine(
@@ -242,6 +270,8 @@ def evaluate_file(
     baseline: str | None = None,
     test: str | None = None,
     correction: str | None = None,
+    row_offset: int = 0,
+    sink: Sink | None = None,
 ) -> EvaluationReport:
     """Evaluate a file (or ``-`` for stdin), streaming it chunk by chunk.
 
@@ -253,7 +283,10 @@ def evaluate_file(
     resamples of hashed row buckets with ``seed`` (default 12345), in the same pass;
     with two or more models, paired comparisons against ``baseline`` (default: the
     first model) in ``report.comparisons``, p-values by ``test`` ("bootstrap" or
-    "permutation"), ``correction="holm"`` across every compared cell."""
+    "permutation"), ``correction="holm"`` across every compared cell.
+    ``row_offset``: the input row of the file's first row (rows in messages count
+    from it). ``sink`` (:mod:`losscli.evaluate.state`): the run returns
+    ``sink(engine, rows read)`` instead of the report."""
     boot = ci_settings(
         ci, resamples=resamples, seed=seed, baseline=baseline, test=test, correction=correction
     )
@@ -270,6 +303,7 @@ def evaluate_file(
         gate_mod.parse_gates(fail_if),
         boot,
         baseline,
+        row_offset,
     )
     resolve_task(task, positive)
     check_options(losses, opts.params)
@@ -287,7 +321,7 @@ def evaluate_file(
         # per-group work has a fixed cost per (chunk, group): fewer, larger chunks
         coalesce=by is not None,
     )
-    return _run(chunks, name=name, layout=layout, opts=opts, progress=progress)
+    return _run(chunks, name=name, layout=layout, opts=opts, progress=progress, sink=sink)
 
 
 def _column_types(
@@ -400,11 +434,13 @@ def evaluate_frame(
     baseline: str | None = None,
     test: str | None = None,
     correction: str | None = None,
+    row_offset: int = 0,
+    sink: Sink | None = None,
     **params: Any,
 ) -> EvaluationReport:
     """Evaluate an in-memory DataFrame; the same engine and report as the CLI
     (``ci``, ``resamples``, ``seed``, ``baseline``, ``test``, ``correction``: as
-    :func:`evaluate_file`).
+    :func:`evaluate_file`; ``row_offset``, ``sink`` too).
 
     ``params``: the loss parameters by their keywords in :class:`LossParams`
     (``delta=1.5``, ``quantiles=[0.1, 0.9]``, …: one per ``evaluate`` option of
@@ -426,7 +462,9 @@ def evaluate_frame(
     boot = ci_settings(
         ci, resamples=resamples, seed=seed, baseline=baseline, test=test, correction=correction
     )
-    opts = _Options(task, weight, by, losses, loss_params, positive, dropna, gates, boot, baseline)
+    opts = _Options(
+        task, weight, by, losses, loss_params, positive, dropna, gates, boot, baseline, row_offset
+    )
     resolve_task(task, positive)
     frame = df.set_axis(columns, axis=1)
     layout, needed = _layout(
@@ -439,4 +477,4 @@ def evaluate_frame(
             part = frame.iloc[start : start + step]
             yield start, {c: _frame_column(part[c]) for c in needed}
 
-    return _run(chunks(), name=source, layout=layout, opts=opts)
+    return _run(chunks(), name=source, layout=layout, opts=opts, sink=sink)
