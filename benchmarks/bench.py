@@ -727,6 +727,32 @@ def history_only(quick: bool, out: Path) -> int:
     return 0
 
 
+def scale_markdown(quick: bool) -> str:
+    """Issue 16's section (``scale_bench.py``: merge of 1,000 states, --engine dask)."""
+    import scale_bench
+
+    print("timing: losscli merge and --engine dask ...", flush=True)
+    return scale_bench.markdown(scale_bench.measure(quick))
+
+
+def scale_only(quick: bool, out: Path) -> int:
+    """``--scale-only``: time the scaling section alone and put it into ``out``."""
+    import scale_bench
+
+    section = scale_markdown(quick)
+    print(section)
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    start = old.find(scale_bench.HEADING)
+    if start < 0:
+        new = (old.rstrip("\n") + "\n\n" if old else "") + section
+    else:
+        end = old.find("\n## ", start + len(scale_bench.HEADING))
+        new = old[:start] + section + ("" if end < 0 else "\n" + old[end + 1 :])
+    out.write_text(new, encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="losscli performance benchmark (issue 6)")
     ap.add_argument("--quick", action="store_true", help="tiny files, 1 run, temp output")
@@ -748,7 +774,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="time only the history section (issue 13) and update it in the report",
     )
+    ap.add_argument(
+        "--scale-only",
+        action="store_true",
+        help="time only the scaling section (issue 16: merge, --engine dask) and update it",
+    )
     args = ap.parse_args(argv)
+    if args.scale_only:
+        default = Path(tempfile.gettempdir()) / "losscli-bench-scale.md"
+        return scale_only(args.quick, args.out or (default if args.quick else HERE / "RESULTS.md"))
     if args.history_only:
         default = Path(tempfile.gettempdir()) / "losscli-bench-history.md"
         return history_only(
@@ -823,7 +857,11 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print_table(all_cases, res, targets)
         out.write_text(
-            render(all_cases, res, targets, files, specs, meta) + "\n" + history_markdown(history),
+            render(all_cases, res, targets, files, specs, meta)
+            + "\n"
+            + history_markdown(history)
+            + "\n"
+            + scale_markdown(args.quick),
             encoding="utf-8",
         )
         json_out = args.json or (out.with_suffix(".json") if args.quick else None)

@@ -288,13 +288,21 @@ def _evaluate(
     )
     if ci is not None and (save_state is not None or engine is not Engine.local):
         raise UsageError("--ci runs on the local engine, without --save-state (not yet merged)")
+    if scheduler is not None and engine is not Engine.dask:
+        raise UsageError("--scheduler goes with --engine dask")
     if save_state is not None:
         _save_state(file, save_state, row_offset, engine, fail_if, options)
         return
     if engine is Engine.dask:
         from losscli.evaluate.dask_engine import evaluate_dask
 
-        report = evaluate_dask(file, scheduler=scheduler, fail_if=tuple(fail_if or ()), **options)
+        report = evaluate_dask(
+            file,
+            scheduler=scheduler,
+            fail_if=tuple(fail_if or ()),
+            progress=sys.stderr is not None and sys.stderr.isatty(),
+            **options,
+        )
     else:
         progress = _Progress(sources.display_name(file))
         _tune_malloc()
