@@ -147,7 +147,7 @@ def markdown(f: dict[str, Any]) -> str:
     lines += [
         f"load at the start: {os.getloadavg()[0]:.1f} (2 cores: wall times stretch with it)",
         "",
-        "| merge of 1,000 states | state size | `losscli merge` wall (CPU) | one state: wall (CPU) |",
+        "| merge of 1,000 states | state size | `losscli merge`: wall (CPU) | one state |",
         "|---|--:|--:|--:|",
     ]
     for key, label in (("plain", "two models, 10 losses"), ("by", "the same, --by 20 groups")):
