@@ -159,7 +159,9 @@ def setting_doc(s: Setting) -> dict[str, Any]:
         if f.name == "name":
             continue
         value = getattr(s, f.name)
-        if f.name == "decision":
+        if f.name == "params":  # (the parameters given by name, then the two options)
+            value = dict(value.values) | {"renormalize": value.renormalize, "logits": value.logits}
+        elif f.name == "decision":
             value = (
                 None
                 if value is None
@@ -186,7 +188,7 @@ def _plain(value: Any) -> Any:
 def setting_of(doc: Mapping[str, Any], name: str, notes: Sequence[str]) -> Setting:
     """The :class:`~losscli.evaluate.plan.Setting` of :func:`setting_doc`'s ``doc``."""
     from losscli.detect import Layout, ModelCols
-    from losscli.evaluate.plan import LossParams, Setting
+    from losscli.evaluate.plan import Setting
     from losscli.labels import Decision
 
     lay = doc["layout"]
@@ -202,14 +204,30 @@ def setting_of(doc: Mapping[str, Any], name: str, notes: Sequence[str]) -> Setti
     layout = Layout(
         lay["target"], models, bool(lay["multiclass"]), tuple(tuple(u) for u in lay["unused"])
     )
-    params: dict[str, Any] = {
-        k: tuple(v) if isinstance(v, list) else v for k, v in doc["params"].items()
-    }
+    params = _loss_params(doc["params"])
     d = doc["decision"]
     decision = None if d is None else Decision(layout=layout, notes=list(notes), **d)
     rest = {k: v for k, v in doc.items() if k not in ("layout", "params", "decision")}
     rest["losses"] = tuple(rest["losses"])
-    return Setting(name=name, layout=layout, params=LossParams(**params), decision=decision, **rest)
+    return Setting(name=name, layout=layout, params=params, decision=decision, **rest)
+
+
+def _loss_params(doc: Mapping[str, Any]) -> Any:
+    """:class:`~losscli.evaluate.plan.LossParams` from :func:`setting_doc`'s data: the
+    parameters given, by their names in :data:`losscli.losses.registry.PARAMS`, and
+    ``renormalize``, ``logits``."""
+    from losscli.evaluate.plan import LossParams
+    from losscli.losses import registry
+
+    keyword = {p.name: kw for kw, p in registry.cli_params().items()}
+    given = {}
+    for name, value in doc.items():
+        if name in ("renormalize", "logits"):
+            continue
+        if name not in keyword:
+            raise InputError(f"a state gives loss parameter {name!r}, which this losscli lacks")
+        given[keyword[name]] = tuple(value) if isinstance(value, list) else value
+    return LossParams(renormalize=bool(doc["renormalize"]), logits=bool(doc["logits"]), **given)
 
 
 def difference(a: State, b: State) -> str | None:
