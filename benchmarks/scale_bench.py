@@ -65,7 +65,7 @@ def _frame(n: int, seed: int = 0) -> Any:
     )
 
 
-def merge_figures(folder: Path, runs: int) -> dict[str, Any]:
+def merge_figures(folder: Path, runs: int, states: int) -> dict[str, Any]:
     import numpy as np
 
     from losscli.evaluate import state_codec, state_of_frame
@@ -75,7 +75,7 @@ def merge_figures(folder: Path, runs: int) -> dict[str, Any]:
     for key, by in (("plain", None), ("by", "g")):
         sub = folder / f"states-{key}"
         sub.mkdir()
-        for i, rows in enumerate(np.array_split(np.arange(len(df)), 1000)):
+        for i, rows in enumerate(np.array_split(np.arange(len(df)), states)):
             text = state_codec.dumps(state_of_frame(df.iloc[rows], by=by))
             (sub / f"s{i:04d}.lstate").write_text(text)
         files = sorted(str(p) for p in sub.iterdir())
@@ -126,11 +126,14 @@ def dask_figures(folder: Path, rows: int, runs: int) -> dict[str, Any]:
     }
 
 
-def measure(quick: bool) -> dict[str, Any]:
+def measure(quick: bool, states: int | None = None) -> dict[str, Any]:
+    """The figures; ``quick``: one run each, 100 states (``states``: how many), a
+    200K-row dataset (else 1,000 states, 10M rows, best of three)."""
     runs = 1 if quick else 3
+    states = states or (100 if quick else 1000)
     with tempfile.TemporaryDirectory(prefix="losscli-scale-") as tmp:
         folder = Path(tmp)
-        figures: dict[str, Any] = {"quick": quick, "merge": merge_figures(folder, runs)}
+        figures: dict[str, Any] = {"quick": quick, "merge": merge_figures(folder, runs, states)}
         try:
             import distributed  # noqa: F401
         except ImportError:
@@ -147,7 +150,8 @@ def markdown(f: dict[str, Any]) -> str:
     lines += [
         f"load at the start: {os.getloadavg()[0]:.1f} (2 cores: wall times stretch with it)",
         "",
-        "| merge of 1,000 states | state size | `losscli merge`: wall (CPU) | one state |",
+        f"| merge of {f['merge']['plain']['states']:,} states | state size | "
+        "`losscli merge`: wall (CPU) | one state |",
         "|---|--:|--:|--:|",
     ]
     for key, label in (("plain", "two models, 10 losses"), ("by", "the same, --by 20 groups")):
@@ -183,8 +187,9 @@ def markdown(f: dict[str, Any]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--states", type=int, default=None, help="states to merge")
     args = ap.parse_args()
-    print(markdown(measure(args.quick)))
+    print(markdown(measure(args.quick, args.states)))
     return 0
 
 
