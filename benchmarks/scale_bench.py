@@ -139,14 +139,14 @@ def measure(quick: bool, states: int | None = None) -> dict[str, Any]:
         except ImportError:
             figures["dask"] = None
             return figures
-        figures["dask"] = dask_figures(folder, 200_000 if quick else 10_000_000, runs)
+        figures["dask"] = dask_figures(folder, 40_000 if quick else 10_000_000, runs)
     return figures
 
 
 def markdown(f: dict[str, Any]) -> str:
     lines = [HEADING, ""]
     if f["quick"]:
-        lines += ["(quick run: 200K dataset rows, one run each)", ""]
+        lines += ["(quick run: 100 states, a 40K-row dataset, one run each)", ""]
     lines += [
         f"load at the start: {os.getloadavg()[0]:.1f} (2 cores: wall times stretch with it)",
         "",
