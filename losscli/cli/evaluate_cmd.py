@@ -25,6 +25,9 @@ from losscli.cli.options import (
     Output,
     WithLossParams,
     column_option,
+    fail_if_option,
+    max_groups_option,
+    output_file_option,
     output_option,
     precision_option,
     task_option,
@@ -149,14 +152,7 @@ def _evaluate(
     ),
     weight: str | None = column_option("--weight", "-w", help="Sample-weight column."),
     by: str | None = column_option("--by", help="Also report per value of this column."),
-    max_groups: int = typer.Option(
-        50,
-        "--max-groups",
-        min=0,
-        metavar="N",
-        help="With --by, the table and markdown show the N worst groups (0: all); "
-        "json and csv list every group.",
-    ),
+    max_groups: int = max_groups_option(),
     dropna: bool = typer.Option(
         False, "--dropna", help="Drop rows with a missing value (and say how many)."
     ),
@@ -180,17 +176,9 @@ def _evaluate(
         help="The positive label of a two-label truth (e.g. yes).",
     ),
     output: Output = output_option(Output),
-    output_file: Path | None = typer.Option(
-        None, "--output-file", metavar="FILE", help="Write the output to this file (atomically)."
-    ),
+    output_file: Path | None = output_file_option(),
     precision: int = precision_option(),
-    fail_if: list[str] | None = typer.Option(
-        None,
-        "--fail-if",
-        metavar="EXPR",
-        help="Exit 1 when [MODEL:]LOSS OP NUMBER holds, OP one of < <= > >= (repeatable), "
-        "e.g. 'rmse>1.2'.",
-    ),
+    fail_if: list[str] | None = fail_if_option(),
     ci: str | None = typer.Option(
         None,
         "--ci",

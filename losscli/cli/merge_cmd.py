@@ -13,7 +13,14 @@ from pathlib import Path
 import typer
 
 from losscli.cli.evaluate_cmd import show_report
-from losscli.cli.options import Output, output_option, precision_option
+from losscli.cli.options import (
+    Output,
+    fail_if_option,
+    max_groups_option,
+    output_file_option,
+    output_option,
+    precision_option,
+)
 from losscli.errors import InputError
 
 
@@ -26,25 +33,10 @@ def merge_command(
         "unless every shard was saved with --row-offset).",
     ),
     output: Output = output_option(Output),
-    output_file: Path | None = typer.Option(
-        None, "--output-file", metavar="FILE", help="Write the output to this file (atomically)."
-    ),
+    output_file: Path | None = output_file_option(),
     precision: int = precision_option(),
-    max_groups: int = typer.Option(
-        50,
-        "--max-groups",
-        min=0,
-        metavar="N",
-        help="With --by, the table and markdown show the N worst groups (0: all); "
-        "json and csv list every group.",
-    ),
-    fail_if: list[str] | None = typer.Option(
-        None,
-        "--fail-if",
-        metavar="EXPR",
-        help="Exit 1 when [MODEL:]LOSS OP NUMBER holds, OP one of < <= > >= (repeatable), "
-        "e.g. 'rmse>1.2'.",
-    ),
+    max_groups: int = max_groups_option(),
+    fail_if: list[str] | None = fail_if_option(),
 ) -> None:
     """The report of the rows of several saved states together, as 'evaluate' prints it.
 
