@@ -876,6 +876,32 @@ def ci_only(quick: bool, rows: int | None, runs: int | None, data: Path | None, 
     return 0
 
 
+def scale_markdown(quick: bool) -> str:
+    """Issue 16's section (``scale_bench.py``: merge of 1,000 states, --engine dask)."""
+    import scale_bench
+
+    print("timing: losscli merge and --engine dask ...", flush=True)
+    return scale_bench.markdown(scale_bench.measure(quick))
+
+
+def scale_only(quick: bool, out: Path) -> int:
+    """``--scale-only``: time the scaling section alone and put it into ``out``."""
+    import scale_bench
+
+    section = scale_markdown(quick)
+    print(section)
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    start = old.find(scale_bench.HEADING)
+    if start < 0:
+        new = (old.rstrip("\n") + "\n\n" if old else "") + section
+    else:
+        end = old.find("\n## ", start + len(scale_bench.HEADING))
+        new = old[:start] + section + ("" if end < 0 else "\n" + old[end + 1 :])
+    out.write_text(new, encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="losscli performance benchmark (issue 6)")
     ap.add_argument("--quick", action="store_true", help="tiny files, 1 run, temp output")
@@ -903,11 +929,19 @@ def main(argv: list[str] | None = None) -> int:
         help="time only the --ci section (issue 14) and update it in the report",
     )
     ap.add_argument("--ci-rows", type=int, default=None, help="rows of the --ci-only files")
+    ap.add_argument(
+        "--scale-only",
+        action="store_true",
+        help="time only the scaling section (issue 16: merge, --engine dask) and update it",
+    )
     args = ap.parse_args(argv)
     if args.ci_only:
         default = Path(tempfile.gettempdir()) / "losscli-bench-ci.md"
         out = args.out or (default if args.quick else HERE / "RESULTS.md")
         return ci_only(args.quick, args.ci_rows, args.runs, args.data, out)
+    if args.scale_only:
+        default = Path(tempfile.gettempdir()) / "losscli-bench-scale.md"
+        return scale_only(args.quick, args.out or (default if args.quick else HERE / "RESULTS.md"))
     if args.history_only:
         default = Path(tempfile.gettempdir()) / "losscli-bench-history.md"
         return history_only(
@@ -989,7 +1023,9 @@ def main(argv: list[str] | None = None) -> int:
             + "\n"
             + history_markdown(history)
             + "\n"
-            + ci_markdown(ci),
+            + ci_markdown(ci)
+            + "\n"
+            + scale_markdown(args.quick),
             encoding="utf-8",
         )
         json_out = args.json or (out.with_suffix(".json") if args.quick else None)

@@ -109,3 +109,23 @@ def probe_imports(*args: str) -> dict[str, Any]:
     )
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
+
+
+def assert_close(a: Any, b: Any, where: str = "") -> None:
+    """``a == b`` for JSON documents, floats to 1e-12 relative (NaN equal to NaN): two
+    runs that add the same numbers in another order (a merge of shards, a cluster)."""
+    import math
+
+    if isinstance(a, float) and isinstance(b, float):
+        same = (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-12)
+        assert same, (where, a, b)
+    elif isinstance(a, dict) and isinstance(b, dict):
+        assert list(a) == list(b), where
+        for k in a:
+            assert_close(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, list) and isinstance(b, list):
+        assert len(a) == len(b), (where, a, b)
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_close(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, (where, a, b)

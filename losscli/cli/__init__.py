@@ -1,4 +1,4 @@
-"""Command-line interface: ``losscli evaluate | recommend | history | losses``.
+"""Command-line interface: ``losscli evaluate | recommend | history | losses | merge``.
 
 Why a package rather than one ``cli.py`` (ARCHITECTURE.md): each command keeps its
 options next to its few lines of glue in its own module (``*_cmd.py``: a plain
@@ -29,7 +29,14 @@ import typer
 from typer.core import TyperGroup
 
 from losscli import __version__
-from losscli.cli import _streams, evaluate_cmd, history_cmd, losses_cmd, recommend_cmd
+from losscli.cli import (
+    _streams,
+    evaluate_cmd,
+    history_cmd,
+    losses_cmd,
+    merge_cmd,
+    recommend_cmd,
+)
 from losscli.cli._output import one_line, warn
 from losscli.cli._streams import silence_stdout, write_stderr, write_stdout
 from losscli.errors import ExitStatus, LossCliError
@@ -163,6 +170,7 @@ def _root(
 app.command("evaluate", cls=evaluate_cmd.EvaluateCommand)(evaluate_cmd.evaluate_command)
 app.command("history")(history_cmd.history_command)
 app.command("losses")(losses_cmd.losses_command)
+app.command("merge")(merge_cmd.merge_command)
 app.command("recommend")(recommend_cmd.recommend_command)
 
 

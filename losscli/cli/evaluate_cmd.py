@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,21 @@ from losscli.cli.options import (
     Output,
     WithLossParams,
     column_option,
+    fail_if_option,
+    max_groups_option,
+    output_file_option,
     output_option,
     precision_option,
     task_option,
 )
-from losscli.errors import ExitStatus
+from losscli.errors import ExitStatus, UsageError
+
+
+class Engine(StrEnum):
+    """``--engine`` of ``evaluate``."""
+
+    local = "local"
+    dask = "dask"
 
 
 class _Progress:
@@ -142,14 +153,7 @@ def _evaluate(
     ),
     weight: str | None = column_option("--weight", "-w", help="Sample-weight column."),
     by: str | None = column_option("--by", help="Also report per value of this column."),
-    max_groups: int = typer.Option(
-        50,
-        "--max-groups",
-        min=0,
-        metavar="N",
-        help="With --by, the table and markdown show the N worst groups (0: all); "
-        "json and csv list every group.",
-    ),
+    max_groups: int = max_groups_option(),
     dropna: bool = typer.Option(
         False, "--dropna", help="Drop rows with a missing value (and say how many)."
     ),
@@ -186,17 +190,9 @@ def _evaluate(
         "of == != < <= > >=, e.g. 'day >= \"2026-11-01\"' (pushed down into Parquet reads).",
     ),
     output: Output = output_option(Output),
-    output_file: Path | None = typer.Option(
-        None, "--output-file", metavar="FILE", help="Write the output to this file (atomically)."
-    ),
+    output_file: Path | None = output_file_option(),
     precision: int = precision_option(),
-    fail_if: list[str] | None = typer.Option(
-        None,
-        "--fail-if",
-        metavar="EXPR",
-        help="Exit 1 when [MODEL:]LOSS OP NUMBER holds, OP one of < <= > >= (repeatable), "
-        "e.g. 'rmse>1.2'.",
-    ),
+    fail_if: list[str] | None = fail_if_option(),
     ci: str | None = typer.Option(
         None,
         "--ci",
@@ -233,6 +229,35 @@ def _evaluate(
         metavar="HOW",
         help="With --ci: none (default) or holm (Holm's step-down across every comparison).",
     ),
+    save_state: Path | None = typer.Option(
+        None,
+        "--save-state",
+        metavar="FILE",
+        help="Write the evaluation's mergeable state to FILE instead of the report "
+        "(losscli merge reports several).",
+    ),
+    row_offset: int | None = typer.Option(
+        None,
+        "--row-offset",
+        min=0,
+        metavar="N",
+        help="The input row of the file's first row in the whole data set: rows in "
+        "messages and in a saved state count from it.",
+    ),
+    engine: Engine = typer.Option(
+        Engine.local,
+        "--engine",
+        help="local (this process) or dask (partitions on a Dask cluster; pip install "
+        "'losscli[dask]').",
+        case_sensitive=False,
+    ),
+    scheduler: str | None = typer.Option(
+        None,
+        "--scheduler",
+        metavar="ADDRESS",
+        help="With --engine dask: the scheduler's address (default: a local cluster "
+        "sized to this machine).",
+    ),
     **loss_params: Any,
 ) -> None:
     """Every applicable loss for a predictions file, per model (and per group with --by).
@@ -241,41 +266,74 @@ def _evaluate(
     """
     from losscli.evaluate import LossParams, evaluate_file
     from losscli.io import sources
-    from losscli.render import evaluate as render
 
     params = LossParams(renormalize=renormalize, logits=logits, **loss_params)
-    progress = _Progress(sources.display_name(file))
-    _tune_malloc()
-    try:
-        report = evaluate_file(
+    options: dict[str, Any] = dict(
+        fmt=fmt.value if fmt is not None else None,
+        true=true,
+        preds=tuple(pred or ()),
+        task=task,
+        weight=weight,
+        by=by,
+        losses=tuple(loss) if loss else None,
+        params=params,
+        positive=positive,
+        dropna=dropna,
+        convention=convention,
+        filter_text=filter_text,
+    )
+    ci_options: dict[str, Any] = dict(
+        ci=None if ci is None else float(ci),
+        resamples=resamples,
+        seed=seed,
+        baseline=baseline,
+        test=test,
+        correction=correction,
+    )
+    if ci is not None and (save_state is not None or engine is not Engine.local):
+        raise UsageError("--ci runs on the local engine, without --save-state (not yet merged)")
+    if scheduler is not None and engine is not Engine.dask:
+        raise UsageError("--scheduler goes with --engine dask")
+    if save_state is not None:
+        _save_state(file, save_state, row_offset, engine, fail_if, options)
+        return
+    if engine is Engine.dask:
+        from losscli.evaluate.dask_engine import evaluate_dask
+
+        report = evaluate_dask(
             file,
-            fmt=fmt.value if fmt is not None else None,
-            true=true,
-            preds=tuple(pred or ()),
-            task=task,
-            weight=weight,
-            by=by,
-            losses=tuple(loss) if loss else None,
-            params=params,
-            positive=positive,
-            dropna=dropna,
-            progress=progress,
+            scheduler=scheduler,
             fail_if=tuple(fail_if or ()),
-            ci=None if ci is None else float(ci),
-            resamples=resamples,
-            seed=seed,
-            baseline=baseline,
-            test=test,
-            correction=correction,
-            convention=convention,
-            filter_text=filter_text,
+            progress=sys.stderr is not None and sys.stderr.isatty(),
+            **options,
         )
-    finally:
-        progress.stop()
+    else:
+        progress = _Progress(sources.display_name(file))
+        _tune_malloc()
+        try:
+            report = evaluate_file(
+                file,
+                progress=progress,
+                fail_if=tuple(fail_if or ()),
+                row_offset=row_offset or 0,
+                **options,
+                **ci_options,
+            )
+        finally:
+            progress.stop()
     # No gc.collect() here any more: the console script ends with os._exit, so
     # no Arrow object is left to the interpreter's teardown, where Arrow's
     # shutdown race could abort the process (apache/arrow#39862; see
     # losscli.cli.main). The readers close their files and threads themselves.
+    show_report(report, output, output_file, precision, max_groups)
+
+
+def show_report(
+    report: Any, output: Output, output_file: Path | None, precision: int, max_groups: int
+) -> None:
+    """Print a report (``evaluate``'s, ``merge``'s): its warnings on stderr, the output
+    in its format, the failed gates; exit 1 when a gate failed."""
+    from losscli.render import evaluate as render
 
     for message in report.warnings:
         warn(message)
@@ -294,6 +352,29 @@ def _evaluate(
         write_stderr(one_line(render.gate_failure(outcome, precision)))
     if failed:
         raise typer.Exit(int(ExitStatus.GATE_FAILED))
+
+
+def _save_state(
+    file: str,
+    path: Path,
+    row_offset: int | None,
+    engine: Engine,
+    fail_if: list[str] | None,
+    options: dict[str, Any],
+) -> None:
+    """``--save-state``: the state written atomically, no report (the gates are the
+    merge's: ``losscli merge STATES --fail-if ...``)."""
+    from losscli.atomic import write_atomic
+    from losscli.evaluate import state_codec
+    from losscli.evaluate.state import state_of_file
+
+    if fail_if:
+        raise UsageError("--fail-if is judged by 'losscli merge', not with --save-state")
+    if engine is not Engine.local:
+        raise UsageError("--save-state runs on the local engine (--engine local)")
+    _tune_malloc()
+    text = state_codec.dumps(state_of_file(file, row_offset=row_offset, **options))
+    write_atomic(path, lambda fh: fh.write(text))
 
 
 #: the command: ``_evaluate``'s options, and after ``--loss`` one per loss parameter

@@ -194,3 +194,33 @@ class WithLossParams:
 
     def __call__(self, **kwargs: Any) -> None:
         self.func(**kwargs)
+
+
+def max_groups_option() -> Any:
+    """``--max-groups``: how many groups the human-readable outputs show."""
+    return typer.Option(
+        50,
+        "--max-groups",
+        min=0,
+        metavar="N",
+        help="With --by, the table and markdown show the N worst groups (0: all); "
+        "json and csv list every group.",
+    )
+
+
+def output_file_option() -> Any:
+    """``--output-file``: the output written atomically to a file."""
+    return typer.Option(
+        None, "--output-file", metavar="FILE", help="Write the output to this file (atomically)."
+    )
+
+
+def fail_if_option() -> Any:
+    """``--fail-if``: the gates of a report (:mod:`losscli.evaluate.gates`)."""
+    return typer.Option(
+        None,
+        "--fail-if",
+        metavar="EXPR",
+        help="Exit 1 when [MODEL:]LOSS OP NUMBER holds, OP one of < <= > >= (repeatable), "
+        "e.g. 'rmse>1.2'.",
+    )

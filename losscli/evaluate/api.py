@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     Input = FileInput | DatasetInput
 
 Chunks = Iterator[tuple[int, Mapping[str, Any]]]
+#: what a run ends with instead of the report: (engine, input rows read) → answer
+Sink = Callable[[Engine, int], Any]
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class _Options:
     baseline: str | None = None
     #: ``--convention``: whose numbers (losscli.losses.conventions)
     convention: str = "losscli"
+    #: ``--row-offset``: the input row of the first row (a shard's place in the whole)
+    row_offset: int = 0
 
 
 def ci_settings(
@@ -164,18 +168,43 @@ def _run(
     layout: Layout,
     opts: _Options,
     progress: Callable[[int], None] | None = None,
-) -> EvaluationReport:
+    sink: Sink | None = None,
+) -> Any:
+    """The engine over every chunk, then the report (gates judged), or ``sink``'s
+    answer: ``sink(engine, input rows read)`` (``--save-state``: the state, no report)."""
     task_choice = resolve_task(opts.task, opts.positive)
+    counted = _Counted(chunks, opts.row_offset)
     try:
-        engine = _consume(chunks, layout, task_choice, name, opts, progress)
+        engine = _consume(iter(counted), layout, task_choice, name, opts, progress)
     finally:
         _close(chunks)  # an error mid-file leaves the reader suspended
     if engine is None:
         raise InputError(f"{name} has a header but no data rows")
-    report = engine.finish()
-    if opts.gates:
-        report = dataclasses.replace(report, gates=gate_mod.judge_report(opts.gates, report))
+    if sink is not None:
+        return sink(engine, counted.rows)
+    report = judge(engine.finish(), opts.gates)
     return signature.signed(report, dropna=opts.dropna)  # (last: after every field is set)
+
+
+def judge(report: EvaluationReport, gates: Sequence[gate_mod.Gate]) -> EvaluationReport:
+    """``report`` with its ``--fail-if`` gates judged."""
+    if not gates:
+        return report
+    return dataclasses.replace(report, gates=gate_mod.judge_report(gates, report))
+
+
+class _Counted:
+    """The chunks with their offsets moved by ``--row-offset``, counting the input rows
+    read (a saved state records them: :mod:`losscli.evaluate.state`)."""
+
+    def __init__(self, chunks: Chunks, row_offset: int) -> None:
+        self.chunks, self.row_offset, self.rows = chunks, row_offset, 0
+
+    def __iter__(self) -> Chunks:
+        for offset, columns in self.chunks:
+            first = next(iter(columns.values()), ())
+            self.rows = max(self.rows, offset + len(first))
+            yield offset + self.row_offset, columns
 
 
 def _engine(
@@ -251,6 +280,8 @@ def evaluate_file(
     correction: str | None = None,
     convention: str = "losscli",
     filter_text: str | None = None,
+    row_offset: int = 0,
+    sink: Sink | None = None,
 ) -> EvaluationReport:
     """Evaluate a file (or ``-`` for stdin), a dataset (a directory, a glob, a
     store's URL: :mod:`losscli.io.dataset`) or one object of a store, streaming it
@@ -267,7 +298,10 @@ def evaluate_file(
     "permutation"), ``correction="holm"`` across every compared cell.
     ``convention``: whose numbers, ``losscli`` (default), ``sklearn``, ``torch`` or
     ``keras`` (:mod:`losscli.losses.conventions`).
-    ``filter_text``: ``--filter`` (:mod:`losscli.io.filter`): only the rows it keeps."""
+    ``filter_text``: ``--filter`` (:mod:`losscli.io.filter`): only the rows it keeps.
+    ``row_offset``: the input row of the file's first row (rows in messages count
+    from it). ``sink`` (:mod:`losscli.evaluate.state`): the run returns
+    ``sink(engine, rows read)`` instead of the report."""
     boot = ci_settings(
         ci, resamples=resamples, seed=seed, baseline=baseline, test=test, correction=correction
     )
@@ -285,6 +319,7 @@ def evaluate_file(
         boot,
         baseline,
         convention=check_convention(convention, (params or LossParams()).given.get("eps")),
+        row_offset=row_offset,
     )
     resolve_task(task, positive)
     check_options(losses, opts.params)
@@ -300,7 +335,7 @@ def evaluate_file(
         coalesce=by is not None,
     )
     try:
-        return _run(chunks, name=name, layout=layout, opts=opts, progress=progress)
+        return _run(chunks, name=name, layout=layout, opts=opts, progress=progress, sink=sink)
     except InputError as exc:
         raise inp.located(exc) from None
 
@@ -417,11 +452,13 @@ def evaluate_frame(
     test: str | None = None,
     correction: str | None = None,
     convention: str = "losscli",
+    row_offset: int = 0,
+    sink: Sink | None = None,
     **params: Any,
 ) -> EvaluationReport:
     """Evaluate an in-memory DataFrame; the same engine and report as the CLI
     (``ci``, ``resamples``, ``seed``, ``baseline``, ``test``, ``correction``: as
-    :func:`evaluate_file`; ``convention`` too).
+    :func:`evaluate_file`; ``convention``, ``row_offset``, ``sink`` too).
 
     ``params``: the loss parameters by their keywords in :class:`LossParams`
     (``delta=1.5``, ``quantiles=[0.1, 0.9]``, …: one per ``evaluate`` option of
@@ -447,7 +484,18 @@ def evaluate_frame(
 
     conv = check_convention(convention, loss_params.given.get("eps"))
     opts = _Options(
-        task, weight, by, losses, loss_params, positive, dropna, gates, boot, baseline, conv
+        task,
+        weight,
+        by,
+        losses,
+        loss_params,
+        positive,
+        dropna,
+        gates,
+        boot,
+        baseline,
+        convention=conv,
+        row_offset=row_offset,
     )
     resolve_task(task, positive)
     frame = df.set_axis(columns, axis=1)
@@ -461,4 +509,4 @@ def evaluate_frame(
             part = frame.iloc[start : start + step]
             yield start, {c: _frame_column(part[c]) for c in needed}
 
-    return _run(chunks(), name=source, layout=layout, opts=opts)
+    return _run(chunks(), name=source, layout=layout, opts=opts, sink=sink)

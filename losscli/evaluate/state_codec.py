@@ -1,0 +1,184 @@
+"""A state (:mod:`losscli.evaluate.state`) as JSON text and back: the ``.lstate`` file.
+
+Why JSON: a state is small (sums per model × loss, or per group), must be readable by
+any engine that shards work (Spark, Ray, a batch job) and must never execute anything
+when read (no pickle). Numbers are exact: a float is written by Python's ``repr``,
+which reads back to the same double (the shortest round-trip form), and a value that
+JSON cannot hold (NaN, ±inf) is a tagged object. The format (docs/merge.md):
+
+* the top level is the state's dict, ``"schema": "losscli.state/1"`` first;
+* a numpy array is ``{"$array": DTYPE, "shape": [...], "data": [...]}`` with DTYPE
+  ``float64``, ``int64`` or ``bool`` and ``data`` flattened in C order (a float that is
+  not finite: the string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"`` there);
+* a lone float that is not finite is ``{"$float": "NaN" | "Infinity" | "-Infinity"}``.
+
+:func:`loads` checks what the merge relies on (the schema, each key's type, one item per
+model and loss, per-group arrays as long as the group list) and names the file and the
+first problem in one :class:`~losscli.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from losscli.errors import InputError
+
+SCHEMA = "losscli.state/1"
+_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_DTYPES = ("float64", "int64", "bool")
+#: top-level keys and their JSON types (``None``: may be null)
+_KEYS: dict[str, tuple[Any, ...]] = {
+    "schema": (str,),
+    "losscli": (str,),
+    "file": (str,),
+    "setting": (dict,),
+    "notes": (list,),
+    "positions": (str,),
+    "row_offset": (int,),
+    "rows_read": (int,),
+    "rows": (int,),
+    "dropped": (int,),
+    "missing": (int,),
+    "missing_first": (list, None),
+    "total_weight": (float, int),
+    "unnormalized": (list,),
+    "first_unnormalized": (list,),
+    "classes_seen": (list, None),
+    "binary_labels": (list,),
+    "groups": (list, None),
+    "losses": (list,),
+    "models": (list, None),
+}
+_SETTING = ("layout", "task", "params", "losses", "by", "weight", "decision")
+
+
+def dumps(state: Mapping[str, Any]) -> str:
+    """The JSON text of a state (one line, keys in the state's order)."""
+    return json.dumps(_encode(state), separators=(",", ":"), allow_nan=False) + "\n"
+
+
+def _encode(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encode(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _array(value)
+    if isinstance(value, np.generic):
+        return _encode(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"$float": _word(value)}
+    return value
+
+
+def _word(value: float) -> str:
+    return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+
+
+def _array(a: Any) -> dict[str, Any]:
+    import numpy as np
+
+    kind = "bool" if a.dtype == bool else "int64" if a.dtype.kind in "iu" else "float64"
+    flat = a.astype(kind, copy=False).reshape(-1)
+    data: list[Any] = flat.tolist()
+    if kind == "float64" and not np.isfinite(flat).all():
+        data = [v if math.isfinite(v) else _word(v) for v in data]
+    return {"$array": kind, "shape": list(a.shape), "data": data}
+
+
+def loads(text: str | bytes, name: str) -> dict[str, Any]:
+    """The state in ``text`` (read from ``name``), checked; an :class:`InputError`
+    naming ``name`` when it is not a state file or is damaged."""
+    try:
+        doc = json.loads(text, object_hook=_tagged)
+    except UnicodeDecodeError:
+        raise InputError(f"{name}: not a losscli state file (not UTF-8 text)") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{name}: not a losscli state file (invalid JSON at line {exc.lineno}, "
+            f"column {exc.colno})"
+        ) from None
+    except (KeyError, TypeError, ValueError) as exc:  # (a damaged tag, see _tagged)
+        raise InputError(f"{name}: damaged state file ({_why(exc)})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("schema"), str):
+        raise InputError(f'{name}: not a losscli state file (no "schema")')
+    if doc["schema"] != SCHEMA:
+        raise InputError(
+            f"{name}: state schema {doc['schema']!r} is not {SCHEMA!r} (made by another "
+            "losscli version?)"
+        )
+    try:
+        _check(doc)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise InputError(f"{name}: damaged state file ({_why(exc)})") from None
+    return doc
+
+
+def _why(exc: Exception) -> str:
+    return f"no {exc}" if isinstance(exc, KeyError) else str(exc) or type(exc).__name__
+
+
+def _tagged(value: dict[str, Any]) -> Any:
+    """``json.loads``' object hook: a tagged array or float → its value (a damaged
+    tag: a ValueError, worded by :func:`loads`)."""
+    import numpy as np
+
+    if "$float" in value:
+        return _NONFINITE[value["$float"]]
+    if "$array" not in value:
+        return value
+    kind = value["$array"]
+    if kind not in _DTYPES:
+        raise ValueError(f"array type {kind!r}")
+    data = value["data"]
+    if kind == "float64" and any(isinstance(v, str) for v in data):
+        data = [_NONFINITE[v] if isinstance(v, str) else v for v in data]
+    return np.array(data, dtype=kind).reshape(tuple(value["shape"]))
+
+
+def _check(state: dict[str, Any]) -> None:
+    """Raise (KeyError, TypeError, ValueError) at the first thing a merge cannot use."""
+    for key, types in _KEYS.items():
+        value = state[key]
+        if not (isinstance(value, types[0]) or (value is None and None in types)) and not any(
+            t is not None and isinstance(value, t) for t in types[1:]
+        ):
+            raise TypeError(f"{key!r} is a {type(value).__name__}")
+    missing = [key for key in _SETTING if key not in state["setting"]]
+    if missing:
+        raise KeyError(f"setting.{missing[0]}")
+    if state["positions"] not in ("relative", "absolute"):
+        raise ValueError(f"positions {state['positions']!r}")
+    groups = state["groups"]
+    if groups is not None and len(state["group_rows"]) != len(groups):
+        raise ValueError("group_rows and groups differ in length")
+    models = state["models"]
+    if models is None:
+        return
+    n_models = len(state["setting"]["layout"]["models"])
+    if len(models) != n_models or any(len(m) != len(state["losses"]) for m in models):
+        raise ValueError("not one item per model and loss")
+    for items in models:
+        for item in items:
+            _check_item(item, groups)
+
+
+def _check_item(item: dict[str, Any], groups: list[str] | None) -> None:
+    import numpy as np
+
+    kind = item["kind"]
+    if groups is None:
+        if kind != "accumulator" or not isinstance(item["state"], dict):
+            raise ValueError(f"a {kind!r} item in an ungrouped state")
+        return
+    if kind not in ("declared", "mean", "r2"):
+        raise ValueError(f"item kind {kind!r}")
+    arrays = list(item["arrays"].values()) + ([item["broken"]] if kind == "mean" else [])
+    for a in arrays:
+        if not isinstance(a, np.ndarray) or a.shape[0] != len(groups):
+            raise ValueError("a per-group array is not as long as the group list")

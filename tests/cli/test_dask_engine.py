@@ -1,0 +1,194 @@
+"""``evaluate --engine dask`` on a real ``distributed.LocalCluster`` of two worker
+processes (started once for the module: it costs seconds), against the local engine.
+
+Oracle: the local engine on the concatenation of the partitions' files (the same rows
+in the same order), compared as JSON documents: equal but for ``file``, floats to
+1e-12 relative (each partition's sums are added in another order). Skip reasons name
+the rows of the concatenation. A worker that dies mid-run (its process killed by
+SIGKILL inside a task) is one error line, and the output file is not written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import Cli
+from conftest import assert_close as close
+
+distributed = pytest.importorskip("distributed")
+dask = pytest.importorskip("dask")
+
+_cli = Cli("evaluate")
+run, error_line = _cli.run, _cli.error_line
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """The address of a two-process LocalCluster; a task whose worker dies fails at
+    once (allowed-failures 0) instead of being retried on the other worker."""
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+    ):
+        yield cluster.scheduler_address
+
+
+def _frame(n: int = 6000, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    y = rng.gamma(2.0, 2.0, n)
+    df = pd.DataFrame(
+        {
+            "y_true": y,
+            "pred_a": np.abs(y + rng.normal(0, 1, n)) + 0.01,
+            "pred_b": y * rng.uniform(0.7, 1.3, n),
+            "w": rng.uniform(0, 2, n),
+            "region": rng.choice(["n", "s", "e", "w", "12"], n),
+        }
+    )
+    df.loc[df.index.isin([2500, 4000]), "y_true"] = -1.0  # msle: first violation, row 2501
+    df.loc[df.index.isin([10, 3333]), "pred_b"] = np.nan
+    df.loc[n - 5 :, "region"] = "last"  # only the last partition has it
+    return df
+
+
+def _dataset(tmp_path: Path, df: pd.DataFrame, k: int, fmt: str) -> tuple[Path, Path]:
+    """``k`` files of ``df`` in a folder (names sort in row order) and one whole file."""
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    for i, rows in enumerate(np.array_split(np.arange(len(df)), k)):
+        part = df.iloc[rows]
+        path = folder / f"part-{i:02d}.{fmt}"
+        part.to_parquet(path, index=False) if fmt == "parquet" else part.to_csv(path, index=False)
+    whole = tmp_path / f"whole.{fmt}"
+    df.to_parquet(whole, index=False) if fmt == "parquet" else df.to_csv(whole, index=False)
+    return folder, whole
+
+
+def _doc(*args: str) -> dict[str, Any]:
+    result = run(*args, "-o", "json")
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    doc: dict[str, Any] = json.loads(result.stdout)
+    doc.pop("file")
+    return doc
+
+
+OPTIONS = {
+    "plain": ("--dropna",),
+    "weighted-by": ("--weight", "w", "--by", "region", "--dropna"),
+}
+
+
+@pytest.mark.parametrize("opts", sorted(OPTIONS))
+def test_parquet_dataset_equals_the_local_engine(tmp_path: Path, scheduler: str, opts: str) -> None:
+    folder, whole = _dataset(tmp_path, _frame(), 6, "parquet")
+    dask_doc = _doc(str(folder), "--engine", "dask", "--scheduler", scheduler, *OPTIONS[opts])
+    local = _doc(str(whole), *OPTIONS[opts])
+    close(dask_doc, local)
+    assert "first violation at row 2501" in json.dumps(local["skipped"])
+
+
+def test_csv_glob_equals_the_local_engine(tmp_path: Path, scheduler: str) -> None:
+    folder, whole = _dataset(tmp_path, _frame(seed=1), 9, "csv")
+    opts = ("--by", "region", "--dropna")
+    pattern = str(folder / "part-*.csv")
+    close(
+        _doc(pattern, "--engine", "dask", "--scheduler", scheduler, *opts), _doc(str(whole), *opts)
+    )
+
+
+def test_one_file_is_one_partition(tmp_path: Path, scheduler: str) -> None:
+    _, whole = _dataset(tmp_path, _frame(seed=2), 2, "parquet")
+    close(
+        _doc(str(whole), "--engine", "dask", "--scheduler", scheduler, "--dropna"),
+        _doc(str(whole), "--dropna"),
+    )
+
+
+def test_a_bad_value_in_a_partition_is_the_local_error(tmp_path: Path, scheduler: str) -> None:
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    (folder / "a.csv").write_text("y_true,y_pred\n1,2\n3,4\n")
+    (folder / "b.csv").write_text("y_true,y_pred\n1,2\n3,x\n")
+    local = error_line(str(folder / "b.csv"))
+    line = error_line(str(folder), "--engine", "dask", "--scheduler", scheduler)
+    assert line == local
+    assert "row 2" in line
+
+
+def test_partitions_that_decide_another_task(tmp_path: Path, scheduler: str) -> None:
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    (folder / "a.csv").write_text("y_true,y_pred\n0,0.2\n1,0.7\n")
+    (folder / "b.csv").write_text("y_true,y_pred\n2.5,2\n3,4\n")
+    line = error_line(str(folder), "--engine", "dask", "--scheduler", scheduler)
+    assert "b.csv does not merge with" in line and "differ in task 'binary' vs 'regression'" in line
+
+
+def _die_on(name: str) -> None:
+    """(In each worker process.) A partition named ``name`` kills its worker."""
+    from losscli.evaluate import dask_engine
+
+    real = dask_engine.part_state
+
+    def part_state(part: Any, options: Any) -> Any:
+        if part.name.endswith(name):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(part, options)
+
+    dask_engine.part_state = part_state  # type: ignore[assignment]
+
+
+def test_a_worker_killed_mid_run(tmp_path: Path, scheduler: str) -> None:
+    folder, _ = _dataset(tmp_path, _frame(600), 4, "parquet")
+    (folder / "part-02.parquet").rename(folder / "part-02-die.parquet")
+    with distributed.Client(scheduler) as client:
+        client.run(_die_on, "-die.parquet")
+    out = tmp_path / "report.json"
+    line = error_line(
+        str(folder), "--engine", "dask", "--scheduler", scheduler, "--output-file", str(out)
+    )
+    assert line == (
+        "losscli: error: --engine dask: a worker died while evaluating a partition "
+        "(KilledWorker); nothing was written"
+    )
+    assert not out.exists()
+
+
+def test_an_unreachable_scheduler(tmp_path: Path) -> None:
+    _, whole = _dataset(tmp_path, _frame(100), 1, "csv")
+    line = error_line(str(whole), "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9")
+    assert line.startswith("losscli: error: --scheduler tcp://127.0.0.1:9: cannot connect")
+
+
+_PROBE = """
+import sys
+from typer.testing import CliRunner
+from losscli.cli import app
+for args in (sys.argv[1:], ["merge", "--help"]):
+    assert CliRunner().invoke(app, args).exit_code == 0
+print(sorted({m.split(".")[0] for m in sys.modules} & {"dask", "distributed"}))
+"""
+
+
+def test_the_local_engine_never_imports_dask(tmp_path: Path) -> None:
+    _, whole = _dataset(tmp_path, _frame(100), 1, "csv")
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, "evaluate", str(whole), "--by", "region", "--dropna"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
