@@ -225,6 +225,11 @@ def _evaluate(
         metavar="HOW",
         help="With --ci: none (default) or holm (Holm's step-down across every comparison).",
     ),
+    summary: bool = typer.Option(
+        False,
+        "--summary",
+        help="Also append the markdown to $GITHUB_STEP_SUMMARY when it is set.",
+    ),
     **loss_params: Any,
 ) -> None:
     """Every applicable loss for a predictions file, per model (and per group with --by).
@@ -271,6 +276,10 @@ def _evaluate(
     for message in report.warnings:
         warn(message)
 
+    if summary:
+        from losscli.cli._summary import append_summary
+
+        append_summary(render.evaluate_markdown(report, precision, max_groups))
     if output is Output.json:
         emit(render.evaluate_json(report), output_file)
     elif output is Output.csv:
