@@ -2,7 +2,7 @@
 
 The schemas ship in the package (``losscli/schemas/*.json``, package data) and are
 read with :mod:`importlib.resources`, so an installed wheel finds them as the source
-tree does. NAME is ``evaluate``, ``compare``, ``history`` or ``recommend`` (or the
+tree does. NAME is ``evaluate``, ``compare``, ``history``, ``recommend`` or ``losses`` (or the
 document's own schema id, ``losscli.evaluate/1``). Stdlib only: no numpy on this path.
 """
 
@@ -13,7 +13,7 @@ import typer
 from losscli.cli._output import emit
 from losscli.errors import UsageError
 
-NAMES = ("evaluate", "compare", "history", "recommend")
+NAMES = ("evaluate", "compare", "history", "recommend", "losses")
 
 
 def schema_text(name: str) -> str:
@@ -33,5 +33,5 @@ def schema_command(
         ..., metavar="NAME", help=f"One of: {', '.join(NAMES)} (or losscli.NAME/1)."
     ),
 ) -> None:
-    """Print the JSON Schema of a JSON output (evaluate, compare, history, recommend)."""
+    """Print the JSON Schema of a JSON output (evaluate, compare, history, recommend, losses)."""
     emit(schema_text(name))
