@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from losscli.compare import diff, gates
-from losscli.compare.load import load_side
+from losscli.compare.load import load_sides
 from losscli.compare.report import CompareReport, Side
 from losscli.errors import UsageError
 
@@ -138,8 +138,9 @@ def compare_files(
 
         return evaluate_file(source, **options)
 
-    base_doc, base_kind, base_report = load_side(base, evaluate)
-    new_doc, new_kind, new_report = load_side(new, evaluate)
+    (base_doc, base_kind, base_report), (new_doc, new_kind, new_report) = load_sides(
+        (base, new), evaluate
+    )
     paired = None
     significance = None
     if key is not None:

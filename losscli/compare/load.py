@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -36,18 +35,31 @@ Cell = tuple[str, "str | None", str]
 
 
 def sniff_path(source: str) -> tuple[Path | None, bool]:
-    """The path holding ``source``'s bytes (stdin spooled; ``None`` when it does not
-    exist, which the evaluation then reports) and whether they are a report."""
+    """The path holding ``source``'s bytes and whether they are a report.
+
+    Stdin, a FIFO or ``<(…)`` is spooled once (:mod:`losscli.io.spool`: the evaluation
+    then reads the same spool, nothing is read twice); ``None`` for a local path that
+    does not exist. A URL or a glob is a predictions source: ``(None, False)``."""
+    import stat
+
     from losscli.io import spool
 
     if source == "-":
         path = spool.spool_stdin()
+    elif _remote(source):
+        return None, False
     else:
         path = Path(source)
-        if not path.exists():
+        try:
+            mode = path.stat().st_mode
+        except OSError:
             return None, source.lower().endswith(".json")
+        if stat.S_ISDIR(mode):
+            return path, False  # (a directory of prediction files)
         if source.lower().endswith(".json"):
             return path, True
+        if not stat.S_ISREG(mode):
+            path = spool.spool_path(path, source)
     try:
         with open(path, "rb") as fh:
             head = fh.read(_SNIFF)
@@ -135,30 +147,34 @@ def _opt(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def load_side(
-    source: str, evaluate: Callable[[str], Any]
-) -> tuple[dict[str, Any], str, Any | None]:
-    """``source`` as an evaluate document, its kind ("report" | "predictions") and,
+def _remote(source: str) -> bool:
+    return "://" in source or any(c in source for c in "*?[")
+
+
+def load_sides(
+    sources: tuple[str, str], evaluate: Callable[[str], Any]
+) -> list[tuple[dict[str, Any], str, Any | None]]:
+    """Each source as an evaluate document, its kind ("report" | "predictions") and,
     for predictions, the :class:`~losscli.evaluate.EvaluationReport` (its warnings).
 
-    ``evaluate(source)`` evaluates a prediction file with the command's options."""
-    from losscli.io import sources
+    Both are found and the reports read before any file is evaluated, so a missing
+    or bad side costs no evaluation (and loads no numpy). ``evaluate(source)``
+    evaluates a prediction file with the command's options."""
+    from losscli.io import sources as src
 
-    name = sources.display_name(source)
-    path, is_report = sniff_path(source)
-    if is_report and path is not None:
-        return read_report(path, name), "report", None
-    if is_report:
-        raise InputError(f"{name}: no such file", file=name)
-    report = evaluate(source)
-    return report.to_dict(), "predictions", report
-
-
-def same_file(a: str, b: str) -> bool:
-    """Whether two sources are the same file (``-`` twice: stdin cannot be read twice)."""
-    if a == "-" or b == "-":
-        return a == b
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
+    found = []
+    for source in sources:
+        name = src.display_name(source)
+        path, is_report = sniff_path(source)
+        if path is None and (is_report or not _remote(source)):
+            raise InputError(f"file not found: {name}", file=name)
+        found.append((source, name, path, is_report))
+    docs = {s: read_report(p, n) for s, n, p, r in found if r and p is not None}
+    out = []
+    for source, _, _, is_report in found:
+        if is_report:
+            out.append((docs[source], "report", None))
+        else:
+            report = evaluate(source)
+            out.append((report.to_dict(), "predictions", report))
+    return out

@@ -211,9 +211,34 @@ def test_bad_options(tmp_path: Path, args: list[str], message: str) -> None:
 
 
 def test_missing_files_and_double_stdin(tmp_path: Path) -> None:
-    assert "nope.json: no such file" in run_error(str(tmp_path / "nope.json"), str(MODELS))
+    assert "file not found: " in run_error(str(tmp_path / "nope.json"), str(MODELS))
     assert "nope.csv" in run_error(str(MODELS), str(tmp_path / "nope.csv"))
     assert "cannot both be stdin" in run_error("-", "-", input="")
+
+
+def test_fifo_sides_are_read_once(tmp_path: Path) -> None:
+    """A FIFO (as ``<(...)`` makes) is sniffed and evaluated from one spool."""
+    import threading
+
+    report = base_report(tmp_path)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(noisy_copy(tmp_path).read_bytes()))
+    writer.start()
+    doc = run_json(str(report), str(fifo))
+    writer.join(10)
+    assert doc["new"]["kind"] == "predictions" and doc["summary"]["worse"] == 10
+
+
+def test_reports_alone_and_error_paths_load_no_numpy(tmp_path: Path) -> None:
+    from conftest import probe_imports
+
+    report = str(base_report(tmp_path))
+    assert probe_imports("compare", report, report) == {"exit": 0, "loaded": []}
+    assert probe_imports("compare", "--help") == {"exit": 0, "loaded": []}
+    # a missing side is found before the other is evaluated
+    assert probe_imports("compare", str(MODELS), str(tmp_path / "x.csv"))["loaded"] == []
+    assert probe_imports("compare", report, report, "--fail-if", "r2>+1%")["loaded"] == []
 
 
 # --------------------------------------------------------------------------- --key
