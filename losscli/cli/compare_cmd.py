@@ -14,7 +14,6 @@ option of evaluate has no ``evaluate_file`` argument to go to).
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from enum import Enum
 from pathlib import Path
@@ -30,10 +29,12 @@ from losscli.errors import ExitStatus
 
 #: evaluate's parameters that compare does not take (its own output, gates, summary)
 NOT_SHARED = frozenset(
-    {"file", "output", "output_file", "precision", "fail_if", "max_groups", "summary"}
+    {"file", "output", "output_file", "precision", "fail_if", "gate_on", "max_groups", "summary"}
 )
 #: evaluate option name → evaluate_file argument, where they differ
 RENAMED = {"pred": "preds", "loss": "losses"}
+#: evaluate option name → LossParams keyword, where they differ
+PARAM_RENAMED = {"quantile": "quantiles"}
 
 
 def _compare_options(
@@ -93,31 +94,35 @@ def _compare_options(
 
 
 def evaluate_options(options: dict[str, Any]) -> dict[str, Any]:
-    """evaluate's options, as the command received them → ``evaluate_file`` arguments."""
+    """evaluate's options, as the command received them → ``evaluate_file`` arguments:
+    those it takes by name (:data:`RENAMED` where the names differ), and the rest, the
+    loss parameters, into one ``LossParams`` (which refuses a keyword it does not know:
+    an option compare would otherwise drop)."""
     from losscli.evaluate import LossParams, evaluate_file
 
-    fields = {f.name for f in dataclasses.fields(LossParams)}
     accepted = inspect.signature(evaluate_file).parameters
     params: dict[str, Any] = {}
     out: dict[str, Any] = {}
     for name, value in options.items():
-        if name == "quantile":
-            params["quantiles"] = tuple(value or ())
-        elif name in fields:
-            params[name] = value
-        else:
-            target = RENAMED.get(name, name)
-            if target not in accepted:
-                raise TypeError(f"evaluate's option {name!r} has no evaluate_file argument")
-            if isinstance(value, Enum):
-                value = value.value
-            elif isinstance(value, list):
-                value = tuple(value)
+        if isinstance(value, Enum):
+            value = value.value
+        elif isinstance(value, list) or (value is None and name in _repeatable()):
+            value = tuple(value or ())
+        target = RENAMED.get(name, name)
+        if target in accepted and target != "params":
             out[target] = value
+        else:
+            params[PARAM_RENAMED.get(name, name)] = value
     out["preds"] = tuple(out.get("preds") or ())
     out["losses"] = tuple(out["losses"]) if out.get("losses") else None
     out["params"] = LossParams(**params)
     return out
+
+
+def _repeatable() -> set[str]:
+    """evaluate's repeatable options (a list; ``None`` when not given)."""
+    params = inspect.signature(evaluate_command, eval_str=True).parameters.values()
+    return {p.name for p in params if "list" in str(p.annotation)}
 
 
 def compare_command(**kwargs: Any) -> None:
