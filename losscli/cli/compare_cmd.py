@@ -93,12 +93,13 @@ def _compare_options(
     """(The options compare adds to evaluate's.)"""
 
 
-def evaluate_options(options: dict[str, Any]) -> dict[str, Any]:
-    """evaluate's options, as the command received them → ``evaluate_file`` arguments:
-    those it takes by name (:data:`RENAMED` where the names differ), and the rest, the
-    loss parameters, into one ``LossParams`` (which refuses a keyword it does not know:
-    an option compare would otherwise drop)."""
-    from losscli.evaluate import LossParams, evaluate_file
+def evaluate_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """evaluate's options, as the command received them → the ``evaluate_file``
+    arguments it takes by name (:data:`RENAMED` where the names differ) and the rest,
+    the loss parameters, by ``LossParams`` keyword (``compare_files`` makes the one
+    ``LossParams``, which refuses a keyword it does not know: an option compare would
+    otherwise drop)."""
+    from losscli.evaluate import evaluate_file
 
     accepted = inspect.signature(evaluate_file).parameters
     params: dict[str, Any] = {}
@@ -115,8 +116,7 @@ def evaluate_options(options: dict[str, Any]) -> dict[str, Any]:
             params[PARAM_RENAMED.get(name, name)] = value
     out["preds"] = tuple(out.get("preds") or ())
     out["losses"] = tuple(out["losses"]) if out.get("losses") else None
-    out["params"] = LossParams(**params)
-    return out
+    return out, params
 
 
 def _repeatable() -> set[str]:
@@ -139,10 +139,12 @@ def compare_command(**kwargs: Any) -> None:
 
     own = set(_OWN)
     shared = {k: v for k, v in kwargs.items() if k not in own}
+    options, loss_params = evaluate_options(shared)
     report = compare_files(
         kwargs["base"],
         kwargs["new"],
-        evaluate_options=evaluate_options(shared),
+        evaluate_options=options,
+        loss_params=loss_params,
         key=kwargs["key"],
         rtol=kwargs["rtol"],
         atol=kwargs["atol"],

@@ -113,6 +113,7 @@ def compare_files(
     new: str,
     *,
     evaluate_options: Mapping[str, Any] | None = None,
+    loss_params: Mapping[str, Any] | None = None,
     key: str | None = None,
     rtol: float = diff.DEFAULT_RTOL,
     atol: float = diff.DEFAULT_ATOL,
@@ -124,19 +125,21 @@ def compare_files(
     """Compare BASE and NEW (reports or prediction files, see :mod:`.load`).
 
     ``evaluate_options``: keyword arguments of :func:`losscli.evaluate.evaluate_file`
-    for the sides that are prediction files; ``key``: join two prediction files on
-    this column (:mod:`.join`) and compare them paired."""
+    for the sides that are prediction files, and ``loss_params`` its loss parameters
+    (``LossParams`` keywords); ``key``: join two prediction files on this column
+    (:mod:`.join`) and compare them paired."""
     gates.parse_gates(fail_if)
     check_tolerance("--rtol", rtol)
     check_tolerance("--atol", atol)
     if base == "-" and new == "-":
         raise UsageError("BASE and NEW cannot both be stdin (-)")
     options = dict(evaluate_options or {})
+    params = dict(loss_params or {})
 
     def evaluate(source: str) -> Any:
-        from losscli.evaluate import evaluate_file
+        from losscli.evaluate import LossParams, evaluate_file
 
-        return evaluate_file(source, **options)
+        return evaluate_file(source, params=LossParams(**params), **options)
 
     (base_doc, base_kind, base_report), (new_doc, new_kind, new_report) = load_sides(
         (base, new), evaluate
@@ -148,7 +151,9 @@ def compare_files(
             raise UsageError("--key joins two prediction files; a report has no rows to join")
         from losscli.compare.paired import paired_changes
 
-        paired, significance = paired_changes((base, base_report), (new, new_report), key, options)
+        paired, significance = paired_changes(
+            (base, base_report), (new, new_report), key, options, params
+        )
     report = compare_documents(
         base_doc,
         new_doc,

@@ -378,5 +378,9 @@ def test_every_shared_evaluate_option_reaches_evaluate_file() -> None:
         for name, p in inspect.signature(evaluate_cmd.evaluate_command).parameters.items()
         if name in shared
     }
-    out = compare_cmd.evaluate_options(defaults)
-    assert "params" in out and "preds" in out
+    from losscli.evaluate import LossParams, evaluate_file
+
+    options, params = compare_cmd.evaluate_options(defaults)
+    assert "preds" in options and "delta" in params
+    LossParams(**params)  # (a TypeError for a keyword it does not take)
+    inspect.signature(evaluate_file).bind("x.csv", params=LossParams(**params), **options)
