@@ -93,7 +93,12 @@ def compare_documents(
         significant=significant,
         regression_expr=expr,
     )
+    notes = []
+    version = diff.signature_difference(base_doc.get("signature"), new_doc.get("signature"))
+    if version is not None and version[1]:
+        notes.append(f"the reports were made by other losscli versions ({version[0]})")
     return CompareReport(
+        warnings=notes,
         base=base_side or _side("<base>", "report", base_doc),
         new=new_side or _side("<new>", "report", new_doc),
         task=str(base_doc["task"]),
@@ -169,4 +174,5 @@ def compare_files(
         significance=significance,
     )
     warnings = [w for r in (base_report, new_report) if r is not None for w in r.warnings]
+    warnings += report.warnings
     return dataclasses.replace(report, warnings=list(dict.fromkeys(warnings)))

@@ -205,9 +205,9 @@ def mismatches(base: dict[str, Any], new: dict[str, Any]) -> list[str]:
             out.append(
                 f"parameter {key} {_show(bp.get(key))} (base) vs {_show(np_.get(key))} (new)"
             )
-    bs, ns = base.get("signature"), new.get("signature")
-    if bs is not None and ns is not None and bs != ns:
-        out.append(f"signature {bs!r} (base) vs {ns!r} (new)")
+    found = signature_difference(base.get("signature"), new.get("signature"))
+    if found is not None and not found[1]:
+        out.append(found[0])
     bb, nb = base.get("bootstrap"), new.get("bootstrap")
     if isinstance(bb, dict) and isinstance(nb, dict) and bb.get("level") != nb.get("level"):
         out.append(f"interval level {bb.get('level')} (base) vs {nb.get('level')} (new)")
@@ -218,6 +218,37 @@ def mismatches(base: dict[str, Any], new: dict[str, Any]) -> list[str]:
             if only:
                 out.append(f"{what} only in {side}: {', '.join(sorted(only))}")
     return out
+
+
+#: signature fields that name the losscli version (a difference there alone is a warning)
+VERSION_FIELDS = ("losscli", "version", "v")
+
+
+def parse_signature(text: str) -> dict[str, str] | None:
+    """A signature's fields, ``key:value`` separated by ``|`` (sacrebleu's form), or
+    ``None`` when it is not in that form (then it is compared as a whole)."""
+    fields: dict[str, str] = {}
+    for part in text.split("|"):
+        key, sep, value = part.partition(":")
+        if not sep or not key.strip():
+            return None
+        fields[key.strip()] = value.strip()
+    return fields
+
+
+def signature_difference(base: Any, new: Any) -> tuple[str, bool] | None:
+    """How two reports' signatures differ: (the phrase, whether only the losscli
+    version differs), or ``None`` when they agree or either is missing."""
+    if not isinstance(base, str) or not isinstance(new, str) or base == new:
+        return None
+    b, n = parse_signature(base), parse_signature(new)
+    if b is None or n is None:
+        return f"signature {base!r} (base) vs {new!r} (new)", False
+    keys = list(b) + [k for k in n if k not in b]
+    differ = [k for k in keys if b.get(k) != n.get(k)]
+    parts = [f"{k} {_show(b.get(k))} (base) vs {_show(n.get(k))} (new)" for k in differ]
+    only_version = all(k in VERSION_FIELDS for k in differ)
+    return f"signature: {'; '.join(parts)}", only_version
 
 
 def _show(value: Any) -> str:

@@ -271,6 +271,25 @@ def test_mismatches_are_refused_unless_allowed() -> None:
     assert len(report.mismatches) == 3
 
 
+def test_signature_fields_are_named() -> None:
+    base = doc({("m", "rmse"): 1.0})
+    new = copy.deepcopy(base)
+    base["signature"] = "losscli:0.5|task:regression|conv:losscli|eps:1e-07"
+    new["signature"] = "losscli:0.5|task:regression|conv:sklearn|eps:1e-07"
+    with pytest.raises(
+        UsageError, match=r"signature: conv 'losscli' \(base\) vs 'sklearn' \(new\)"
+    ):
+        compare_documents(base, new)
+    new["signature"] = "losscli:0.6|task:regression|conv:losscli|eps:1e-07"
+    report = compare_documents(base, new)  # only the version: a warning
+    assert report.warnings == [
+        "the reports were made by other losscli versions "
+        "(signature: losscli '0.5' (base) vs '0.6' (new))"
+    ]
+    new["signature"] = None  # a report without one: nothing to compare
+    assert compare_documents(base, new).warnings == []
+
+
 def test_signature_and_task_mismatch() -> None:
     base = doc({("m", "rmse"): 1.0})
     new = copy.deepcopy(base)
