@@ -126,8 +126,10 @@ def _repeatable() -> set[str]:
 
 
 def compare_command(**kwargs: Any) -> None:
-    """Compare two evaluations: per model, group and loss, base, new, Δ, Δ% and
-    better / worse / unchanged (r2: higher is better).
+    """What changed from BASE to NEW: Δ, Δ% and better / worse per model, group, loss.
+
+    Per model, group and loss: base, new, Δ = new - base, Δ% and the verdict
+    (better / worse / unchanged; r2: higher is better).
 
     BASE and NEW are 'losscli evaluate -o json' reports or predictions files
     (evaluated with the evaluate options given). Exit status: 0 ok, 1 a gate failed,
