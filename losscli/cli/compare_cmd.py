@@ -71,9 +71,9 @@ def _compare_options(
         1e-9,
         "--rtol",
         metavar="R",
-        help="Unchanged when |Δ| ≤ atol + rtol·|base| (default 1e-9).",
+        help="Unchanged when |Δ| ≤ atol + rtol·|base|.",
     ),
-    atol: float = typer.Option(0.0, "--atol", metavar="A", help="See --rtol (default 0)."),
+    atol: float = typer.Option(0.0, "--atol", metavar="A", help="See --rtol."),
     significant: bool = typer.Option(
         False,
         "--significant",

@@ -158,6 +158,30 @@ def test_gate_results_in_json(tmp_path: Path) -> None:
     ]
 
 
+def test_significant_gates_on_reports_with_intervals(tmp_path: Path) -> None:
+    """Reports carrying intervals (as evaluate --ci writes them): a small rise inside
+    the noise fails --fail-on-regression, but not with --significant."""
+    doc = json.loads(base_report(tmp_path).read_text())
+    doc["bootstrap"] = {"method": "percentile", "level": 0.95, "resamples": 1000, "seed": 1}
+    for r in doc["results"]:
+        r["ci_low"], r["ci_high"] = 0.9 * r["value"], 1.1 * r["value"]
+    base = tmp_path / "ci_base.json"
+    base.write_text(json.dumps(doc))
+    for r in doc["results"]:  # +1 %: Δ = 0.01·v, its MOVER half-width ≈ √2·0.1·v
+        r["value"], r["ci_low"], r["ci_high"] = (
+            1.01 * r[k] for k in ("value", "ci_low", "ci_high")
+        )
+    new = tmp_path / "ci_new.json"
+    new.write_text(json.dumps(doc))
+    assert run(str(base), str(new), "--fail-on-regression").exit_code == 1
+    result = run(str(base), str(new), "--fail-on-regression", "--significant")
+    assert result.exit_code == 0, result.stderr
+    assert "0 significant regressions" in result.stdout
+    out = run_json(str(base), str(new), "--significant", "--fail-if", "rmse>+0.5%")
+    assert {g["judged"] for g in out["gates"]} == {"difference"}
+    assert all(c["significant"] is False for c in out["changes"])
+
+
 def test_stdin_is_a_report_or_predictions(tmp_path: Path) -> None:
     base = str(base_report(tmp_path))
     new = noisy_copy(tmp_path)
