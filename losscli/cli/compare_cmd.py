@@ -125,7 +125,7 @@ def _repeatable() -> set[str]:
     return {p.name for p in params if "list" in str(p.annotation)}
 
 
-def compare_command(**kwargs: Any) -> None:
+def _compare(**kwargs: Any) -> None:
     """What changed from BASE to NEW: Δ, Δ% and better / worse per model, group, loss.
 
     Per model, group and loss: base, new, Δ = new - base, Δ% and the verdict
@@ -191,4 +191,26 @@ def _signature() -> inspect.Signature:
 
 
 _OWN = tuple(inspect.signature(_compare_options).parameters)
-compare_command.__signature__ = _signature()  # type: ignore[attr-defined]
+
+
+class _Command:
+    """The command typer registers: :func:`_compare` with the signature of
+    :func:`_signature`, built when typer asks for it (evaluate's options are generated
+    from the registry, so a parameter registered at run time is an option here too)."""
+
+    __name__ = "compare_command"
+    __qualname__ = "compare_command"
+    __doc__ = _compare.__doc__
+
+    def __init__(self) -> None:
+        self.__annotations__: dict[str, Any] = {}
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        return _signature()
+
+    def __call__(self, **kwargs: Any) -> None:
+        _compare(**kwargs)
+
+
+compare_command = _Command()

@@ -408,3 +408,21 @@ def test_every_shared_evaluate_option_reaches_evaluate_file() -> None:
     assert "preds" in options and "delta" in params
     LossParams(**params)  # (a TypeError for a keyword it does not take)
     inspect.signature(evaluate_file).bind("x.csv", params=LossParams(**params), **options)
+
+
+def test_a_parameter_registered_at_run_time_is_a_compare_option(tmp_path: Path) -> None:
+    """evaluate's options come from the registry (the toy loss of tests/registry_cases
+    adds --power); compare takes them too, and passes them on to the evaluation."""
+    from registry_cases import TOY_ID, toy_registered
+
+    frame = pd.DataFrame({"y_true": [1.0, 2.0, 3.0, 4.0], "y_pred": [1.5, 2.0, 2.0, 5.0]})
+    path = tmp_path / "toy.csv"
+    frame.to_csv(path, index=False)
+    with toy_registered():
+        assert "--power" in run("--help").stdout
+        doc = run_json(str(path), str(path), "--loss", "toy_power", "--power", "3")
+        (row,) = doc["changes"]
+        assert row["loss"] == TOY_ID and doc["params"] == {"power": 3.0}
+        # mean |e|^3 of e = (-0.5, 0, 1, -1): (0.125 + 0 + 1 + 1) / 4
+        assert row["base"] == pytest.approx(2.125 / 4)
+    assert "--power" not in run("--help").stdout
