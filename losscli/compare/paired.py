@@ -93,6 +93,7 @@ def _bootstrap(
         if new_cols is None:
             continue
         baseline = _pred_spec(BASE_PREFIX, list(base_cols))
+        frame_options["baseline"] = BASE_PREFIX + base_cols[0]  # (by its column)
         report = evaluate_frame(
             joined,
             true=base_report.target,

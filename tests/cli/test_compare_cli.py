@@ -426,3 +426,28 @@ def test_a_parameter_registered_at_run_time_is_a_compare_option(tmp_path: Path) 
         # mean |e|^3 of e = (-0.5, 0, 1, -1): (0.125 + 0 + 1 + 1) / 4
         assert row["base"] == pytest.approx(2.125 / 4)
     assert "--power" not in run("--help").stdout
+
+
+def test_key_with_ci_is_paired_and_tighter_than_unpaired() -> None:
+    """The same two files: joined on the key, one bootstrap over the same rows (paired);
+    apart, the MOVER interval from each file's own interval. Both contain the point
+    Δ of scikit-learn; the paired one is narrower (the two evaluations share rows, so
+    their errors are positively correlated, which MOVER ignores)."""
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "compare"
+    base, new = str(fixtures / "keyed_base.csv"), str(fixtures / "keyed_new.csv")
+    args = ["--ci", "--resamples", "400", "-l", "rmse"]
+    paired = run_json(base, new, "--key", "row_id", *args)
+    apart = run_json(base, new, *args)
+    assert paired["significance"]["method"] == "paired"
+    assert apart["significance"]["method"] == "mover"
+    b = pd.read_csv(base)
+    n = pd.read_csv(new).set_index("row_id").loc[b.row_id]
+    delta = metrics.root_mean_squared_error(
+        n.y_true, n.pred_tree
+    ) - metrics.root_mean_squared_error(b.y_true, b.pred_tree)
+    p, a = change(paired, "tree", "rmse"), change(apart, "tree", "rmse")
+    for c in (p, a):
+        assert c["delta"] == pytest.approx(delta, rel=1e-9)
+        assert c["ci_low"] < delta < c["ci_high"]
+    assert p["ci_high"] - p["ci_low"] < a["ci_high"] - a["ci_low"]
+    assert p["p_value"] is not None and a["p_value"] is None

@@ -75,6 +75,8 @@ EVALUATE_RUNS = [
     *[[str(p)] for p in sorted(SAMPLES.glob("*.csv")) if p.name != "train_log.csv"],
     [str(SAMPLES / "multiclass.parquet")],
     [str(SAMPLES / "models.csv"), "--fail-if", "rmse>2.5"],
+    [str(SAMPLES / "models.csv"), "--ci", "--resamples", "200", "--fail-if", "rmse>2.5"],
+    [str(SAMPLES / "binary.csv"), "--ci", "0.9", "--resamples", "200"],
     [
         str(SAMPLES / "regression.csv"),
         "--loss",
@@ -161,6 +163,8 @@ def test_evaluate_ci_fields_validate() -> None:
         (lambda d: d["results"][0].update(value="1.0"), "value"),
         (lambda d: d.update(bootstrap={"level": 2}), "bootstrap"),
         (lambda d: d.update(signature=3), "signature"),
+        (lambda d: d.pop("comparisons"), "comparisons"),
+        (lambda d: d["results"][0].pop("ci_low"), "ci_low"),
     ],
 )
 def test_a_broken_evaluate_document_fails(change: Any, path: str) -> None:
@@ -238,6 +242,12 @@ def test_compare_outputs_validate(tmp_path: Path) -> None:
         [base, base, "--fail-on-regression", "--fail-if", "rmse>+1%", "--fail-if", "r2<-1%"],
         [str(by), str(by), "--by", "g", "-l", "mae"],
         [base, other, "--allow-mismatch"],
+        [models, models, "--ci", "--resamples", "200", "--fail-on-regression", "--significant"],
+        [
+            str(FIXTURES / "compare" / "keyed_base.csv"),
+            str(FIXTURES / "compare" / "keyed_new.csv"),
+            *("--key", "row_id", "--ci", "--resamples", "200"),
+        ],
         [str(SAMPLES / "binary.csv"), str(SAMPLES / "binary.csv")],
         [str(SAMPLES / "multiclass.csv"), str(SAMPLES / "multiclass.parquet")],
     ]
