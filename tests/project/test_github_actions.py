@@ -71,7 +71,7 @@ def checkout(tmp_path: Path, pr_noise: float) -> Path:
     (upstream / "reports").mkdir()
     losscli = Path(sys.executable).parent / "losscli"
     subprocess.run(
-        [str(losscli), "evaluate", "predictions.csv", "-o", "json", "--output-file", OUT],
+        [str(losscli), "evaluate", "predictions.csv", "--ci", "-o", "json", "--output-file", OUT],
         cwd=upstream,
         check=True,
     )
@@ -123,6 +123,7 @@ def test_the_workflow_has_the_promised_steps() -> None:
     scripts = " ".join(s.get("run", "") for s in steps())
     assert "losscli evaluate" in scripts and "losscli compare" in scripts
     assert scripts.count("--summary") == 2 and "--fail-on-regression" in scripts
+    assert scripts.count("--ci") == 1 and "--significant" in scripts
     assert "GITHUB_BASE_REF" in scripts
 
 
@@ -148,14 +149,16 @@ def test_worse_pull_request_fails_the_gate(tmp_path: Path) -> None:
     assert any("rmse>+2%" in line and "model tree" in line for line in failures)
     text = summary.read_text()
     # the linear model's 10 losses did not change; the tree model's got worse, beyond
-    # rtol 1 % for most (r2 drops by less than 1 % of itself)
+    # rtol 1 % for most (r2 drops by less than 1 % of itself), significantly for some
     m = re.search(
-        r"\*\*losscli compare\*\* · (\d+) regressions, 0 improvements, (\d+) unchanged", text
+        r"\*\*losscli compare\*\* · (\d+) regressions, 0 improvements, (\d+) unchanged "
+        r"\((\d+) significant regressions\)",
+        text,
     )
-    assert m is not None
-    worse, same = int(m[1]), int(m[2])
-    assert worse + same == 20 and 8 <= worse <= 10
-    # one line per regression (--fail-on-regression) and one for 'rmse>+2%'
-    assert len(failures) == worse + 1
+    assert m is not None, text
+    worse, same, significant = int(m[1]), int(m[2]), int(m[3])
+    assert worse + same == 20 and 8 <= worse <= 10 and 1 <= significant <= worse
+    # one line per significant regression (--fail-on-regression) and 'rmse>+2%'
+    assert len(failures) == significant + 1
     assert f"gates: {len(failures)} failed" in text
     assert "<details>" in text
