@@ -1,4 +1,4 @@
-"""Command-line interface: ``losscli evaluate | recommend | history | losses | merge``.
+"""Command-line interface: ``losscli evaluate | compare | merge | recommend | history | ...``.
 
 Why a package rather than one ``cli.py`` (ARCHITECTURE.md): each command keeps its
 options next to its few lines of glue in its own module (``*_cmd.py``: a plain
@@ -31,11 +31,13 @@ from typer.core import TyperGroup
 from losscli import __version__
 from losscli.cli import (
     _streams,
+    compare_cmd,
     evaluate_cmd,
     history_cmd,
     losses_cmd,
     merge_cmd,
     recommend_cmd,
+    schema_cmd,
 )
 from losscli.cli._output import one_line, warn
 from losscli.cli._streams import silence_stdout, write_stderr, write_stdout
@@ -168,10 +170,12 @@ def _root(
 
 # (in this order in `losscli --help`)
 app.command("evaluate", cls=evaluate_cmd.EvaluateCommand)(evaluate_cmd.evaluate_command)
+app.command("compare", cls=evaluate_cmd.EvaluateCommand)(compare_cmd.compare_command)
 app.command("history")(history_cmd.history_command)
 app.command("losses")(losses_cmd.losses_command)
 app.command("merge")(merge_cmd.merge_command)
 app.command("recommend")(recommend_cmd.recommend_command)
+app.command("schema")(schema_cmd.schema_command)
 
 
 def main() -> None:

@@ -258,6 +258,11 @@ def _evaluate(
         help="With --engine dask: the scheduler's address (default: a local cluster "
         "sized to this machine).",
     ),
+    summary: bool = typer.Option(
+        False,
+        "--summary",
+        help="Also append the markdown to $GITHUB_STEP_SUMMARY when it is set.",
+    ),
     **loss_params: Any,
 ) -> None:
     """Every applicable loss for a predictions file, per model (and per group with --by).
@@ -325,19 +330,30 @@ def _evaluate(
     # no Arrow object is left to the interpreter's teardown, where Arrow's
     # shutdown race could abort the process (apache/arrow#39862; see
     # losscli.cli.main). The readers close their files and threads themselves.
-    show_report(report, output, output_file, precision, max_groups)
+    show_report(report, output, output_file, precision, max_groups, summary=summary)
 
 
 def show_report(
-    report: Any, output: Output, output_file: Path | None, precision: int, max_groups: int
+    report: Any,
+    output: Output,
+    output_file: Path | None,
+    precision: int,
+    max_groups: int,
+    *,
+    summary: bool = False,
 ) -> None:
     """Print a report (``evaluate``'s, ``merge``'s): its warnings on stderr, the output
-    in its format, the failed gates; exit 1 when a gate failed."""
+    in its format (``summary``: also appended to $GITHUB_STEP_SUMMARY), the failed gates;
+    exit 1 when a gate failed."""
     from losscli.render import evaluate as render
 
     for message in report.warnings:
         warn(message)
 
+    if summary:
+        from losscli.cli._summary import append_summary
+
+        append_summary(render.evaluate_markdown(report, precision, max_groups))
     if output is Output.json:
         emit(render.evaluate_json(report), output_file)
     elif output is Output.csv:
