@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from losscli.losses import registry as catalog
 from losscli.render import csv_cell, fmt_number, safe_text, to_json
+from losscli.render import intervals as ci
 
 if TYPE_CHECKING:
     from losscli.evaluate import EvaluationReport
@@ -348,9 +349,21 @@ def _gate_lines(report: EvaluationReport, precision: int) -> list[str]:
 def evaluate_table(
     report: EvaluationReport, precision: int = 4, max_groups: int = MAX_GROUPS
 ) -> Any:
-    """A rich renderable: title, table, footnotes; with ``--by``, at most
-    ``max_groups`` groups (see :func:`shown_groups`; 0 = all)."""
+    """A rich renderable: title, table, (with ``--ci`` and two or more models) the
+    paired comparisons, footnotes; with ``--by``, at most ``max_groups`` groups (see
+    :func:`shown_groups`; 0 = all)."""
     from rich.console import Group
+    from rich.text import Text
+
+    table = _loss_table(report, precision, max_groups)
+    compared = ci.comparison_renderables(report, precision, _shown_labels(report, max_groups))
+    notes = _table_notes(report, precision, max_groups)
+    return Group(Text(safe_text(_title(report)), style="bold"), table, *compared, *notes)
+
+
+def _loss_table(report: EvaluationReport, precision: int, max_groups: int) -> Any:
+    """One row per loss (× group), one column per model; ``--ci`` cells carry their
+    interval (:func:`losscli.render.intervals.cell_text`)."""
     from rich.table import Table
     from rich.text import Text
 
@@ -361,6 +374,7 @@ def evaluate_table(
     for model in report.models:
         table.add_column(Text(safe_text(model)), justify="right", overflow="fold")
     table.add_column("use when", overflow="fold", style="dim")
+    spans = ci.CellIntervals(report) if report.bootstrap is not None else None
     for group, loss, values in _rows(report, max_groups):
         best = best_model(values, loss)
         cells: list[Any] = []
@@ -379,12 +393,22 @@ def evaluate_table(
                 cells.append(Text("—"))
                 continue
             text = fmt_number(value, precision)
+            if spans is not None:
+                text = ci.cell_text(value, spans.get(group, loss, model), precision)
             if model == best:
                 cells.append(Text(f"{BEST_MARK}{text}", style="bold green"))
             else:
                 cells.append(Text(text))
         cells.append(Text(_use_when(loss) if group is None else ""))
         table.add_row(*cells)
+    return table
+
+
+def _table_notes(report: EvaluationReport, precision: int, max_groups: int) -> list[Any]:
+    """The footnotes under the table, one Text line each, in this order: groups left
+    out, the best-model marker, skipped losses, parameters, weight, the bootstrap,
+    the gates."""
+    from rich.text import Text
 
     notes: list[Text] = []
     left_out = shown_groups(report, max_groups)[1]
@@ -401,9 +425,20 @@ def evaluate_table(
         notes.append(Text(safe_text(f"parameters: {params}")))
     if report.weight:
         notes.append(Text(safe_text(f"weighted by column {report.weight}")))
+    boot = ci.bootstrap_line(report)
+    if boot is not None:
+        notes.append(Text(boot))
     for line in _gate_lines(report, precision):
         notes.append(Text(safe_text(line), style="bold red" if "FAILED" in line else ""))
-    return Group(Text(safe_text(_title(report)), style="bold"), table, *notes)
+    return notes
+
+
+def _shown_labels(report: EvaluationReport, max_groups: int) -> list[str] | None:
+    """The group labels a capped view shows (None: no ``--by``, or every group)."""
+    if report.grouped is None:
+        return None
+    picked, left_out = shown_groups(report, max_groups)
+    return None if left_out is None else [report.grouped.labels[i] for i in picked]
 
 
 # --------------------------------------------------------------------------- markdown

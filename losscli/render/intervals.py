@@ -1,0 +1,260 @@
+"""``--ci`` in the outputs people read: interval cells, the paired comparisons, the
+bootstrap line (issue 14), for the table, Markdown and CSV renderers of
+:mod:`losscli.render.evaluate`.
+
+Cut from :mod:`losscli.render.evaluate` so that module stays the renderer of the plain
+report (without ``--ci`` it prints exactly what it printed before), and everything an
+interval adds lives in one place: how an interval is written, the comparison rows in
+report order, the line naming the bootstrap.
+
+Conventions:
+
+* a cell with an interval reads ``0.9909 [0.962, 1.021]``: the point value (the exact
+  full-data value) at ``--precision`` significant digits, then the percentile interval
+  with one decimal fewer than the point value (the interval's last digits are
+  resampling noise; the point value's are not). CSV and JSON carry full precision.
+* Δ = loss(model) − loss(baseline), written with its sign (``+0.0103``), its interval
+  by the same rule, p-values at 3 significant digits; ``p`` is the one the verdict used
+  (Holm-adjusted with ``--correction holm``, then the raw one is shown beside it).
+* a cell whose interval is undefined (too few rows, a constant truth for r2) shows the
+  point value alone; CSV leaves its ``ci_low``/``ci_high`` empty, JSON writes null.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from losscli.render import fmt_number, safe_text
+
+if TYPE_CHECKING:
+    from losscli.evaluate import EvaluationReport
+    from losscli.evaluate.report import ComparisonRow
+
+Interval = tuple[float, float]
+
+#: how the table colours a verdict (the word itself says it without colour)
+VERDICT_STYLE = {"better": "green", "worse": "red"}
+
+
+def finite_interval(low: float | None, high: float | None) -> Interval | None:
+    """``(low, high)`` when both ends are finite numbers, else None (no interval)."""
+    if low is None or high is None:
+        return None
+    lo, hi = float(low), float(high)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return None
+    return lo, hi
+
+
+class CellIntervals:
+    """The interval of every cell of a report: ``get(group, loss, model)``.
+
+    Overall cells come from :class:`~losscli.evaluate.report.Result`, group cells
+    from the :class:`~losscli.evaluate.report.GroupTable` arrays (NaN = none), read
+    cell by cell so a 100K-group report builds no dict of every cell."""
+
+    def __init__(self, report: EvaluationReport) -> None:
+        self.overall = {
+            (r.loss, r.model): finite_interval(r.ci_low, r.ci_high) for r in report.overall
+        }
+        table = report.grouped
+        self.low = table.ci_low if table is not None else None
+        self.high = table.ci_high if table is not None else None
+        labels = table.labels if table is not None else []
+        self.group_at = {label: i for i, label in enumerate(labels)}
+        self.loss_at = {loss: j for j, loss in enumerate(report.losses)}
+        self.model_at = {model: k for k, model in enumerate(report.models)}
+
+    def get(self, group: str | None, loss: str, model: str) -> Interval | None:
+        if group is None:
+            return self.overall.get((loss, model))
+        if self.low is None or self.high is None:
+            return None
+        i, j, k = self.group_at.get(group), self.loss_at.get(loss), self.model_at.get(model)
+        if i is None or j is None or k is None:
+            return None
+        return finite_interval(float(self.low[i, j, k]), float(self.high[i, j, k]))
+
+
+def _decimals(value: float, precision: int) -> int | None:
+    """The decimals :func:`losscli.render.fmt_number` gives ``value`` (None when it
+    writes an exponent or the value has no magnitude)."""
+    if not math.isfinite(value) or value == 0:
+        return None
+    magnitude = math.floor(math.log10(abs(value)))
+    if -5 <= magnitude < 15:
+        return max(precision - 1 - magnitude, 0)
+    return None
+
+
+def interval_text(point: float, interval: Interval, precision: int = 4) -> str:
+    """``[0.962, 1.021]`` for the point 0.9909 at 4 significant digits: both ends
+    with one decimal fewer than the point value (of the wider end's magnitude when
+    the point is 0 or undefined; ``precision − 1`` significant digits when an end
+    needs an exponent)."""
+    low, high = interval
+    decimals = _decimals(point, precision)
+    if decimals is None:
+        decimals = _decimals(max(abs(low), abs(high)), precision)
+    fixed = all(v == 0 or _decimals(v, precision) is not None for v in interval)
+    if decimals is None or not fixed:
+        ends = [fmt_number(v, max(precision - 1, 1)) for v in (low, high)]
+    else:
+        ends = [f"{v:.{max(decimals - 1, 0)}f}" for v in (low, high)]
+    return f"[{ends[0]}, {ends[1]}]"
+
+
+def cell_text(value: float, interval: Interval | None, precision: int = 4) -> str:
+    """A table cell: the point value, then its interval when it has one."""
+    text = fmt_number(value, precision)
+    if interval is None:
+        return text
+    return f"{text} {interval_text(value, interval, precision)}"
+
+
+def signed(value: float, precision: int = 4) -> str:
+    """Δ with its sign: ``+0.0103``, ``-0.0103``, ``0``."""
+    text = fmt_number(value, precision)
+    return "+" + text if math.isfinite(value) and value > 0 else text
+
+
+def p_text(p: float | None) -> str:
+    """A p-value at 3 significant digits (``0.000999``, ``0.0412``, ``1``); — for none."""
+    if p is None or not math.isfinite(p):
+        return "—"
+    return f"{p:.3g}"
+
+
+def level_text(level: Any) -> str:
+    """0.95 → ``95%``."""
+    try:
+        return f"{float(level) * 100:g}%"
+    except (TypeError, ValueError):
+        return safe_text(level)
+
+
+def shown_comparisons(report: EvaluationReport, groups: list[str] | None) -> list[ComparisonRow]:
+    """The comparison rows a capped view shows: the overall ones, then those of the
+    ``groups`` shown, in the order of ``groups`` (the table's, worst first), each
+    group's rows in report order; every row in report order when ``groups`` is None."""
+    if groups is None:
+        return list(report.comparisons)
+    at = {label: i for i, label in enumerate(groups)}
+    rows = [c for c in report.comparisons if c.group is None or c.group in at]
+    return sorted(rows, key=lambda c: -1 if c.group is None else at[c.group])
+
+
+def has_raw_p(report: EvaluationReport) -> bool:
+    """True when a correction was applied, so the raw p-values are shown too."""
+    boot = report.bootstrap or {}
+    correction = boot.get("correction")
+    return correction not in (None, "none", "") or any(
+        c.p_raw is not None for c in report.comparisons
+    )
+
+
+def comparison_cells(
+    row: ComparisonRow, precision: int, raw_p: bool, with_group: bool
+) -> list[str]:
+    """The text cells of one comparison row (untrusted names through ``safe_text``):
+    [group,] model, baseline, loss, Δ, interval of Δ, p, [p raw,] verdict."""
+    cells = [safe_text("all" if row.group is None else row.group)] if with_group else []
+    interval = finite_interval(row.ci_low, row.ci_high)
+    cells += [
+        safe_text(row.model),
+        safe_text(row.baseline),
+        safe_text(row.loss),
+        signed(row.delta, precision),
+        "—" if interval is None else interval_text(row.delta, interval, precision),
+        p_text(row.p_value),
+    ]
+    if raw_p:
+        cells.append(p_text(row.p_raw))
+    cells.append(safe_text(row.verdict))
+    return cells
+
+
+def comparison_header(report: EvaluationReport, raw_p: bool, with_group: bool) -> list[str]:
+    boot = report.bootstrap or {}
+    level = level_text(boot.get("level", 0.95))
+    correction = safe_text(boot.get("correction") or "")
+    header = [safe_text(report.group_by or "group")] if with_group else []
+    header += ["model", "baseline", "loss", "Δ", f"{level} interval of Δ"]
+    header.append(f"p ({correction})" if raw_p and correction else "p")
+    if raw_p:
+        header.append("p raw")
+    header.append("verdict")
+    return header
+
+
+def comparison_title(report: EvaluationReport) -> str:
+    """The line above the comparison table."""
+    boot = report.bootstrap or {}
+    baseline = boot.get("baseline")
+    if baseline is None and report.comparisons:
+        baseline = report.comparisons[0].baseline
+    level = level_text(boot.get("level", 0.95))
+    return (
+        f"paired comparison with baseline {safe_text(baseline)} "
+        f"(Δ = model − baseline; verdict at the {level} level)"
+    )
+
+
+def bootstrap_line(report: EvaluationReport) -> str | None:
+    """The note naming the bootstrap: ``bootstrap: percentile …, 95%, 1,000
+    resamples, seed 0, 4,096 buckets; test bootstrap, correction none`` (None
+    without ``--ci``). Every value through ``safe_text``: the baseline is a name."""
+    boot = report.bootstrap
+    if boot is None:
+        return None
+    parts = [safe_text(boot.get("method") or "percentile bootstrap")]
+    parts.append(f"level {level_text(boot.get('level', 0.95))}")
+    resamples = boot.get("resamples")
+    if isinstance(resamples, int):
+        parts.append(f"{resamples:,} resamples")
+    parts.append(f"seed {safe_text(boot.get('seed'))}")
+    buckets = boot.get("buckets")
+    if isinstance(buckets, int):
+        parts.append(f"{buckets:,} buckets")
+    line = "bootstrap: " + ", ".join(parts)
+    test = boot.get("test")
+    correction = boot.get("correction")
+    if test is not None or correction is not None:
+        line += (
+            f"; test {safe_text(test or 'bootstrap')}, correction {safe_text(correction or 'none')}"
+        )
+    return line
+
+
+# --------------------------------------------------------------------------- table
+
+
+def comparison_renderables(
+    report: EvaluationReport, precision: int, groups: list[str] | None
+) -> list[Any]:
+    """The rich title line and table of the paired comparisons (nothing without
+    any): one row per model × loss (× group shown), Δ, its interval, p, verdict."""
+    from rich.table import Table
+    from rich.text import Text
+
+    rows = shown_comparisons(report, groups)
+    if not rows:
+        return []
+    raw_p = has_raw_p(report)
+    with_group = report.group_by is not None
+    table = Table(show_lines=False)
+    for n, name in enumerate(comparison_header(report, raw_p, with_group)):
+        numeric = name.startswith(("Δ", "p")) or name.endswith("of Δ")
+        text_col = n < (4 if with_group else 3)
+        table.add_column(
+            Text(name),
+            justify="right" if numeric else "left",
+            overflow="fold" if text_col else "ellipsis",
+            no_wrap=not text_col,
+        )
+    for row in rows:
+        cells = [Text(c) for c in comparison_cells(row, precision, raw_p, with_group)]
+        cells[-1].stylize(VERDICT_STYLE.get(row.verdict, ""))
+        table.add_row(*cells)
+    return [Text(comparison_title(report), style="bold"), table]
