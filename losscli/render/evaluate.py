@@ -133,10 +133,16 @@ def _full(value: float) -> str:
 
 def evaluate_csv(report: EvaluationReport) -> str:
     """One line per result; numbers written by us, text cells neutralised. The
-    ``--by`` cells come from the report's arrays, each label neutralised once."""
+    ``--by`` cells come from the report's arrays, each label neutralised once.
+
+    With ``--ci`` (only then, so the plain CSV stays as it was) each line adds
+    ``ci_low,ci_high`` (empty where a cell has no interval), and the paired
+    comparisons follow after one empty line, with their own header
+    (:data:`losscli.render.intervals.COMPARISON_COLUMNS`)."""
+    with_ci = report.bootstrap is not None
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["model", "group", "loss", "value", "rows"])
+    writer.writerow(["model", "group", "loss", "value", "rows"] + with_ci * ["ci_low", "ci_high"])
     writer.writerows(
         [
             csv_cell(r.model),
@@ -145,25 +151,45 @@ def evaluate_csv(report: EvaluationReport) -> str:
             _full(r.value),
             str(r.rows),
         ]
+        + with_ci * [ci.csv_number(r.ci_low), ci.csv_number(r.ci_high)]
         for r in report.overall
     )
-    if report.grouped is None:
-        return out.getvalue()
+    parts = [out.getvalue()]
+    if report.grouped is not None:
+        parts.extend(_csv_group_lines(report, with_ci))
+    if with_ci and report.comparisons:
+        block = io.StringIO()
+        csv.writer(block, lineterminator="\n").writerows(ci.comparison_csv_rows(report, csv_cell))
+        parts.extend(("\n", block.getvalue()))
+    return "".join(parts)
+
+
+def _csv_group_lines(report: EvaluationReport, with_ci: bool) -> Iterator[str]:
+    """The ``--by`` lines of :func:`evaluate_csv`, a block of cells at a time."""
+    assert report.grouped is not None
     # each text cell quoted once by the csv module, then the lines joined as text
     models = [_csv_quoted(csv_cell(m)) for m in report.models]
     groups = [_csv_quoted(csv_cell(g)) for g in report.grouped.labels]
     losses = [_csv_quoted(csv_cell(k)) for k in report.losses]
-    parts = [out.getvalue()]
-    for gi, li, mi, values, rows in _group_blocks(report, _full):
-        parts.append(
-            "".join(
+    blocks = _group_blocks(report, _full)
+    if not with_ci:
+        for gi, li, mi, values, rows in blocks:
+            yield "".join(
                 [
                     f"{models[k]},{groups[i]},{losses[j]},{v},{r}\n"
                     for i, j, k, v, r in zip(gi, li, mi, values, rows, strict=True)
                 ]
             )
+        return
+    for (gi, li, mi, values, rows), (lows, highs) in zip(
+        blocks, ci.ci_text_blocks(report), strict=True
+    ):
+        yield "".join(
+            [
+                f"{models[k]},{groups[i]},{losses[j]},{v},{r},{a},{b}\n"
+                for i, j, k, v, r, a, b in zip(gi, li, mi, values, rows, lows, highs, strict=True)
+            ]
         )
-    return "".join(parts)
 
 
 def _csv_quoted(text: str) -> str:
@@ -484,6 +510,7 @@ def evaluate_markdown(
     lines.append("| " + " | ".join(header) + " |")
     align = [":--"] * (1 if report.group_by is None else 2) + ["--:"] * len(report.models)
     lines.append("| " + " | ".join(align) + " |")
+    spans = ci.CellIntervals(report) if report.bootstrap is not None else None
     for group, loss, values in _rows(report, max_groups):
         best = best_model(values, loss)
         cells = []
@@ -494,11 +521,24 @@ def evaluate_markdown(
             value = values.get(model)
             if value is None:
                 cells.append("—")
-            elif model == best:
-                cells.append(f"**{fmt_number(value, precision)}**")
-            else:
-                cells.append(fmt_number(value, precision))
+                continue
+            text = fmt_number(value, precision)
+            if spans is not None:
+                text = ci.cell_text(value, spans.get(group, loss, model), precision)
+            cells.append(f"**{text}**" if model == best else text)
         lines.append("| " + " | ".join(cells) + " |")
+    lines.extend(
+        ci.comparison_markdown(report, precision, _shown_labels(report, max_groups), md_escape)
+    )
+    notes = _markdown_notes(report, precision, max_groups)
+    if notes:
+        lines.append("")
+        lines.extend(f"- {n}" for n in notes)
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_notes(report: EvaluationReport, precision: int, max_groups: int) -> list[str]:
+    """The list under the Markdown table, in the order of :func:`_table_notes`."""
     notes = []
     left_out = shown_groups(report, max_groups)[1]
     if left_out:
@@ -510,9 +550,9 @@ def evaluate_markdown(
     params = params_line(report)
     if params:
         notes.append(f"Parameters: {md_escape(params)}")
+    boot = ci.bootstrap_line(report)
+    if boot is not None:
+        notes.append(md_escape(boot[0].upper() + boot[1:]))
     for line in _gate_lines(report, precision):
         notes.append(md_escape(line))
-    if notes:
-        lines.append("")
-        lines.extend(f"- {n}" for n in notes)
-    return "\n".join(lines) + "\n"
+    return notes

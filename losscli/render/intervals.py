@@ -190,14 +190,18 @@ def comparison_header(report: EvaluationReport, raw_p: bool, with_group: bool) -
 
 def comparison_title(report: EvaluationReport) -> str:
     """The line above the comparison table."""
+    return "paired comparison " + comparison_subject(report)
+
+
+def comparison_subject(report: EvaluationReport) -> str:
+    """``with baseline linear (Δ = model − baseline; verdict at the 95% level)``."""
     boot = report.bootstrap or {}
     baseline = boot.get("baseline")
     if baseline is None and report.comparisons:
         baseline = report.comparisons[0].baseline
     level = level_text(boot.get("level", 0.95))
     return (
-        f"paired comparison with baseline {safe_text(baseline)} "
-        f"(Δ = model − baseline; verdict at the {level} level)"
+        f"with baseline {safe_text(baseline)} (Δ = model − baseline; verdict at the {level} level)"
     )
 
 
@@ -258,3 +262,101 @@ def comparison_renderables(
         cells[-1].stylize(VERDICT_STYLE.get(row.verdict, ""))
         table.add_row(*cells)
     return [Text(comparison_title(report), style="bold"), table]
+
+
+# --------------------------------------------------------------------------- markdown
+
+
+def comparison_markdown(
+    report: EvaluationReport, precision: int, groups: list[str] | None, escape: Any
+) -> list[str]:
+    """The Markdown lines of the paired comparisons (none without any): a title line
+    and a GitHub table; every cell through ``escape`` (``render.evaluate.md_escape``)."""
+    rows = shown_comparisons(report, groups)
+    if not rows:
+        return []
+    raw_p = has_raw_p(report)
+    with_group = report.group_by is not None
+    header = comparison_header(report, raw_p, with_group)
+    lead = 4 if with_group else 3  # the text columns: [group,] model, baseline, loss
+    align = [":--"] * lead + ["--:"] * (len(header) - lead - 1) + [":--"]
+    lines = ["", f"**Paired comparison** {escape(comparison_subject(report))}", ""]
+    lines.append("| " + " | ".join(escape(h) for h in header) + " |")
+    lines.append("| " + " | ".join(align) + " |")
+    for row in rows:
+        cells = [escape(c) for c in comparison_cells(row, precision, raw_p, with_group)]
+        if row.group is None and with_group:
+            cells[0] = "*all*"
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+# --------------------------------------------------------------------------- csv
+
+#: the columns of the comparisons block of ``-o csv`` (as :class:`ComparisonRow`)
+COMPARISON_COLUMNS = (
+    "model",
+    "baseline",
+    "group",
+    "loss",
+    "delta",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "verdict",
+    "p_raw",
+)
+
+
+def csv_number(value: float | None) -> str:
+    """A number at full precision (``repr``); empty for none (None or NaN), as a
+    spreadsheet reads an empty cell; ``inf``/``-inf`` as :func:`repr` writes them."""
+    if value is None or math.isnan(value):
+        return ""
+    return repr(float(value))
+
+
+def ci_text_blocks(report: EvaluationReport, size: int = 65_536) -> Any:
+    """The ``ci_low``/``ci_high`` CSV text of the group cells with a value, in the
+    order and blocks of ``render.evaluate._group_blocks`` (``np.nonzero(ok)``,
+    ``size`` at a time): one (lows, highs) pair of text lists per block."""
+    import numpy as np
+
+    table = report.grouped
+    assert table is not None
+    gi_all, li_all, mi_all = np.nonzero(table.ok)
+    for lo in range(0, gi_all.size, size):
+        at = (gi_all[lo : lo + size], li_all[lo : lo + size], mi_all[lo : lo + size])
+        ends = []
+        for array in (table.ci_low, table.ci_high):
+            if array is None:
+                ends.append([""] * at[0].size)
+                continue
+            values = array[at]
+            text = list(map(repr, values.tolist()))
+            for k in np.flatnonzero(np.isnan(values)).tolist():
+                text[k] = ""
+            ends.append(text)
+        yield ends[0], ends[1]
+
+
+def comparison_csv_rows(report: EvaluationReport, cell: Any) -> list[list[str]]:
+    """The comparisons block of ``-o csv``: its header, then one row per comparison,
+    text through ``cell`` (``render.csv_cell``), numbers at full precision."""
+    out = [list(COMPARISON_COLUMNS)]
+    for c in report.comparisons:
+        out.append(
+            [
+                cell(c.model),
+                cell(c.baseline),
+                "" if c.group is None else cell(c.group),
+                cell(c.loss),
+                csv_number(c.delta),
+                csv_number(c.ci_low),
+                csv_number(c.ci_high),
+                csv_number(c.p_value),
+                cell(c.verdict),
+                csv_number(c.p_raw),
+            ]
+        )
+    return out

@@ -248,3 +248,78 @@ def read_blocks(text: str) -> list[list[list[str]]]:
         else:
             blocks[-1].append(row)
     return blocks
+
+
+def test_csv_with_ci_adds_interval_columns_and_a_comparisons_block() -> None:
+    results, comparisons = read_blocks(render.evaluate_csv(ci_report()))
+    assert results[0] == ["model", "group", "loss", "value", "rows", "ci_low", "ci_high"]
+    assert results[1] == ["linear", "", "mse", "0.9909", "500", "0.962", "1.021"]
+    assert results[4] == ["tree", "", "r2", "0.79", "500", "", ""]  # no interval: empty
+    assert comparisons[0] == list(intervals.COMPARISON_COLUMNS)
+    assert comparisons[2] == [
+        "tree", "linear", "", "r2", "-0.02", "-0.0311", "-0.0094", "0.000999", "worse", ""
+    ]  # fmt: skip
+
+
+def test_csv_grouped_cells_carry_their_intervals() -> None:
+    report = grouped_report()
+    results, comparisons = read_blocks(render.evaluate_csv(report))
+    by_cell = {(r[0], r[1], r[2]): r[3:] for r in results[1:]}
+    # linear in g0: mse 1.0 ± 0.25 (grouped_report); g1's linear has NaN ends: empty
+    assert by_cell[("linear", "g0", "mse")] == ["1.0", "40", "0.75", "1.25"]
+    assert by_cell[("linear", "g1", "mse")] == ["2.0", "40", "", ""]
+    assert by_cell[("tree", "g2", "mse")] == ["3.5", "40", "3.25", "3.75"]
+    assert len(by_cell) == 2 + 3 * 2
+    assert [r[2] for r in comparisons[1:]] == ["", "g0", "g1", "g2"]  # every group
+
+
+def test_csv_grouped_without_ci_is_unchanged() -> None:
+    report = dataclasses.replace(grouped_report(), comparisons=[], bootstrap=None)
+    lines = render.evaluate_csv(report).splitlines()
+    assert lines[0] == "model,group,loss,value,rows" and lines[3] == "linear,g0,mse,1.0,40"
+    assert "" not in lines
+
+
+def test_csv_text_cells_are_neutralised_in_the_comparisons() -> None:
+    report = ci_report(
+        comparisons=[dataclasses.replace(c, model="=HYPERLINK(1)") for c in ci_report().comparisons]
+    )
+    comparisons = read_blocks(render.evaluate_csv(report))[1]
+    assert comparisons[1][0] == "'=HYPERLINK(1)"
+
+
+# --------------------------------------------------------------------------- markdown
+
+
+def test_markdown_cells_comparisons_and_bootstrap_note() -> None:
+    text = render.evaluate_markdown(ci_report())
+    lines = text.splitlines()
+    assert "| mse | **0.9909 [0.962, 1.021]** | 1.001 [0.97, 1.03] |" in lines
+    assert "| r2 ↑ | **0.8100 [0.791, 0.828]** | 0.7900 |" in lines
+    at = lines.index(next(line for line in lines if line.startswith("**Paired comparison**")))
+    assert lines[at + 2] == ("| model | baseline | loss | Δ | 95% interval of Δ | p | verdict |")
+    assert lines[at + 3] == "| :-- | :-- | :-- | --: | --: | --: | :-- |"
+    assert lines[at + 5] == (
+        "| tree | linear | r2 | -0.02000 | \\[-0.0311, -0.0094\\] | 0.000999 | worse |"
+    )
+    assert any(line.startswith("- Bootstrap: percentile bootstrap") for line in lines)
+
+
+def test_markdown_without_ci_is_unchanged() -> None:
+    text = render.evaluate_markdown(plain_report())
+    assert "[" not in text and "Paired" not in text and "Bootstrap" not in text
+
+
+def test_markdown_escapes_names_and_mentions_in_the_comparisons() -> None:
+    rows = [dataclasses.replace(c, model="@octocat|x") for c in ci_report().comparisons]
+    text = render.evaluate_markdown(
+        ci_report(comparisons=rows, bootstrap={**BOOT, "baseline": "<b>@team</b>"})
+    )
+    assert "@octocat" not in text and "@&#8203;octocat\\|x" in text
+    assert "<b>" not in text and "\\<b\\>@&#8203;team\\</b\\>" in text
+
+
+def test_markdown_grouped_comparisons_follow_the_capped_groups() -> None:
+    text = render.evaluate_markdown(grouped_report(5), max_groups=2)
+    rows = [line for line in text.splitlines() if line.endswith("| worse |")]
+    assert [r.split(" | ")[0] for r in rows] == ["| *all*", "| g4", "| g3"]
