@@ -9,8 +9,10 @@ imported only when the command runs.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,13 @@ class _Progress:
     def stop(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+class GateOn(StrEnum):
+    """``--gate-on``: what a threshold gate judges (see :mod:`losscli.evaluate.gates`)."""
+
+    point = "point"
+    ci = "ci"
 
 
 def _tune_malloc() -> None:
@@ -181,7 +190,15 @@ def _evaluate(
         "--fail-if",
         metavar="EXPR",
         help="Exit 1 when [MODEL:]LOSS OP NUMBER holds, OP one of < <= > >= (repeatable), "
-        "e.g. 'rmse>1.2'.",
+        "e.g. 'rmse>1.2'; or MODEL:LOSS OP MODEL:LOSS, e.g. 'tree:rmse > linear:rmse' "
+        "(with --ci: only when the difference is significant).",
+    ),
+    gate_on: GateOn = typer.Option(
+        GateOn.point,
+        "--gate-on",
+        help="What a threshold gate judges: point (the value) or ci (fails only when the "
+        "whole --ci interval is past the threshold).",
+        case_sensitive=False,
     ),
     ci: str | None = typer.Option(
         None,
@@ -260,6 +277,12 @@ def _evaluate(
     # no Arrow object is left to the interpreter's teardown, where Arrow's
     # shutdown race could abort the process (apache/arrow#39862; see
     # losscli.cli.main). The readers close their files and threads themselves.
+    if fail_if and gate_on is not GateOn.point:
+        # (the report judged them on the point values; judge them again on the intervals)
+        from losscli.evaluate import gates as gate_mod
+
+        judged = gate_mod.judge_report(gate_mod.parse_gates(fail_if), report, gate_on.value)
+        report = dataclasses.replace(report, gates=judged)
 
     for message in report.warnings:
         warn(message)

@@ -350,8 +350,12 @@ def _use_when(loss: str) -> str:
 
 
 def gate_failure(outcome: GateOutcome, precision: int = 4) -> str:
-    """The stderr line of a failed gate: ``gate failed: rmse = 1.310 > 1.2 (model lin)``."""
+    """The stderr line of a failed gate: ``gate failed: rmse = 1.310 > 1.2 (model lin)``;
+    judged on the interval or the difference, it says so (:func:`~losscli.render.
+    intervals.gate_failure_text`)."""
     gate = outcome.gate
+    if outcome.judged != "point" or gate.comparative:
+        return ci.gate_failure_text(outcome, precision)
     return (
         f"gate failed: {gate.loss} = {fmt_number(outcome.value, precision)} "
         f"{gate.op} {gate.threshold:g} (model {safe_text(outcome.model)})"
@@ -362,10 +366,11 @@ def _gate_lines(report: EvaluationReport, precision: int) -> list[str]:
     lines = []
     for g in report.gates:
         state = "FAILED" if g.failed else "passed"
-        lines.append(
-            f"gate {g.gate.expr.strip()}: {state} (model {g.model}: "
-            f"{fmt_number(g.value, precision)})"
-        )
+        if g.judged != "point" or g.gate.comparative:
+            detail = ci.gate_detail(g, precision)
+        else:
+            detail = f"model {g.model}: {fmt_number(g.value, precision)}"
+        lines.append(f"gate {g.gate.expr.strip()}: {state} ({detail})")
     return lines
 
 

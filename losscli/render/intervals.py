@@ -29,6 +29,7 @@ from losscli.render import fmt_number, safe_text
 
 if TYPE_CHECKING:
     from losscli.evaluate import EvaluationReport
+    from losscli.evaluate.gates import GateOutcome
     from losscli.evaluate.report import ComparisonRow
 
 Interval = tuple[float, float]
@@ -229,6 +230,49 @@ def bootstrap_line(report: EvaluationReport) -> str | None:
             f"; test {safe_text(test or 'bootstrap')}, correction {safe_text(correction or 'none')}"
         )
     return line
+
+
+# --------------------------------------------------------------------------- gates
+
+
+def _outcome_interval(outcome: GateOutcome, precision: int) -> str:
+    span = finite_interval(outcome.ci_low, outcome.ci_high)
+    return "" if span is None else " " + interval_text(outcome.value, span, precision)
+
+
+def gate_detail(outcome: GateOutcome, precision: int = 4) -> str:
+    """What a gate judged on an interval or a difference saw, for the footnotes:
+    ``model lin: 1.310 [1.19, 1.42]; judged on the whole 95% interval``; ``Δ = +0.05200
+    [0.031, 0.074], p = 0.000999: significant at 95%``; ``Δ = +0.05200 on the point values``."""
+    level = level_text(outcome.level) if outcome.level is not None else ""
+    value = fmt_number(outcome.value, precision)
+    if not outcome.gate.comparative:
+        where = f"model {safe_text(outcome.model)}: {value}{_outcome_interval(outcome, precision)}"
+        return f"{where}; judged on the whole {level} interval"
+    delta = f"Δ = {signed(outcome.value, precision)}"
+    if outcome.judged != "difference":
+        return f"{delta} on the point values"
+    p = outcome.p_value
+    alpha = 1.0 - (outcome.level or 0.95)
+    significant = p is not None and p < alpha
+    word = "significant" if significant else "not significant"
+    return f"{delta}{_outcome_interval(outcome, precision)}, p = {p_text(p)}: {word} at {level}"
+
+
+def gate_failure_text(outcome: GateOutcome, precision: int = 4) -> str:
+    """The stderr line of a failed gate judged on an interval or a difference
+    (``gate failed: tree:rmse > linear:rmse (Δ = +0.05200 [0.031, 0.074], p = 0.000999:
+    significant at 95%)``); the expression through ``safe_text`` (it names models)."""
+    gate = outcome.gate
+    if gate.comparative:
+        what = f"{outcome.model}:{gate.loss} {gate.op} {outcome.other}:{gate.loss}"
+        return f"gate failed: {safe_text(what)} ({gate_detail(outcome, precision)})"
+    return (
+        f"gate failed: {gate.loss} = {fmt_number(outcome.value, precision)}"
+        f"{_outcome_interval(outcome, precision)} {gate.op} {gate.threshold:g} "
+        f"(model {safe_text(outcome.model)}; judged on the whole "
+        f"{level_text(outcome.level)} interval)"
+    )
 
 
 # --------------------------------------------------------------------------- table
