@@ -394,18 +394,13 @@ def evaluate_table(
 
 def _loss_table(report: EvaluationReport, precision: int, max_groups: int) -> Any:
     """One row per loss (× group), one column per model; ``--ci`` cells carry their
-    interval (:func:`losscli.render.intervals.cell_text`)."""
+    interval (:func:`losscli.render.intervals.cell_text`) and do not wrap, so a
+    narrow terminal wraps the "use when" text rather than a number."""
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(show_lines=False)
-    if report.group_by is not None:
-        table.add_column(Text(safe_text(report.group_by)), overflow="fold")
-    table.add_column("loss", no_wrap=True)
-    for model in report.models:
-        table.add_column(Text(safe_text(model)), justify="right", overflow="fold")
-    table.add_column("use when", overflow="fold", style="dim")
     spans = ci.CellIntervals(report) if report.bootstrap is not None else None
+    rows: list[list[Any]] = []
     for group, loss, values in _rows(report, max_groups):
         best = best_model(values, loss)
         cells: list[Any] = []
@@ -431,6 +426,20 @@ def _loss_table(report: EvaluationReport, precision: int, max_groups: int) -> An
             else:
                 cells.append(Text(text))
         cells.append(Text(_use_when(loss) if group is None else ""))
+        rows.append(cells)
+    table = Table(show_lines=False)
+    if report.group_by is not None:
+        table.add_column(Text(safe_text(report.group_by)), overflow="fold")
+    table.add_column("loss", no_wrap=True)
+    for model in report.models:
+        if spans is None:
+            table.add_column(Text(safe_text(model)), justify="right", overflow="fold")
+        else:  # (a cell cut by a narrow terminal ends in "…": never a silently short number)
+            table.add_column(
+                Text(safe_text(model)), justify="right", overflow="ellipsis", no_wrap=True
+            )
+    table.add_column("use when", overflow="fold", style="dim")
+    for cells in rows:
         table.add_row(*cells)
     return table
 

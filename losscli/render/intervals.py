@@ -292,15 +292,9 @@ def comparison_renderables(
     raw_p = has_raw_p(report)
     with_group = report.group_by is not None
     table = Table(show_lines=False)
-    for n, name in enumerate(comparison_header(report, raw_p, with_group)):
+    for name in comparison_header(report, raw_p, with_group):
         numeric = name.startswith(("Δ", "p")) or name.endswith("of Δ")
-        text_col = n < (4 if with_group else 3)
-        table.add_column(
-            Text(name),
-            justify="right" if numeric else "left",
-            overflow="fold" if text_col else "ellipsis",
-            no_wrap=not text_col,
-        )
+        table.add_column(Text(name), justify="right" if numeric else "left", overflow="fold")
     for row in rows:
         cells = [Text(c) for c in comparison_cells(row, precision, raw_p, with_group)]
         cells[-1].stylize(VERDICT_STYLE.get(row.verdict, ""))
