@@ -294,7 +294,12 @@ def comparison_renderables(
     table = Table(show_lines=False)
     for name in comparison_header(report, raw_p, with_group):
         numeric = name.startswith(("Δ", "p")) or name.endswith("of Δ")
-        table.add_column(Text(name), justify="right" if numeric else "left", overflow="fold")
+        table.add_column(
+            Text(name),
+            justify="right" if numeric else "left",
+            overflow="fold",
+            no_wrap=name == "loss",  # (as the loss table's loss column)
+        )
     for row in rows:
         cells = [Text(c) for c in comparison_cells(row, precision, raw_p, with_group)]
         cells[-1].stylize(VERDICT_STYLE.get(row.verdict, ""))
