@@ -209,7 +209,8 @@ def comparison_subject(report: EvaluationReport) -> str:
 def bootstrap_line(report: EvaluationReport) -> str | None:
     """The note naming the bootstrap: ``bootstrap: percentile …, 95%, 1,000
     resamples, seed 0, 4,096 buckets; test bootstrap, correction none`` (None
-    without ``--ci``). Every value through ``safe_text``: the baseline is a name."""
+    without ``--ci``; the test and correction only with two or more models, where
+    there are comparisons). Every value through ``safe_text``."""
     boot = report.bootstrap
     if boot is None:
         return None
@@ -225,7 +226,7 @@ def bootstrap_line(report: EvaluationReport) -> str | None:
     line = "bootstrap: " + ", ".join(parts)
     test = boot.get("test")
     correction = boot.get("correction")
-    if test is not None or correction is not None:
+    if len(report.models) > 1 and (test is not None or correction is not None):
         line += (
             f"; test {safe_text(test or 'bootstrap')}, correction {safe_text(correction or 'none')}"
         )

@@ -323,3 +323,15 @@ def test_markdown_grouped_comparisons_follow_the_capped_groups() -> None:
     text = render.evaluate_markdown(grouped_report(5), max_groups=2)
     rows = [line for line in text.splitlines() if line.endswith("| worse |")]
     assert [r.split(" | ")[0] for r in rows] == ["| *all*", "| g4", "| g3"]
+
+
+def test_one_model_names_no_test_and_no_comparisons() -> None:
+    report = ci_report(
+        models=["linear"],
+        overall=[r for r in ci_report().overall if r.model == "linear"],
+        comparisons=[],
+        bootstrap={**BOOT, "baseline": None},
+    )
+    text = table_text(report)
+    assert "seed 7, 4,096 buckets" in text
+    assert "correction" not in text and "paired comparison" not in text
