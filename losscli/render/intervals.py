@@ -12,7 +12,8 @@ Conventions:
 * a cell with an interval reads ``0.9909 [0.962, 1.021]``: the point value (the exact
   full-data value) at ``--precision`` significant digits, then the percentile interval
   with one decimal fewer than the point value (the interval's last digits are
-  resampling noise; the point value's are not). CSV and JSON carry full precision.
+  resampling noise; the point value's are not; :func:`interval_text`). CSV and JSON
+  carry full precision.
 * Δ = loss(model) − loss(baseline), written with its sign (``+0.0103``), its interval
   by the same rule, p-values at 3 significant digits; ``p`` is the one the verdict used
   (Holm-adjusted with ``--correction holm``, then the raw one is shown beside it).
@@ -91,18 +92,19 @@ def _decimals(value: float, precision: int) -> int | None:
 
 def interval_text(point: float, interval: Interval, precision: int = 4) -> str:
     """``[0.962, 1.021]`` for the point 0.9909 at 4 significant digits: both ends
-    with one decimal fewer than the point value (of the wider end's magnitude when
-    the point is 0 or undefined; ``precision − 1`` significant digits when an end
-    needs an exponent)."""
+    with one decimal fewer than the point value, and no more than the wider end has
+    at ``precision`` digits (Δ = +0.008333 in ``[-0.5000, 0.5077]``, not
+    ``[-0.50000, 0.50770]``); of the wider end, one fewer, when the point is 0 or
+    undefined; ``precision − 1`` significant digits when an end needs an exponent."""
     low, high = interval
-    decimals = _decimals(point, precision)
-    if decimals is None:
-        decimals = _decimals(max(abs(low), abs(high)), precision)
+    at_point = _decimals(point, precision)
+    wide = _decimals(max(abs(low), abs(high)), precision)
     fixed = all(v == 0 or _decimals(v, precision) is not None for v in interval)
-    if decimals is None or not fixed:
+    if wide is None or not fixed:
         ends = [fmt_number(v, max(precision - 1, 1)) for v in (low, high)]
-    else:
-        ends = [f"{v:.{max(decimals - 1, 0)}f}" for v in (low, high)]
+        return f"[{ends[0]}, {ends[1]}]"
+    decimals = wide - 1 if at_point is None else min(at_point - 1, wide)
+    ends = [f"{v:.{max(decimals, 0)}f}" for v in (low, high)]
     return f"[{ends[0]}, {ends[1]}]"
 
 

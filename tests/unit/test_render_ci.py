@@ -93,6 +93,8 @@ def table_text(report: EvaluationReport, width: int = 140, **kw: Any) -> str:
         (1234.5, 1200.2, 1300.7, 4, "[1200, 1301]"),  # 0 decimals stay 0
         (0.0, -0.0123, 0.0456, 3, "[-0.012, 0.046]"),  # the wider end's magnitude
         (1e20, 9e19, 2e20, 3, "[9.0e+19, 2.0e+20]"),  # exponents: precision − 1 digits
+        # a Δ near 0 in a wide interval: no more decimals than the wider end (0.5077: 4)
+        (0.008333, -0.5, 0.5077, 4, "[-0.5000, 0.5077]"),
     ],
 )
 def test_interval_text(point: float, low: float, high: float, precision: int, want: str) -> None:
