@@ -123,10 +123,19 @@ def signed(value: float, precision: int = 4) -> str:
 
 
 def p_text(p: float | None) -> str:
-    """A p-value at 3 significant digits (``0.000999``, ``0.0412``, ``1``); — for none."""
+    """A p-value at 3 significant digits, rounded down (``0.0412``; 0.04995 reads
+    ``0.0499``, never the 0.05 it is compared with; ``1``), ``<0.001`` below 0.001
+    (the smallest p of 1,000 resamples is 1/1001); — for none. CSV and JSON carry
+    it exactly."""
     if p is None or not math.isfinite(p):
         return "—"
-    return f"{p:.3g}"
+    if p < 0.001:
+        return "<0.001"
+    # rounded down, so a p below the level never reads as the level itself
+    decimals = 2 - math.floor(math.log10(p))
+    scale = 10.0**decimals
+    shown = math.floor(p * scale * (1 + 1e-12)) / scale  # (1e-12: 0.041 · 10⁴ = 409.999…)
+    return f"{shown:.{decimals}f}".rstrip("0").rstrip(".")
 
 
 def level_text(level: Any) -> str:
@@ -158,15 +167,14 @@ def has_raw_p(report: EvaluationReport) -> bool:
 
 
 def comparison_cells(
-    row: ComparisonRow, precision: int, raw_p: bool, with_group: bool
+    row: ComparisonRow, precision: int, raw_p: bool, with_group: bool, with_baseline: bool = True
 ) -> list[str]:
     """The text cells of one comparison row (untrusted names through ``safe_text``):
-    [group,] model, baseline, loss, Δ, interval of Δ, p, [p raw,] verdict."""
+    [group,] model, [baseline,] loss, Δ, interval of Δ, p, [p raw,] verdict."""
     cells = [safe_text("all" if row.group is None else row.group)] if with_group else []
     interval = finite_interval(row.ci_low, row.ci_high)
+    cells += [safe_text(row.model)] + [safe_text(row.baseline)] * with_baseline
     cells += [
-        safe_text(row.model),
-        safe_text(row.baseline),
         safe_text(row.loss),
         signed(row.delta, precision),
         "—" if interval is None else interval_text(row.delta, interval, precision),
@@ -178,13 +186,17 @@ def comparison_cells(
     return cells
 
 
-def comparison_header(report: EvaluationReport, raw_p: bool, with_group: bool) -> list[str]:
+def comparison_header(
+    report: EvaluationReport, raw_p: bool, with_group: bool, with_baseline: bool = True
+) -> list[str]:
+    """The column names of :func:`comparison_cells`."""
     boot = report.bootstrap or {}
     level = level_text(boot.get("level", 0.95))
     correction = safe_text(boot.get("correction") or "")
     header = [safe_text(report.group_by or "group")] if with_group else []
-    header += ["model", "baseline", "loss", "Δ", f"{level} interval of Δ"]
-    header.append(f"p ({correction})" if raw_p and correction else "p")
+    header += ["model"] + ["baseline"] * with_baseline
+    header += ["loss", "Δ", f"{level} interval of Δ"]
+    header.append(f"p ({correction})" if has_raw_p(report) and correction else "p")
     if raw_p:
         header.append("p raw")
     header.append("verdict")
@@ -259,7 +271,9 @@ def gate_detail(outcome: GateOutcome, precision: int = 4) -> str:
     alpha = 1.0 - (outcome.level or 0.95)
     significant = p is not None and p < alpha
     word = "significant" if significant else "not significant"
-    return f"{delta}{_outcome_interval(outcome, precision)}, p = {p_text(p)}: {word} at {level}"
+    shown = p_text(p)
+    p_is = "p < 0.001" if shown == "<0.001" else f"p = {shown}"
+    return f"{delta}{_outcome_interval(outcome, precision)}, {p_is}: {word} at {level}"
 
 
 def gate_failure_text(outcome: GateOutcome, precision: int = 4) -> str:
@@ -285,26 +299,31 @@ def comparison_renderables(
     report: EvaluationReport, precision: int, groups: list[str] | None
 ) -> list[Any]:
     """The rich title line and table of the paired comparisons (nothing without
-    any): one row per model × loss (× group shown), Δ, its interval, p, verdict."""
+    any): one row per model × loss (× group shown), Δ, its interval, p, verdict.
+    The baseline is named by the title, not in a column (one baseline for every
+    row), with ``--correction holm`` only the adjusted p (Markdown, CSV and JSON
+    carry the raw one too), and the numbers never wrap: a terminal of 100 columns
+    fits a 28-letter loss name, the verdict wrapping at its spaces."""
     from rich.table import Table
     from rich.text import Text
 
     rows = shown_comparisons(report, groups)
     if not rows:
         return []
-    raw_p = has_raw_p(report)
+    raw_p = False  # (see above)
     with_group = report.group_by is not None
     table = Table(show_lines=False)
-    for name in comparison_header(report, raw_p, with_group):
-        numeric = name.startswith(("Δ", "p")) or name.endswith("of Δ")
+    lead = 3 if with_group else 2  # the text columns: [group,] model, loss
+    for n, name in enumerate(comparison_header(report, raw_p, with_group, False)):
+        numeric = lead <= n < lead + 3  # Δ, its interval, p
         table.add_column(
             Text(name),
             justify="right" if numeric else "left",
-            overflow="fold",
-            no_wrap=name == "loss",  # (as the loss table's loss column)
+            overflow="ellipsis" if numeric else "fold",
+            no_wrap=numeric or n == lead - 1,  # (numbers, and the loss as in the loss table)
         )
     for row in rows:
-        cells = [Text(c) for c in comparison_cells(row, precision, raw_p, with_group)]
+        cells = [Text(c) for c in comparison_cells(row, precision, raw_p, with_group, False)]
         cells[-1].stylize(VERDICT_STYLE.get(row.verdict, ""))
         table.add_row(*cells)
     return [Text(comparison_title(report), style="bold"), table]

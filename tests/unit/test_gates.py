@@ -396,3 +396,10 @@ def test_ci_gate_failure_line() -> None:
     assert gate_failure(out[0]) == (
         "gate failed: rmse = 1.310 [1.25, 1.37] > 1.2 (model a; judged on the whole 95% interval)"
     )
+
+
+def test_a_tiny_p_value_reads_p_below() -> None:
+    from losscli.evaluate.gates import judge_report
+
+    (out,) = judge_report([parse_gate("a:rmse > b:rmse")], ci_report(p_value=0.000999))
+    assert gate_failure(out).endswith(", p < 0.001: significant at 95%)")

@@ -110,7 +110,17 @@ def test_cell_text_and_undefined_intervals() -> None:
 
 
 @pytest.mark.parametrize(
-    ("p", "want"), [(0.000999, "0.000999"), (0.04123, "0.0412"), (1.0, "1"), (None, "—")]
+    ("p", "want"),
+    [
+        (0.000999, "<0.001"),
+        (0.001, "0.001"),
+        (0.04995, "0.0499"),  # rounded down: below 0.05 stays below
+        (0.041, "0.041"),
+        (0.2, "0.2"),
+        (0.12345, "0.123"),
+        (1.0, "1"),
+        (None, "—"),
+    ],
 )
 def test_p_text(p: float | None, want: str) -> None:
     assert intervals.p_text(p) == want
@@ -142,7 +152,7 @@ def test_table_cells_comparisons_and_bootstrap_line() -> None:
     mse = next(line for line in lines if "tree" in line and " mse " in line and "+0.01" in line)
     assert "[-0.0052, 0.0261]" in mse and "0.2" in mse and "no significant difference" in mse
     r2 = next(line for line in lines if "tree" in line and " r2 " in line and "worse" in line)
-    assert "-0.02000" in r2 and "0.000999" in r2
+    assert "-0.02000" in r2 and "<0.001" in r2
     assert (
         "bootstrap: percentile bootstrap (Poisson weights over hashed row buckets), level 95%, "
         "1,000 resamples, seed 7, 4,096 buckets; test bootstrap, correction none"
@@ -160,10 +170,14 @@ def test_holm_shows_the_raw_p_value_too() -> None:
         for c in ci_report().comparisons
     ]
     report = ci_report(comparisons=rows, bootstrap={**BOOT, "correction": "holm"})
-    text = table_text(report)
-    assert "p (holm)" in text and "p raw" in text
+    text = table_text(report)  # the terminal table: the adjusted p alone, named so
+    assert "p (holm)" in text and "p raw" not in text
     r2 = next(line for line in text.splitlines() if " r2 " in line and "worse" in line)
-    assert "0.002" in r2 and "0.000999" in r2  # adjusted, then raw
+    assert "0.00199" in r2 and "<0.001" not in r2  # 2 × 0.000999, rounded down
+    md = render.evaluate_markdown(report).splitlines()
+    assert "| model | baseline | loss | Δ | 95% interval of Δ | p (holm) | p raw | verdict |" in md
+    want = "| tree | linear | r2 | -0.02000 | \\[-0.0311, -0.0094\\] | 0.00199 | \\<0.001 | worse |"
+    assert want in md
 
 
 def test_untrusted_names_stay_text_in_the_comparison_table() -> None:
@@ -302,7 +316,7 @@ def test_markdown_cells_comparisons_and_bootstrap_note() -> None:
     assert lines[at + 2] == ("| model | baseline | loss | Δ | 95% interval of Δ | p | verdict |")
     assert lines[at + 3] == "| :-- | :-- | :-- | --: | --: | --: | :-- |"
     assert lines[at + 5] == (
-        "| tree | linear | r2 | -0.02000 | \\[-0.0311, -0.0094\\] | 0.000999 | worse |"
+        "| tree | linear | r2 | -0.02000 | \\[-0.0311, -0.0094\\] | \\<0.001 | worse |"
     )
     assert any(line.startswith("- Bootstrap: percentile bootstrap") for line in lines)
 
