@@ -30,7 +30,7 @@ from losscli.cli.options import (
     precision_option,
     task_option,
 )
-from losscli.errors import ExitStatus
+from losscli.errors import ExitStatus, UsageError
 
 
 class _Progress:
@@ -243,9 +243,12 @@ def _evaluate(
     Exit status: 0 ok, 1 a --fail-if gate failed, 2 usage or input error.
     """
     from losscli.evaluate import LossParams, evaluate_file
+    from losscli.evaluate import gates as gate_mod
     from losscli.io import sources
     from losscli.render import evaluate as render
 
+    if gate_on is GateOn.ci and ci is None:  # (before the file is read)
+        raise UsageError(gate_mod.GATE_ON_CI_NEEDS_CI)
     params = LossParams(renormalize=renormalize, logits=logits, **loss_params)
     progress = _Progress(sources.display_name(file))
     _tune_malloc()
@@ -279,8 +282,6 @@ def _evaluate(
     # losscli.cli.main). The readers close their files and threads themselves.
     if fail_if and gate_on is not GateOn.point:
         # (the report judged them on the point values; judge them again on the intervals)
-        from losscli.evaluate import gates as gate_mod
-
         judged = gate_mod.judge_report(gate_mod.parse_gates(fail_if), report, gate_on.value)
         report = dataclasses.replace(report, gates=judged)
 

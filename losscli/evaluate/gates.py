@@ -49,7 +49,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from losscli.errors import UsageError
 from losscli.losses import registry as catalog
@@ -60,8 +60,8 @@ if TYPE_CHECKING:
 OPS: tuple[str, ...] = ("<=", ">=", "<", ">")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
 
-GateOn = Literal["point", "ci"]
 GATE_ON: tuple[str, ...] = ("point", "ci")
+GATE_ON_CI_NEEDS_CI = "--gate-on ci judges the intervals of --ci: add --ci"
 
 
 @dataclass(frozen=True)
@@ -375,7 +375,7 @@ def judge(
     if gate_on not in GATE_ON:
         raise UsageError(f"--gate-on {gate_on!r}: expected one of {', '.join(GATE_ON)}")
     if gate_on == "ci" and level is None and any(not g.comparative for g in gates):
-        raise UsageError("--gate-on ci judges the intervals of --ci: add --ci")
+        raise UsageError(GATE_ON_CI_NEEDS_CI)
     ctx = _Judge(
         overall={(m, loss): v for m, g, loss, v in results if g is None},
         intervals=dict(intervals or {}),
