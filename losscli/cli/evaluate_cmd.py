@@ -9,6 +9,7 @@ imported only when the command runs.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from enum import StrEnum
@@ -77,6 +78,13 @@ class _Progress:
     def stop(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+class GateOn(StrEnum):
+    """``--gate-on``: what a threshold gate judges (see :mod:`losscli.evaluate.gates`)."""
+
+    point = "point"
+    ci = "ci"
 
 
 def _tune_malloc() -> None:
@@ -189,6 +197,13 @@ def _evaluate(
         help="Only the rows where EXPR holds: COLUMN OP VALUE joined by and/or/not, OP one "
         "of == != < <= > >=, e.g. 'day >= \"2026-11-01\"' (pushed down into Parquet reads).",
     ),
+    gate_on: GateOn = typer.Option(
+        GateOn.point,
+        "--gate-on",
+        help="What a threshold gate judges: point (the value) or ci (fails only when the "
+        "whole --ci interval is past the threshold).",
+        case_sensitive=False,
+    ),
     output: Output = output_option(Output),
     output_file: Path | None = output_file_option(),
     precision: int = precision_option(),
@@ -270,8 +285,11 @@ def _evaluate(
     Exit status: 0 ok, 1 a --fail-if gate failed, 2 usage or input error.
     """
     from losscli.evaluate import LossParams, evaluate_file
+    from losscli.evaluate import gates as gate_mod
     from losscli.io import sources
 
+    if gate_on is GateOn.ci and ci is None:  # (before the file is read)
+        raise UsageError(gate_mod.GATE_ON_CI_NEEDS_CI)
     params = LossParams(renormalize=renormalize, logits=logits, **loss_params)
     options: dict[str, Any] = dict(
         fmt=fmt.value if fmt is not None else None,
@@ -330,6 +348,10 @@ def _evaluate(
     # no Arrow object is left to the interpreter's teardown, where Arrow's
     # shutdown race could abort the process (apache/arrow#39862; see
     # losscli.cli.main). The readers close their files and threads themselves.
+    if fail_if and gate_on is not GateOn.point:
+        # (the report judged them on the point values; judge them again on the intervals)
+        judged = gate_mod.judge_report(gate_mod.parse_gates(fail_if), report, gate_on.value)
+        report = dataclasses.replace(report, gates=judged)
     show_report(report, output, output_file, precision, max_groups, summary=summary)
 
 

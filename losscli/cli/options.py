@@ -222,5 +222,6 @@ def fail_if_option() -> Any:
         "--fail-if",
         metavar="EXPR",
         help="Exit 1 when [MODEL:]LOSS OP NUMBER holds, OP one of < <= > >= (repeatable), "
-        "e.g. 'rmse>1.2'.",
+        "e.g. 'rmse>1.2'; or MODEL:LOSS OP MODEL:LOSS, e.g. 'tree:rmse > linear:rmse' "
+        "(with --ci: only when the difference is significant).",
     )

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from losscli.losses import registry as catalog
 from losscli.render import csv_cell, fmt_number, safe_text, to_json
+from losscli.render import intervals as ci
 
 if TYPE_CHECKING:
     from losscli.evaluate import EvaluationReport
@@ -132,10 +133,16 @@ def _full(value: float) -> str:
 
 def evaluate_csv(report: EvaluationReport) -> str:
     """One line per result; numbers written by us, text cells neutralised. The
-    ``--by`` cells come from the report's arrays, each label neutralised once."""
+    ``--by`` cells come from the report's arrays, each label neutralised once.
+
+    With ``--ci`` (only then, so the plain CSV stays as it was) each line adds
+    ``ci_low,ci_high`` (empty where a cell has no interval), and the paired
+    comparisons follow after one empty line, with their own header
+    (:data:`losscli.render.intervals.COMPARISON_COLUMNS`)."""
+    with_ci = report.bootstrap is not None
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["model", "group", "loss", "value", "rows"])
+    writer.writerow(["model", "group", "loss", "value", "rows"] + with_ci * ["ci_low", "ci_high"])
     writer.writerows(
         [
             csv_cell(r.model),
@@ -144,25 +151,45 @@ def evaluate_csv(report: EvaluationReport) -> str:
             _full(r.value),
             str(r.rows),
         ]
+        + with_ci * [ci.csv_number(r.ci_low), ci.csv_number(r.ci_high)]
         for r in report.overall
     )
-    if report.grouped is None:
-        return out.getvalue()
+    parts = [out.getvalue()]
+    if report.grouped is not None:
+        parts.extend(_csv_group_lines(report, with_ci))
+    if with_ci and report.comparisons:
+        block = io.StringIO()
+        csv.writer(block, lineterminator="\n").writerows(ci.comparison_csv_rows(report, csv_cell))
+        parts.extend(("\n", block.getvalue()))
+    return "".join(parts)
+
+
+def _csv_group_lines(report: EvaluationReport, with_ci: bool) -> Iterator[str]:
+    """The ``--by`` lines of :func:`evaluate_csv`, a block of cells at a time."""
+    assert report.grouped is not None
     # each text cell quoted once by the csv module, then the lines joined as text
     models = [_csv_quoted(csv_cell(m)) for m in report.models]
     groups = [_csv_quoted(csv_cell(g)) for g in report.grouped.labels]
     losses = [_csv_quoted(csv_cell(k)) for k in report.losses]
-    parts = [out.getvalue()]
-    for gi, li, mi, values, rows in _group_blocks(report, _full):
-        parts.append(
-            "".join(
+    blocks = _group_blocks(report, _full)
+    if not with_ci:
+        for gi, li, mi, values, rows in blocks:
+            yield "".join(
                 [
                     f"{models[k]},{groups[i]},{losses[j]},{v},{r}\n"
                     for i, j, k, v, r in zip(gi, li, mi, values, rows, strict=True)
                 ]
             )
+        return
+    for (gi, li, mi, values, rows), (lows, highs) in zip(
+        blocks, ci.ci_text_blocks(report), strict=True
+    ):
+        yield "".join(
+            [
+                f"{models[k]},{groups[i]},{losses[j]},{v},{r},{a},{b}\n"
+                for i, j, k, v, r, a, b in zip(gi, li, mi, values, rows, lows, highs, strict=True)
+            ]
         )
-    return "".join(parts)
 
 
 def _csv_quoted(text: str) -> str:
@@ -319,8 +346,12 @@ def _use_when(loss: str) -> str:
 
 
 def gate_failure(outcome: GateOutcome, precision: int = 4) -> str:
-    """The stderr line of a failed gate: ``gate failed: rmse = 1.310 > 1.2 (model lin)``."""
+    """The stderr line of a failed gate: ``gate failed: rmse = 1.310 > 1.2 (model lin)``;
+    judged on the interval or the difference, it says so (:func:`~losscli.render.
+    intervals.gate_failure_text`)."""
     gate = outcome.gate
+    if outcome.judged != "point" or gate.comparative:
+        return ci.gate_failure_text(outcome, precision)
     return (
         f"gate failed: {gate.loss} = {fmt_number(outcome.value, precision)} "
         f"{gate.op} {gate.threshold:g} (model {safe_text(outcome.model)})"
@@ -331,10 +362,11 @@ def _gate_lines(report: EvaluationReport, precision: int) -> list[str]:
     lines = []
     for g in report.gates:
         state = "FAILED" if g.failed else "passed"
-        lines.append(
-            f"gate {g.gate.expr.strip()}: {state} (model {g.model}: "
-            f"{fmt_number(g.value, precision)})"
-        )
+        if g.judged != "point" or g.gate.comparative:
+            detail = ci.gate_detail(g, precision)
+        else:
+            detail = f"model {g.model}: {fmt_number(g.value, precision)}"
+        lines.append(f"gate {g.gate.expr.strip()}: {state} ({detail})")
     return lines
 
 
@@ -344,19 +376,27 @@ def _gate_lines(report: EvaluationReport, precision: int) -> list[str]:
 def evaluate_table(
     report: EvaluationReport, precision: int = 4, max_groups: int = MAX_GROUPS
 ) -> Any:
-    """A rich renderable: title, table, footnotes; with ``--by``, at most
-    ``max_groups`` groups (see :func:`shown_groups`; 0 = all)."""
+    """A rich renderable: title, table, (with ``--ci`` and two or more models) the
+    paired comparisons, footnotes; with ``--by``, at most ``max_groups`` groups (see
+    :func:`shown_groups`; 0 = all)."""
     from rich.console import Group
+    from rich.text import Text
+
+    table = _loss_table(report, precision, max_groups)
+    compared = ci.comparison_renderables(report, precision, _shown_labels(report, max_groups))
+    notes = _table_notes(report, precision, max_groups)
+    return Group(Text(safe_text(_title(report)), style="bold"), table, *compared, *notes)
+
+
+def _loss_table(report: EvaluationReport, precision: int, max_groups: int) -> Any:
+    """One row per loss (× group), one column per model; ``--ci`` cells carry their
+    interval (:func:`losscli.render.intervals.cell_text`) and do not wrap, so a
+    narrow terminal wraps the "use when" text rather than a number."""
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(show_lines=False)
-    if report.group_by is not None:
-        table.add_column(Text(safe_text(report.group_by)), overflow="fold")
-    table.add_column("loss", no_wrap=True)
-    for model in report.models:
-        table.add_column(Text(safe_text(model)), justify="right", overflow="fold")
-    table.add_column("use when", overflow="fold", style="dim")
+    spans = ci.CellIntervals(report) if report.bootstrap is not None else None
+    rows: list[list[Any]] = []
     for group, loss, values in _rows(report, max_groups):
         best = best_model(values, loss)
         cells: list[Any] = []
@@ -375,12 +415,36 @@ def evaluate_table(
                 cells.append(Text("—"))
                 continue
             text = fmt_number(value, precision)
+            if spans is not None:
+                text = ci.cell_text(value, spans.get(group, loss, model), precision)
             if model == best:
                 cells.append(Text(f"{BEST_MARK}{text}", style="bold green"))
             else:
                 cells.append(Text(text))
         cells.append(Text(_use_when(loss) if group is None else ""))
+        rows.append(cells)
+    table = Table(show_lines=False)
+    if report.group_by is not None:
+        table.add_column(Text(safe_text(report.group_by)), overflow="fold")
+    table.add_column("loss", no_wrap=True)
+    for model in report.models:
+        if spans is None:
+            table.add_column(Text(safe_text(model)), justify="right", overflow="fold")
+        else:  # (a cell cut by a narrow terminal ends in "…": never a silently short number)
+            table.add_column(
+                Text(safe_text(model)), justify="right", overflow="ellipsis", no_wrap=True
+            )
+    table.add_column("use when", overflow="fold", style="dim")
+    for cells in rows:
         table.add_row(*cells)
+    return table
+
+
+def _table_notes(report: EvaluationReport, precision: int, max_groups: int) -> list[Any]:
+    """The footnotes under the table, one Text line each, in this order: groups left
+    out, the best-model marker, skipped losses, parameters, weight, the bootstrap,
+    the gates."""
+    from rich.text import Text
 
     notes: list[Text] = []
     left_out = shown_groups(report, max_groups)[1]
@@ -397,11 +461,22 @@ def evaluate_table(
         notes.append(Text(safe_text(f"parameters: {params}")))
     if report.weight:
         notes.append(Text(safe_text(f"weighted by column {report.weight}")))
+    boot = ci.bootstrap_line(report)
+    if boot is not None:
+        notes.append(Text(boot))
     for line in _gate_lines(report, precision):
         notes.append(Text(safe_text(line), style="bold red" if "FAILED" in line else ""))
     if report.signature:
         notes.append(Text(safe_text(f"signature: {report.signature}"), style="dim"))
-    return Group(Text(safe_text(_title(report)), style="bold"), table, *notes)
+    return notes
+
+
+def _shown_labels(report: EvaluationReport, max_groups: int) -> list[str] | None:
+    """The group labels a capped view shows (None: no ``--by``, or every group)."""
+    if report.grouped is None:
+        return None
+    picked, left_out = shown_groups(report, max_groups)
+    return None if left_out is None else [report.grouped.labels[i] for i in picked]
 
 
 # --------------------------------------------------------------------------- markdown
@@ -447,6 +522,7 @@ def evaluate_markdown(
     lines.append("| " + " | ".join(header) + " |")
     align = [":--"] * (1 if report.group_by is None else 2) + ["--:"] * len(report.models)
     lines.append("| " + " | ".join(align) + " |")
+    spans = ci.CellIntervals(report) if report.bootstrap is not None else None
     for group, loss, values in _rows(report, max_groups):
         best = best_model(values, loss)
         cells = []
@@ -457,11 +533,24 @@ def evaluate_markdown(
             value = values.get(model)
             if value is None:
                 cells.append("—")
-            elif model == best:
-                cells.append(f"**{fmt_number(value, precision)}**")
-            else:
-                cells.append(fmt_number(value, precision))
+                continue
+            text = fmt_number(value, precision)
+            if spans is not None:
+                text = ci.cell_text(value, spans.get(group, loss, model), precision)
+            cells.append(f"**{text}**" if model == best else text)
         lines.append("| " + " | ".join(cells) + " |")
+    lines.extend(
+        ci.comparison_markdown(report, precision, _shown_labels(report, max_groups), md_escape)
+    )
+    notes = _markdown_notes(report, precision, max_groups)
+    if notes:
+        lines.append("")
+        lines.extend(f"- {n}" for n in notes)
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_notes(report: EvaluationReport, precision: int, max_groups: int) -> list[str]:
+    """The list under the Markdown table, in the order of :func:`_table_notes`."""
     notes = []
     left_out = shown_groups(report, max_groups)[1]
     if left_out:
@@ -473,11 +562,11 @@ def evaluate_markdown(
     params = params_line(report)
     if params:
         notes.append(f"Parameters: {md_escape(params)}")
+    boot = ci.bootstrap_line(report)
+    if boot is not None:
+        notes.append(md_escape(boot[0].upper() + boot[1:]))
     for line in _gate_lines(report, precision):
         notes.append(md_escape(line))
     if report.signature:
         notes.append(f"Signature: `{report.signature}`")
-    if notes:
-        lines.append("")
-        lines.extend(f"- {n}" for n in notes)
-    return "\n".join(lines) + "\n"
+    return notes

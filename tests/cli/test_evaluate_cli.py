@@ -159,6 +159,7 @@ def test_json_shape_and_order() -> None:
             "group": None,
             "value": value(doc, "linear", "rmse"),
             "failed": False,
+            "judged": "point",
         },
         {
             "expr": "rmse>100",
@@ -166,6 +167,7 @@ def test_json_shape_and_order() -> None:
             "group": None,
             "value": value(doc, "tree", "rmse"),
             "failed": False,
+            "judged": "point",
         },
     ]
 

@@ -139,6 +139,7 @@ def test_the_report_carries_the_judged_gates() -> None:
         "group": None,
         "value": report.gates[0].value,
         "failed": True,
+        "judged": "point",
     }
     assert evaluate_frame(df, losses=["mse"]).gates == []
 
@@ -171,3 +172,234 @@ def test_gates_import_no_renderer() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------- comparative gates
+
+
+@pytest.mark.parametrize(
+    ("expr", "model", "op", "other", "loss"),
+    [
+        ("tree:rmse > linear:rmse", "tree", ">", "linear", "rmse"),
+        ("tree:rmse>linear:rmse", "tree", ">", "linear", "rmse"),
+        (" a:L2 <= b:mse ", "a", "<=", "b", "mse"),  # an alias on one side
+        ("m>x:mae < y:mae", "m>x", "<", "y", "mae"),  # an operator inside a model name
+        ("a:b:mse >= c:mse", "a:b", ">=", "c", "mse"),
+        ("a:pinball@0.9 > b:pinball@0.9", "a", ">", "b", "pinball@0.9"),
+        ("pred_a:bce>pred_b:log_loss", "pred_a", ">", "pred_b", "binary_crossentropy"),
+    ],
+)
+def test_parse_comparative(expr: str, model: str, op: str, other: str, loss: str) -> None:
+    gate = parse_gate(expr)
+    assert (gate.model, gate.op, gate.other, gate.loss) == (model, op, other, loss)
+    assert gate.comparative and gate.threshold == 0.0
+
+
+@pytest.mark.parametrize(
+    ("expr", "needle"),
+    [
+        ("tree:rmse > linear:mae", "compares rmse with mae"),
+        ("tree:rmse > linear:foo", "unknown loss 'foo'"),
+        ("tree:rmse >> linear:rmse", "malformed"),
+        ("tree:rmse = linear:rmse", "malformed"),
+        ("rmse > linear:rmse", "malformed"),  # both sides name their model
+        ("tree:rmse > :rmse", "empty model name"),
+        ("tree:rmse > linear:", "malformed"),
+        ("tree:pinball > linear:pinball", "say which quantile"),
+    ],
+)
+def test_malformed_comparative(expr: str, needle: str) -> None:
+    with pytest.raises(UsageError, match=needle):
+        parse_gate(expr)
+
+
+def test_threshold_gates_still_parse_as_before() -> None:
+    # a threshold gate whose model name ends in ':rmse>…' is still read from the right
+    gate = parse_gate("a:rmse>b:rmse>1")
+    assert (gate.model, gate.loss, gate.threshold, gate.other) == ("a:rmse>b", "rmse", 1.0, None)
+
+
+def test_comparative_on_point_values_without_ci() -> None:
+    # Δ = 1.31 − 0.9 = 0.41 > 0: 'lin:rmse > tree:rmse' holds, so the gate fails
+    out = judge([parse_gate("lin:rmse > tree:rmse")], RESULTS, models=["lin", "tree"])
+    assert [(o.model, o.other, o.failed, o.judged) for o in out] == [("lin", "tree", True, "point")]
+    assert out[0].value == pytest.approx(1.31 - 0.9)
+    out = judge([parse_gate("tree:rmse >= lin:rmse")], RESULTS, models=["lin", "tree"])
+    assert not out[0].failed
+    assert out[0].to_dict() == {
+        "expr": "tree:rmse >= lin:rmse",
+        "model": "tree",
+        "group": None,
+        "value": pytest.approx(0.9 - 1.31),
+        "failed": False,
+        "judged": "point",
+        "other": "lin",
+        "ci_low": None,
+        "ci_high": None,
+        "p_value": None,
+    }
+    assert "Δ = -0.4100 on the point values" in gate_failure(
+        judge([parse_gate("tree:rmse < lin:rmse")], RESULTS, models=["lin", "tree"])[0]
+    )
+
+
+def test_comparative_unknown_model_or_itself() -> None:
+    with pytest.raises(UsageError, match="unknown model 'x'; models are: lin, tree"):
+        judge([parse_gate("x:rmse > tree:rmse")], RESULTS, models=["lin", "tree"])
+    with pytest.raises(UsageError, match="with itself"):
+        judge(
+            [parse_gate("pred_tree:rmse > tree:rmse")],
+            RESULTS,
+            models=["lin", "tree"],
+            aliases={"pred_tree": "tree"},
+        )
+    with pytest.raises(UsageError, match="not evaluated"):
+        judge([parse_gate("lin:mae > tree:mae")], RESULTS, models=["lin", "tree"])
+
+
+# --------------------------------------------------------------------------- gates on --ci
+
+
+def ci_report(p_value: float | None = 0.001, correction: str = "none") -> Any:
+    """A hand-built --ci report: three models, rmse of a = 1.31 [1.25, 1.37],
+    b = 1.22 [1.15, 1.30], c = 1.0 [0.9, 1.1]; baseline a; Δ(b − a) = −0.09 with
+    interval [−0.14, −0.04] and the given p; Δ(c − a) = −0.31, p = 0.2."""
+    from losscli.evaluate.report import ComparisonRow, EvaluationReport, Result
+
+    return EvaluationReport(
+        file="f.csv",
+        task="regression",
+        rows=500,
+        target="y",
+        weight=None,
+        group_by=None,
+        models=["a", "b", "c"],
+        classes=None,
+        params={},
+        overall=[
+            Result("a", None, "rmse", 1.31, 500, 1.25, 1.37),
+            Result("b", None, "rmse", 1.22, 500, 1.15, 1.30),
+            Result("c", None, "rmse", 1.0, 500, None, None),
+        ],
+        skipped=[],
+        losses=["rmse"],
+        model_columns={"a": ["pred_a"], "b": ["pred_b"], "c": ["pred_c"]},
+        comparisons=[
+            ComparisonRow("b", "a", None, "rmse", -0.09, -0.14, -0.04, p_value, "better"),
+            ComparisonRow("c", "a", None, "rmse", -0.31, -0.5, 0.05, 0.2, "no sig"),
+        ],
+        bootstrap={"level": 0.95, "baseline": "a", "correction": correction},
+    )
+
+
+@pytest.mark.parametrize(
+    ("expr", "failed"),
+    [
+        ("rmse>1.2", [True, False, False]),  # a: 1.25 > 1.2; b: 1.15 is not; c: point 1.0
+        ("rmse>=1.25", [True, False, False]),  # the end itself counts with >=
+        ("rmse>1.25", [False, False, False]),
+        ("rmse<1.31", [False, True, True]),  # b: 1.30 < 1.31; c has no interval: 1.0 < 1.31
+        ("rmse<=1.30", [False, True, True]),
+    ],
+)
+def test_gate_on_ci_needs_the_whole_interval(expr: str, failed: list[bool]) -> None:
+    from losscli.evaluate.gates import judge_report
+
+    out = judge_report([parse_gate(expr)], ci_report(), gate_on="ci")
+    assert [o.failed for o in out] == failed
+    assert [o.judged for o in out] == ["ci", "ci", "point"]  # c's interval is undefined
+    assert out[0].to_dict()["ci_low"] == 1.25 and out[0].to_dict()["ci_high"] == 1.37
+    assert "ci_low" not in out[2].to_dict()
+
+
+def test_gate_on_point_ignores_the_intervals_and_ci_needs_ci() -> None:
+    from losscli.evaluate.gates import judge_report
+
+    out = judge_report([parse_gate("rmse>1.2")], ci_report())
+    assert [(o.failed, o.judged) for o in out] == [
+        (True, "point"),
+        (True, "point"),
+        (False, "point"),
+    ]
+    with pytest.raises(UsageError, match="--gate-on ci judges the intervals of --ci"):
+        judge([parse_gate("rmse>1.2")], RESULTS, models=["lin", "tree"], gate_on="ci")
+    with pytest.raises(UsageError, match="--gate-on 'both'"):
+        judge([parse_gate("rmse>1.2")], RESULTS, models=["lin", "tree"], gate_on="both")
+
+
+@pytest.mark.parametrize(
+    ("expr", "p", "failed", "value"),
+    [
+        ("b:rmse < a:rmse", 0.001, True, -0.09),  # b lower, significantly: holds → fails
+        ("b:rmse < a:rmse", 0.06, False, -0.09),  # lower, but p ≥ 0.05: passes
+        ("b:rmse > a:rmse", 0.001, False, -0.09),  # significant, the other direction
+        ("a:rmse > b:rmse", 0.001, True, 0.09),  # the baseline on the left: Δ negated
+        ("pred_a:rmse > pred_b:rmse", 0.001, True, 0.09),  # models named by column
+        ("c:rmse < a:rmse", 0.001, False, -0.31),  # c's own p (0.2) is judged
+    ],
+)
+def test_comparative_with_ci_fails_only_when_significant(
+    expr: str, p: float, failed: bool, value: float
+) -> None:
+    from losscli.evaluate.gates import judge_report
+
+    (out,) = judge_report([parse_gate(expr)], ci_report(p_value=p))
+    assert (out.failed, out.judged) == (failed, "difference")
+    assert out.value == pytest.approx(value)
+    if value > 0:  # the interval of −Δ is the negated, swapped interval of Δ
+        assert (out.ci_low, out.ci_high) == (pytest.approx(0.04), pytest.approx(0.14))
+
+
+def test_comparative_with_ci_wording_and_json() -> None:
+    from losscli.evaluate.gates import judge_report
+
+    (out,) = judge_report([parse_gate("a:rmse > b:rmse")], ci_report())
+    assert gate_failure(out) == (
+        "gate failed: a:rmse > b:rmse (Δ = +0.09000 [0.0400, 0.1400], p = 0.001: "
+        "significant at 95%)"
+    )
+    assert out.to_dict() == {
+        "expr": "a:rmse > b:rmse",
+        "model": "a",
+        "group": None,
+        "value": pytest.approx(0.09),
+        "failed": True,
+        "judged": "difference",
+        "other": "b",
+        "ci_low": pytest.approx(0.04),
+        "ci_high": pytest.approx(0.14),
+        "p_value": 0.001,
+    }
+
+
+def test_comparative_with_ci_needs_the_baseline_on_one_side() -> None:
+    from losscli.evaluate.gates import judge_report
+
+    with pytest.raises(
+        UsageError,
+        match=r"compared with the baseline 'a' only; .* make 'c' the baseline with --baseline",
+    ):
+        judge_report([parse_gate("b:rmse > c:rmse")], ci_report())
+
+
+def test_comparative_without_a_p_value_falls_back_to_the_point_values() -> None:
+    from losscli.evaluate.gates import judge_report
+
+    (out,) = judge_report([parse_gate("b:rmse < a:rmse")], ci_report(p_value=None))
+    assert (out.failed, out.judged, out.value) == (True, "point", pytest.approx(1.22 - 1.31))
+
+
+def test_ci_gate_failure_line() -> None:
+    from losscli.evaluate.gates import judge_report
+
+    out = judge_report([parse_gate("a:rmse>1.2")], ci_report(), gate_on="ci")
+    assert gate_failure(out[0]) == (
+        "gate failed: rmse = 1.310 [1.25, 1.37] > 1.2 (model a; judged on the whole 95% interval)"
+    )
+
+
+def test_a_tiny_p_value_reads_p_below() -> None:
+    from losscli.evaluate.gates import judge_report
+
+    (out,) = judge_report([parse_gate("a:rmse > b:rmse")], ci_report(p_value=0.000999))
+    assert gate_failure(out).endswith(", p < 0.001: significant at 95%)")
