@@ -30,6 +30,8 @@ from losscli.errors import ExitStatus
 #: evaluate's parameters that compare does not take (its own output, gates, summary)
 NOT_SHARED = frozenset(
     {"file", "output", "output_file", "precision", "fail_if", "gate_on", "max_groups", "summary"}
+    # evaluate's engine and shard options: compare evaluates on the local engine
+    | {"save_state", "row_offset", "engine", "scheduler"}
 )
 #: evaluate option name → evaluate_file argument, where they differ
 RENAMED = {"pred": "preds", "loss": "losses"}

@@ -24,7 +24,7 @@ from losscli.compare.join import BASE_PREFIX, NEW_PREFIX, join_files
 from losscli.errors import UsageError
 
 #: evaluate_file arguments that evaluate_frame does not take (it reads no file)
-_FILE_ONLY = ("fmt", "progress", "chunk_rows", "fail_if")
+_FILE_ONLY = ("fmt", "progress", "chunk_rows", "fail_if", "filter_text")
 
 
 def _prediction_columns(report: Any) -> list[str]:
@@ -84,6 +84,9 @@ def _bootstrap(
 ) -> tuple[Paired, dict[str, Any]]:
     from losscli.evaluate import evaluate_frame
 
+    if options.get("filter_text"):
+        # (the rows were joined from the whole files; a filter would apply before the join)
+        raise UsageError("--filter does not go with --key --ci (filter the files first)")
     frame_options = {k: v for k, v in options.items() if k not in (*_FILE_ONLY, "preds", "true")}
     frame_options["task"] = base_report.task  # (the joined frame's columns are renamed)
     paired: dict[tuple[str, str | None, str], Any] = {}

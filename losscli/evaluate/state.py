@@ -267,7 +267,10 @@ def finish(state: State, name: str, gates: Sequence[Any] = ()) -> EvaluationRepo
     notes = [f"{name}: {n[len(prefix) :]}" if n.startswith(prefix) else n for n in state["notes"]]
     engine = Engine(setting_of(state["setting"], name, notes))
     _load(engine, state)
-    return judge(engine.finish(), gates)
+    from losscli.evaluate import signature
+
+    report = judge(engine.finish(), gates)
+    return signature.signed(report, dropna=engine.setting.dropna)
 
 
 def _load(engine: Engine, state: State) -> None:

@@ -134,4 +134,9 @@ def test_render_from_saved_results_reproduces_the_report(
     text = again.read_text()
     assert "nothing was re-timed" in text
     timings = report[report.index("## Timings") :]
-    assert timings in text
+    # the scaling section (scale_bench.py: merge, --engine dask) is not in the --json
+    # file, so --render-from cannot re-write it: compare what comes before it
+    scaling = timings.find("## Scaling: merge and --engine dask")
+    if scaling >= 0:
+        timings = timings[:scaling]
+    assert timings.strip() and timings.rstrip() in text
