@@ -129,3 +129,26 @@ def assert_close(a: Any, b: Any, where: str = "") -> None:
             assert_close(x, y, f"{where}[{i}]")
     else:
         assert a == b, (where, a, b)
+
+
+#: the top-level keys of ``evaluate -o json`` (losscli.evaluate/1), in order: the shape
+#: agreed for issues 14 and 15 (signature, bootstrap, comparisons)
+EVALUATE_KEYS = [
+    "schema",
+    "file",
+    "task",
+    "rows",
+    "target",
+    "weight",
+    "group_by",
+    "models",
+    "models_info",
+    "classes",
+    "params",
+    "signature",
+    "bootstrap",
+    "results",
+    "comparisons",
+    "skipped",
+    "gates",
+]

@@ -23,7 +23,7 @@ The states come from the accumulators' *declared* state
   violating groups of the first chunk that has one, in order of each group's first
   violating row, stopping as soon as no later group can name an earlier row.
 * :class:`ClassWeightedStates` (``ClassWeightedAccumulator``): S[g, c], W[g, c], n[g, c];
-  value Σ_c w_c S / Σ_c w_c W, w_c = n_g / (K·n[g, c]) for ``balanced``, vectorised
+  value Σ_c w_c S / Σ_c w_c W, w_c = W_g / (K·W[g, c]) for ``balanced``, vectorised
   (a subclass with its own result: by scratch accumulators, as :class:`DeclaredStates`).
 * :class:`R2States` (``R2Accumulator``, whose ȳ and M2 merge by Chan's formula, not
   by sums): per group Σw, the weighted mean of y, M2 = Σw(y − ȳ)² and Σw e²; a chunk's
@@ -562,9 +562,8 @@ def _plain_class_weighted(proto: Accumulator) -> bool:
 
 
 def fresh(proto: Accumulator) -> Accumulator:
-    """An empty accumulator configured as ``proto`` (which is empty): its
-    :meth:`~losscli.losses.Accumulator.copy`, or a deep copy for a kind that
-    declares no state (whose attributes the generic copy does not know)."""
+    """An empty accumulator configured as ``proto`` (empty): its ``copy()``, or a deep
+    copy for a kind that declares no state (the generic copy knows no attributes)."""
     return proto.copy() if proto.state_fields else copy.deepcopy(proto)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -55,6 +55,10 @@ class ComparisonRow:
     p_value: float | None
     verdict: str
     p_raw: float | None = None
+
+
+#: the fields of a comparison, in order: the JSON entry's keys and the CSV block's columns
+COMPARISON_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ComparisonRow))
 
 
 @dataclass(frozen=True)
@@ -216,15 +220,4 @@ def result_dict(r: Result) -> dict[str, Any]:
 
 def comparison_dict(c: ComparisonRow) -> dict[str, Any]:
     """One ``comparisons`` entry of the JSON document, in :class:`ComparisonRow` order."""
-    return {
-        "model": c.model,
-        "baseline": c.baseline,
-        "group": c.group,
-        "loss": c.loss,
-        "delta": c.delta,
-        "ci_low": c.ci_low,
-        "ci_high": c.ci_high,
-        "p_value": c.p_value,
-        "verdict": c.verdict,
-        "p_raw": c.p_raw,
-    }
+    return {name: getattr(c, name) for name in COMPARISON_FIELDS}

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from losscli.evaluate.report import COMPARISON_FIELDS
 from losscli.render import fmt_number, safe_text
 
 if TYPE_CHECKING:
@@ -359,6 +360,7 @@ def comparison_markdown(
 # --------------------------------------------------------------------------- csv
 
 #: the columns of the comparisons block of ``-o csv`` (as :class:`ComparisonRow`)
+COMPARISON_COLUMNS = COMPARISON_FIELDS
 COMPARISON_COLUMNS = (
     "model",
     "baseline",

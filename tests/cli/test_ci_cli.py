@@ -22,31 +22,13 @@ from losscli.evaluate import evaluate_file
 from losscli.render import evaluate as render
 from losscli.render import to_json
 
-from conftest import SAMPLES, Cli, probe_imports
+from conftest import EVALUATE_KEYS, SAMPLES, Cli, probe_imports
 
 _cli = Cli("evaluate")
 run, run_json, error_line = _cli.run, _cli.run_json, _cli.error_line
 MODELS = str(SAMPLES / "models.csv")
 
-TOP = [
-    "schema",
-    "file",
-    "task",
-    "rows",
-    "target",
-    "weight",
-    "group_by",
-    "models",
-    "models_info",
-    "classes",
-    "params",
-    "signature",
-    "bootstrap",
-    "results",
-    "comparisons",
-    "skipped",
-    "gates",
-]
+TOP = EVALUATE_KEYS
 RESULT = ["model", "group", "loss", "value", "ci_low", "ci_high", "rows"]
 COMPARISON = [
     "model",

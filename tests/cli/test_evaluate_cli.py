@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from sklearn import metrics
 
-from conftest import Cli
+from conftest import EVALUATE_KEYS, Cli
 
 _cli = Cli("evaluate")
 run, run_json, run_error = _cli.run, _cli.run_json, _cli.error_line
@@ -126,25 +126,7 @@ def test_fixture_files() -> None:
 
 def test_json_shape_and_order() -> None:
     doc = run_json(str(SAMPLES / "models.csv"), "--fail-if", "rmse>100")
-    assert list(doc) == [
-        "schema",
-        "file",
-        "task",
-        "rows",
-        "target",
-        "weight",
-        "group_by",
-        "models",
-        "models_info",
-        "classes",
-        "params",
-        "signature",
-        "bootstrap",
-        "results",
-        "comparisons",
-        "skipped",
-        "gates",
-    ]
+    assert list(doc) == EVALUATE_KEYS
     assert doc["schema"] == "losscli.evaluate/1"
     assert doc["weight"] is None and doc["group_by"] is None and doc["classes"] is None
     assert doc["bootstrap"] is None and doc["comparisons"] == []  # (without --ci, issue 14)

@@ -17,6 +17,8 @@ import losscli
 from losscli.errors import InputError, UsageError
 from losscli.evaluate import EvaluationReport, LossParams, evaluate_file, evaluate_frame
 
+from conftest import EVALUATE_KEYS
+
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 REL = 1e-10
 
@@ -418,25 +420,7 @@ def test_unnormalized_rows_warn_and_renormalize(tmp_path: Path) -> None:
 
 def test_report_to_dict_key_order() -> None:
     doc: dict[str, Any] = evaluate_file(str(SAMPLES / "regression.csv")).to_dict()
-    assert list(doc) == [
-        "schema",
-        "file",
-        "task",
-        "rows",
-        "target",
-        "weight",
-        "group_by",
-        "models",
-        "models_info",
-        "classes",
-        "params",
-        "signature",
-        "bootstrap",
-        "results",
-        "comparisons",
-        "skipped",
-        "gates",
-    ]  # (signature, bootstrap, comparisons: the shape agreed for issues 14 and 15)
+    assert list(doc) == EVALUATE_KEYS
     assert list(doc["results"][0]) == [
         "model",
         "group",
