@@ -152,3 +152,30 @@ EVALUATE_KEYS = [
     "skipped",
     "gates",
 ]
+
+
+#: the header of ``evaluate --ci -o csv``: a result's columns, then its paired comparison
+CI_CSV_HEADER = [
+    "model", "group", "loss", "value", "rows", "ci_low", "ci_high",
+    "baseline", "delta", "delta_ci_low", "delta_ci_high", "p_value", "verdict", "p_raw",
+]  # fmt: skip
+#: a comparison as the report has it (``ComparisonRow``'s fields, in order)
+COMPARISON_ROW = [
+    "model", "baseline", "group", "loss", "delta", "ci_low", "ci_high", "p_value", "verdict",
+    "p_raw",
+]  # fmt: skip
+
+
+def ci_csv_tables(text: str) -> tuple[list[list[str]], list[list[str]]]:
+    """``evaluate --ci -o csv`` (one table, checked rectangular with the ``--ci``
+    header) split into its results (the first seven columns) and its comparisons
+    (the lines with a baseline, as ``ComparisonRow`` fields), each under a header."""
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == CI_CSV_HEADER
+    assert all(len(r) == len(CI_CSV_HEADER) for r in rows), "not one rectangular table"
+    results = [r[:7] for r in rows]
+    comparisons = [COMPARISON_ROW] + [r[:1] + r[7:8] + r[1:3] + r[8:] for r in rows[1:] if r[7]]
+    return results, comparisons

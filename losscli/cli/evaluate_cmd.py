@@ -9,7 +9,6 @@ imported only when the command runs.
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import time
 from enum import StrEnum
@@ -338,6 +337,7 @@ def _evaluate(
                 file,
                 progress=progress,
                 fail_if=tuple(fail_if or ()),
+                gate_on=gate_on.value,
                 row_offset=row_offset or 0,
                 **options,
                 **ci_options,
@@ -348,10 +348,6 @@ def _evaluate(
     # no Arrow object is left to the interpreter's teardown, where Arrow's
     # shutdown race could abort the process (apache/arrow#39862; see
     # losscli.cli.main). The readers close their files and threads themselves.
-    if fail_if and gate_on is not GateOn.point:
-        # (the report judged them on the point values; judge them again on the intervals)
-        judged = gate_mod.judge_report(gate_mod.parse_gates(fail_if), report, gate_on.value)
-        report = dataclasses.replace(report, gates=judged)
     show_report(report, output, output_file, precision, max_groups, summary=summary)
 
 

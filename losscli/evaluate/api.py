@@ -67,6 +67,8 @@ class _Options:
     convention: str = "losscli"
     #: ``--row-offset``: the input row of the first row (a shard's place in the whole)
     row_offset: int = 0
+    #: ``--gate-on``: threshold gates judged on the ``point`` value or the ``ci``
+    gate_on: str = "point"
 
 
 def ci_settings(
@@ -182,15 +184,28 @@ def _run(
         raise InputError(f"{name} has a header but no data rows")
     if sink is not None:
         return sink(engine, counted.rows)
-    report = judge(engine.finish(), opts.gates)
+    report = judge(engine.finish(), opts.gates, opts.gate_on)
     return signature.signed(report, dropna=opts.dropna)  # (last: after every field is set)
 
 
-def judge(report: EvaluationReport, gates: Sequence[gate_mod.Gate]) -> EvaluationReport:
-    """``report`` with its ``--fail-if`` gates judged."""
+def judge(
+    report: EvaluationReport, gates: Sequence[gate_mod.Gate], gate_on: str = "point"
+) -> EvaluationReport:
+    """``report`` with its ``--fail-if`` gates judged (threshold gates on the point
+    values or, ``gate_on="ci"``, on the intervals)."""
     if not gates:
         return report
-    return dataclasses.replace(report, gates=gate_mod.judge_report(gates, report))
+    return dataclasses.replace(report, gates=gate_mod.judge_report(gates, report, gate_on))
+
+
+def check_gate_on(gate_on: str, gates: Sequence[gate_mod.Gate], ci: Settings | None) -> str:
+    """``gate_on`` checked before any row is read: one of ``GATE_ON``, and ``ci``
+    only with intervals when a threshold gate is given."""
+    if gate_on not in gate_mod.GATE_ON:
+        raise UsageError(f"--gate-on {gate_on!r}: expected one of {', '.join(gate_mod.GATE_ON)}")
+    if gate_on == "ci" and ci is None and any(not g.comparative for g in gates):
+        raise UsageError(gate_mod.GATE_ON_CI_NEEDS_CI)
+    return gate_on
 
 
 class _Counted:
@@ -272,6 +287,7 @@ def evaluate_file(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Callable[[int], None] | None = None,
     fail_if: Sequence[str] = (),
+    gate_on: str = "point",
     ci: float | bool | None = None,
     resamples: int | None = None,
     seed: int | None = None,
@@ -288,7 +304,9 @@ def evaluate_file(
     chunk by chunk.
 
     ``fail_if``: ``--fail-if`` expressions (:mod:`losscli.evaluate.gates`), parsed
-    before the file is opened and judged on the report (``report.gates``).
+    before the file is opened and judged on the report (``report.gates``);
+    ``gate_on``: threshold gates judged on the ``"point"`` value (default) or, with
+    ``ci``, on the ``"ci"`` (``rmse>1.2`` fails only when the whole interval is above).
 
     ``ci=LEVEL`` (``True``: 0.95): a percentile bootstrap interval for every result
     (``Result.ci_low`` / ``ci_high``) from ``resamples`` (default 1000) Poisson
@@ -307,6 +325,7 @@ def evaluate_file(
     )
     from losscli.losses.convention_names import check_convention
 
+    gates = gate_mod.parse_gates(fail_if)
     opts = _Options(
         task,
         weight,
@@ -315,11 +334,12 @@ def evaluate_file(
         params or LossParams(),
         positive,
         dropna,
-        gate_mod.parse_gates(fail_if),
+        gates,
         boot,
         baseline,
         convention=check_convention(convention, (params or LossParams()).given.get("eps")),
         row_offset=row_offset,
+        gate_on=check_gate_on(gate_on, gates, boot),
     )
     resolve_task(task, positive)
     check_options(losses, opts.params)
@@ -445,6 +465,7 @@ def evaluate_frame(
     source: str = "<frame>",
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     fail_if: Sequence[str] = (),
+    gate_on: str = "point",
     ci: float | bool | None = None,
     resamples: int | None = None,
     seed: int | None = None,
@@ -457,8 +478,9 @@ def evaluate_frame(
     **params: Any,
 ) -> EvaluationReport:
     """Evaluate an in-memory DataFrame; the same engine and report as the CLI
-    (``ci``, ``resamples``, ``seed``, ``baseline``, ``test``, ``correction``: as
-    :func:`evaluate_file`; ``convention``, ``row_offset``, ``sink`` too).
+    (``fail_if``, ``gate_on``, ``ci``, ``resamples``, ``seed``, ``baseline``,
+    ``test``, ``correction``: as :func:`evaluate_file`; ``convention``,
+    ``row_offset``, ``sink`` too).
 
     ``params``: the loss parameters by their keywords in :class:`LossParams`
     (``delta=1.5``, ``quantiles=[0.1, 0.9]``, …: one per ``evaluate`` option of
@@ -496,6 +518,7 @@ def evaluate_frame(
         baseline,
         convention=conv,
         row_offset=row_offset,
+        gate_on=check_gate_on(gate_on, gates, boot),
     )
     resolve_task(task, positive)
     frame = df.set_axis(columns, axis=1)

@@ -136,13 +136,18 @@ def evaluate_csv(report: EvaluationReport) -> str:
     ``--by`` cells come from the report's arrays, each label neutralised once.
 
     With ``--ci`` (only then, so the plain CSV stays as it was) each line adds
-    ``ci_low,ci_high`` (empty where a cell has no interval), and the paired
-    comparisons follow after one empty line, with their own header
-    (:data:`losscli.render.intervals.COMPARISON_COLUMNS`)."""
+    ``ci_low,ci_high`` (empty where a cell has no interval) and its paired comparison
+    against the baseline (:data:`losscli.render.intervals.COMPARISON_CSV_COLUMNS`,
+    empty on the baseline's own lines): one rectangular table, which
+    ``pandas.read_csv`` and a spreadsheet read as it is."""
     with_ci = report.bootstrap is not None
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["model", "group", "loss", "value", "rows"] + with_ci * ["ci_low", "ci_high"])
+    writer.writerow(
+        ["model", "group", "loss", "value", "rows"]
+        + with_ci * ["ci_low", "ci_high", *ci.COMPARISON_CSV_COLUMNS]
+    )
+    paired = ci.comparison_csv_cells(report, csv_cell) if with_ci else {}
     writer.writerows(
         [
             csv_cell(r.model),
@@ -151,21 +156,27 @@ def evaluate_csv(report: EvaluationReport) -> str:
             _full(r.value),
             str(r.rows),
         ]
-        + with_ci * [ci.csv_number(r.ci_low), ci.csv_number(r.ci_high)]
+        + with_ci
+        * [
+            ci.csv_number(r.ci_low),
+            ci.csv_number(r.ci_high),
+            *paired.get((r.model, r.group, r.loss), ci.NO_COMPARISON),
+        ]
         for r in report.overall
     )
     parts = [out.getvalue()]
     if report.grouped is not None:
-        parts.extend(_csv_group_lines(report, with_ci))
-    if with_ci and report.comparisons:
-        block = io.StringIO()
-        csv.writer(block, lineterminator="\n").writerows(ci.comparison_csv_rows(report, csv_cell))
-        parts.extend(("\n", block.getvalue()))
+        parts.extend(_csv_group_lines(report, with_ci, paired))
     return "".join(parts)
 
 
-def _csv_group_lines(report: EvaluationReport, with_ci: bool) -> Iterator[str]:
-    """The ``--by`` lines of :func:`evaluate_csv`, a block of cells at a time."""
+def _csv_group_lines(
+    report: EvaluationReport,
+    with_ci: bool,
+    paired: dict[tuple[str, str | None, str], list[str]],
+) -> Iterator[str]:
+    """The ``--by`` lines of :func:`evaluate_csv`, a block of cells at a time
+    (``paired``: the comparison cells of :func:`losscli.render.intervals.comparison_csv_cells`)."""
     assert report.grouped is not None
     # each text cell quoted once by the csv module, then the lines joined as text
     models = [_csv_quoted(csv_cell(m)) for m in report.models]
@@ -181,12 +192,16 @@ def _csv_group_lines(report: EvaluationReport, with_ci: bool) -> Iterator[str]:
                 ]
             )
         return
+    labels, names, keys = report.grouped.labels, report.models, report.losses
+    tails = {key: "," + ",".join(_csv_quoted(c) for c in cells) for key, cells in paired.items()}
+    none = "," * len(ci.NO_COMPARISON)
     for (gi, li, mi, values, rows), (lows, highs) in zip(
         blocks, ci.ci_text_blocks(report), strict=True
     ):
         yield "".join(
             [
-                f"{models[k]},{groups[i]},{losses[j]},{v},{r},{a},{b}\n"
+                f"{models[k]},{groups[i]},{losses[j]},{v},{r},{a},{b}"
+                f"{tails.get((names[k], labels[i], keys[j]), none)}\n"
                 for i, j, k, v, r, a, b in zip(gi, li, mi, values, rows, lows, highs, strict=True)
             ]
         )

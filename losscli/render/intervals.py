@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from losscli.evaluate.report import COMPARISON_FIELDS
 from losscli.render import fmt_number, safe_text
 
 if TYPE_CHECKING:
@@ -359,20 +358,20 @@ def comparison_markdown(
 
 # --------------------------------------------------------------------------- csv
 
-#: the columns of the comparisons block of ``-o csv`` (as :class:`ComparisonRow`)
-COMPARISON_COLUMNS = COMPARISON_FIELDS
-COMPARISON_COLUMNS = (
-    "model",
+#: the comparison columns of each ``-o csv`` line with ``--ci`` (a :class:`ComparisonRow`
+#: without the cell's own model, group and loss; ``delta_`` names the interval of Δ,
+#: apart from the line's own ``ci_low``/``ci_high``)
+COMPARISON_CSV_COLUMNS = (
     "baseline",
-    "group",
-    "loss",
     "delta",
-    "ci_low",
-    "ci_high",
+    "delta_ci_low",
+    "delta_ci_high",
     "p_value",
     "verdict",
     "p_raw",
 )
+#: the comparison cells of a line with no comparison (the baseline, a skipped cell)
+NO_COMPARISON = ("",) * len(COMPARISON_CSV_COLUMNS)
 
 
 def csv_number(value: float | None) -> str:
@@ -407,23 +406,21 @@ def ci_text_blocks(report: EvaluationReport, size: int = 65_536) -> Any:
         yield ends[0], ends[1]
 
 
-def comparison_csv_rows(report: EvaluationReport, cell: Any) -> list[list[str]]:
-    """The comparisons block of ``-o csv``: its header, then one row per comparison,
-    text through ``cell`` (``render.csv_cell``), numbers at full precision."""
-    out = [list(COMPARISON_COLUMNS)]
-    for c in report.comparisons:
-        out.append(
-            [
-                cell(c.model),
-                cell(c.baseline),
-                "" if c.group is None else cell(c.group),
-                cell(c.loss),
-                csv_number(c.delta),
-                csv_number(c.ci_low),
-                csv_number(c.ci_high),
-                csv_number(c.p_value),
-                cell(c.verdict),
-                csv_number(c.p_raw),
-            ]
-        )
-    return out
+def comparison_csv_cells(
+    report: EvaluationReport, cell: Any
+) -> dict[tuple[str, str | None, str], list[str]]:
+    """The comparison cells (:data:`COMPARISON_CSV_COLUMNS`) of each compared
+    (model, group, loss), text through ``cell`` (``render.csv_cell``), numbers at
+    full precision."""
+    return {
+        (c.model, c.group, c.loss): [
+            cell(c.baseline),
+            csv_number(c.delta),
+            csv_number(c.ci_low),
+            csv_number(c.ci_high),
+            csv_number(c.p_value),
+            cell(c.verdict),
+            csv_number(c.p_raw),
+        ]
+        for c in report.comparisons
+    }

@@ -8,15 +8,13 @@ interval past the threshold; Δ significant at the level, in the gate's directio
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
 import pytest
 from sklearn import metrics
 
-from conftest import Cli
+from conftest import Cli, ci_csv_tables
 
 _cli = Cli("evaluate")
 run, run_error = _cli.run, _cli.error_line
@@ -84,13 +82,12 @@ def zero_one(model: str) -> float:
 
 
 def ci_csv(*args: str) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    """The results and the comparisons of ``-o csv`` (two blocks, one empty line
-    between them): what the gates are judged on, at full precision."""
-    text = run(*args, "-o", "csv").stdout
-    results, _, comparisons = text.partition("\n\n")
+    """The results and the comparisons of ``-o csv``: what the gates are judged on,
+    at full precision."""
+    results, comparisons = ci_csv_tables(run(*args, "-o", "csv").stdout)
     return (
-        list(csv.DictReader(io.StringIO(results))),
-        list(csv.DictReader(io.StringIO(comparisons))),
+        [dict(zip(results[0], r, strict=True)) for r in results[1:]],
+        [dict(zip(comparisons[0], r, strict=True)) for r in comparisons[1:]],
     )
 
 
@@ -162,3 +159,34 @@ def test_comparative_gate_with_ci_off_the_baseline_exits_2(tmp_path: Path) -> No
     assert "compared with the baseline 'linear' only" in line and "--baseline" in line
     ok = run(str(path), "--ci", "--baseline", "tree", "--fail-if", "tree:rmse > third:rmse")
     assert ok.exit_code in (0, 1) and "gate tree:rmse > third:rmse" in ok.stdout
+
+
+# --------------------------------------------------------------------------- the library
+
+
+def test_library_gate_on_ci_judges_as_the_cli() -> None:
+    import pandas as pd
+
+    from losscli.errors import UsageError
+    from losscli.evaluate import evaluate_file, evaluate_frame
+
+    results = ci_csv(MODELS, "--ci", "-l", "rmse")[0]
+    low = {r["model"]: float(r["ci_low"]) for r in results}["linear"]
+    gate = f"rmse>{(low + rmse('linear')) / 2}"  # inside linear's interval, below its point
+    point = evaluate_file(MODELS, ci=0.95, losses=["rmse"], fail_if=[gate])
+    judged = evaluate_file(MODELS, ci=0.95, losses=["rmse"], fail_if=[gate], gate_on="ci")
+    assert [g.failed for g in point.gates] == [True, False]  # (tree's rmse ≈ 0.99)
+    assert [(g.judged, g.failed) for g in judged.gates] == [("ci", False), ("ci", False)]
+    cli = json.loads(
+        run(MODELS, "--ci", "-o", "json", "-l", "rmse", "--fail-if", gate, "--gate-on", "ci").stdout
+    )["gates"]
+    assert [g.to_dict() for g in judged.gates] == cli
+    frame = evaluate_frame(
+        pd.read_csv(MODELS), ci=0.95, losses=["rmse"], fail_if=[gate], gate_on="ci"
+    )
+    assert frame.gates == judged.gates
+    # checked before the file is opened: a missing file is not what is reported
+    with pytest.raises(UsageError, match="--gate-on ci judges the intervals of --ci"):
+        evaluate_file(str(SAMPLES / "missing.csv"), fail_if=["rmse>1"], gate_on="ci")
+    with pytest.raises(UsageError, match="--gate-on 'both'"):
+        evaluate_frame(pd.read_csv(MODELS), fail_if=["rmse>1"], gate_on="both")

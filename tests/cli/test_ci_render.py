@@ -7,7 +7,6 @@ is tests/unit/test_render_ci.py's."""
 
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 from sklearn import metrics
 
-from conftest import Cli
+from conftest import COMPARISON_ROW, Cli, ci_csv_tables
 
 _cli = Cli("evaluate")
 run = _cli.run
@@ -30,31 +29,20 @@ def report(**options: Any) -> Any:
     return evaluate_file(MODELS, ci=0.95, **options)
 
 
-def blocks(text: str) -> list[list[list[str]]]:
-    out: list[list[list[str]]] = [[]]
-    for row in csv.reader(io.StringIO(text)):
-        if row:
-            out[-1].append(row)
-        else:
-            out.append([])
-    return out
-
-
 def test_csv_with_ci_carries_the_report() -> None:
     import pandas as pd
 
     rep = report()
-    results, comparisons = blocks(run(MODELS, "--ci", "-o", "csv").stdout)
+    text = run(MODELS, "--ci", "-o", "csv").stdout
+    results, comparisons = ci_csv_tables(text)
+    assert pd.read_csv(io.StringIO(text)).shape == (len(rep.overall), 14)  # one table
     assert results[0] == ["model", "group", "loss", "value", "rows", "ci_low", "ci_high"]
     want = [
         [r.model, "", r.loss, repr(r.value), str(r.rows), repr(r.ci_low), repr(r.ci_high)]
         for r in rep.overall
     ]
     assert results[1:] == want
-    assert comparisons[0] == [
-        "model", "baseline", "group", "loss", "delta", "ci_low", "ci_high", "p_value",
-        "verdict", "p_raw",
-    ]  # fmt: skip
+    assert comparisons[0] == COMPARISON_ROW
     assert len(comparisons) - 1 == len(rep.comparisons) == len(rep.overall) // 2
     df = pd.read_csv(MODELS)
     mse = {m: metrics.mean_squared_error(df["y_true"], df[f"pred_{m}"]) for m in ("linear", "tree")}
@@ -95,7 +83,7 @@ def test_grouped_table_and_csv_with_ci(tmp_path: Path) -> None:
         "north",
         "south",
     ]
-    results, comparisons = blocks(
+    results, comparisons = ci_csv_tables(
         run(str(path), "--ci", "--by", "site", "-l", "mae", "-o", "csv").stdout
     )
     assert len(results) == 1 + 2 * 3 and all(r[5] and r[6] for r in results[1:])
@@ -129,5 +117,5 @@ def test_untrusted_model_names_with_ci(tmp_path: Path) -> None:
     assert "[bold red]x[/]" in table.stdout and "\u202e" not in table.stdout
     md = run(str(path), "--ci", "-l", "mae", "-o", "markdown").stdout
     assert "@octo" not in md and "@&#8203;octo\\\\u202e" in md  # (md_escape doubles the \\)
-    rows = blocks(run(str(path), "--ci", "-l", "mae", "-o", "csv").stdout)[1]
+    rows = ci_csv_tables(run(str(path), "--ci", "-l", "mae", "-o", "csv").stdout)[1]
     assert rows[1][0] == "'@octo\\u202e"  # no live formula in a spreadsheet

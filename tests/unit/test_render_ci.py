@@ -4,7 +4,6 @@ each assertion says how a chosen number must be written."""
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 import math
@@ -16,6 +15,8 @@ import pytest
 from losscli.evaluate.report import ComparisonRow, EvaluationReport, GroupTable, Result
 from losscli.render import evaluate as render
 from losscli.render import intervals
+
+from conftest import ci_csv_tables
 
 BOOT = {
     "method": "percentile bootstrap (Poisson weights over hashed row buckets)",
@@ -256,22 +257,10 @@ def test_csv_without_ci_is_unchanged() -> None:
     assert render.evaluate_csv(plain_report()).splitlines()[0] == "model,group,loss,value,rows"
 
 
-def read_blocks(text: str) -> list[list[list[str]]]:
-    blocks: list[list[list[str]]] = [[]]
-    for row in csv.reader(io.StringIO(text)):
-        if not row:
-            blocks.append([])
-        else:
-            blocks[-1].append(row)
-    return blocks
-
-
-def test_csv_with_ci_adds_interval_columns_and_a_comparisons_block() -> None:
-    results, comparisons = read_blocks(render.evaluate_csv(ci_report()))
-    assert results[0] == ["model", "group", "loss", "value", "rows", "ci_low", "ci_high"]
+def test_csv_with_ci_adds_interval_and_comparison_columns() -> None:
+    results, comparisons = ci_csv_tables(render.evaluate_csv(ci_report()))
     assert results[1] == ["linear", "", "mse", "0.9909", "500", "0.962", "1.021"]
     assert results[4] == ["tree", "", "r2", "0.79", "500", "", ""]  # no interval: empty
-    assert comparisons[0] == list(intervals.COMPARISON_COLUMNS)
     assert comparisons[2] == [
         "tree", "linear", "", "r2", "-0.02", "-0.0311", "-0.0094", "0.000999", "worse", ""
     ]  # fmt: skip
@@ -279,7 +268,7 @@ def test_csv_with_ci_adds_interval_columns_and_a_comparisons_block() -> None:
 
 def test_csv_grouped_cells_carry_their_intervals() -> None:
     report = grouped_report()
-    results, comparisons = read_blocks(render.evaluate_csv(report))
+    results, comparisons = ci_csv_tables(render.evaluate_csv(report))
     by_cell = {(r[0], r[1], r[2]): r[3:] for r in results[1:]}
     # linear in g0: mse 1.0 ± 0.25 (grouped_report); g1's linear has NaN ends: empty
     assert by_cell[("linear", "g0", "mse")] == ["1.0", "40", "0.75", "1.25"]
@@ -298,10 +287,13 @@ def test_csv_grouped_without_ci_is_unchanged() -> None:
 
 def test_csv_text_cells_are_neutralised_in_the_comparisons() -> None:
     report = ci_report(
-        comparisons=[dataclasses.replace(c, model="=HYPERLINK(1)") for c in ci_report().comparisons]
+        comparisons=[
+            dataclasses.replace(c, baseline="=HYPERLINK(1)", verdict="@SUM(1)")
+            for c in ci_report().comparisons
+        ]
     )
-    comparisons = read_blocks(render.evaluate_csv(report))[1]
-    assert comparisons[1][0] == "'=HYPERLINK(1)"
+    comparisons = ci_csv_tables(render.evaluate_csv(report))[1]
+    assert comparisons[1][1] == "'=HYPERLINK(1)" and comparisons[1][8] == "'@SUM(1)"
 
 
 # --------------------------------------------------------------------------- markdown
