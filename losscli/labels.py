@@ -3,7 +3,7 @@
 A *label prediction* is a column of predicted classes (``predict`` output: text
 labels, or integer class ids when the task is classification) instead of
 probabilities. Only the losses of the hard decision apply to it (``zero_one``,
-``balanced_zero_one``: ``catalog.for_labels``); the probabilistic ones are listed
+``balanced_zero_one``: ``registry.for_labels``); the probabilistic ones are listed
 as skipped ("needs probabilities").
 
 Labels are matched as text (:func:`losscli.tasks.label_text`: ``3``, ``3.0`` and
@@ -185,11 +185,11 @@ def plan_input(
     ``losses``: the user's ``--loss`` names (a multiclass-only one keeps two
     probability columns multiclass)."""
     from losscli.io.codes import to_numpy_sample
-    from losscli.losses import registry as catalog
+    from losscli.losses import registry
 
     if layout.multiclass:
-        ids = [catalog.resolve(n) for n in losses or ()]
-        multiclass_only = any(i and catalog.BINARY not in catalog.BY_ID[i].tasks for i in ids)
+        found = [registry.find(n) for n in losses or ()]
+        multiclass_only = any(s and registry.BINARY not in s.tasks for s in found)
         two = layout.classes is not None and len(layout.classes) == 2
         if two and task in (None, "binary") and not multiclass_only:
             return _two_class_binary(layout, positive)
@@ -259,15 +259,15 @@ def label_defaults(task: str, have: set[str]) -> list[tuple[str, str, float | No
     """The label losses a label prediction gets by default beyond the task's usual
     defaults (those ``on_request`` elsewhere: balanced_zero_one), as
     ``_select_losses`` entries (key, loss id, quantile, requested)."""
-    from losscli.losses import registry as catalog
+    from losscli.losses import registry
 
-    return [(i.id, i.id, None, False) for i in catalog.for_labels(task) if i.id not in have]
+    return [(i.id, i.id, None, False) for i in registry.for_labels(task) if i.id not in have]
 
 
 def label_skips(task: str, requested: Sequence[str] | None) -> list[str]:
     """Default losses of ``task`` a label prediction cannot give (listed as skipped)."""
-    from losscli.losses import registry as catalog
+    from losscli.losses import registry
 
     if requested:
         return []
-    return [i.id for i in catalog.for_task(task) if not i.on_request and not i.on_labels]
+    return [i.id for i in registry.for_task(task) if not i.on_request and not i.on_labels]

@@ -13,8 +13,8 @@ def losses_command(
     output: TableOrJson = output_option(TableOrJson),
 ) -> None:
     """List every loss losscli knows: id, aliases, task, formula, when to use it."""
-    from losscli.losses import registry as catalog
+    from losscli.losses import registry
     from losscli.render import losses as render
 
-    infos = catalog.CATALOG if task is None else catalog.for_task(task)
+    infos = tuple(registry.REGISTRY.values()) if task is None else registry.for_task(task)
     emit(render.losses_json(infos) if output is TableOrJson.json else render.losses_table(infos))

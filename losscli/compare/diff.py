@@ -56,7 +56,7 @@ Paired = Mapping[Cell, tuple[float, float | None, float | None, float | None]]
 
 def higher_is_better(loss_key: str) -> bool:
     """The registry's direction of a result key (``pinball@0.9`` → pinball's)."""
-    spec = registry.REGISTRY.get(loss_key.split("@", 1)[0])
+    spec = registry.find(registry.split_key(loss_key)[0])
     return bool(spec and spec.greater_is_better)
 
 

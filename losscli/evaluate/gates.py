@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from losscli.errors import UsageError
-from losscli.losses import registry as catalog
+from losscli.losses import registry
 
 if TYPE_CHECKING:
     from losscli.evaluate.report import ComparisonRow, EvaluationReport, Result
@@ -210,7 +210,7 @@ def _op_splits(text: str) -> list[tuple[str, str, str]]:
 
 def _known_loss(side: str) -> bool:
     name = side.rsplit(":", 1)[1].strip().partition("@")[0]
-    return catalog.resolve(name) is not None
+    return registry.find(name) is not None
 
 
 def _parse_comparative(expr: str, text: str) -> Gate | None:
@@ -236,13 +236,14 @@ def _parse_comparative(expr: str, text: str) -> Gate | None:
 
 def resolve_loss_key(text: str, expr: str) -> str:
     """A loss name as written in a gate → the result key (``rmse``, ``pinball@0.9``)."""
-    name, quantile = catalog.split_key(text)
-    loss_id = catalog.resolve(name)
-    if loss_id is None:
+    name, quantile = registry.split_key(text)
+    spec = registry.find(name)
+    if spec is None:
         raise UsageError(
             f"--fail-if {expr!r} names an unknown loss {name.strip()!r}; valid ids: "
-            f"{', '.join(catalog.BY_ID)}"
+            f"{registry.valid_ids()}"
         )
+    loss_id = spec.id
     if loss_id == "pinball":
         if not quantile:
             raise UsageError(f"--fail-if {expr!r}: say which quantile, e.g. 'pinball@0.9<0.3'")
@@ -250,7 +251,7 @@ def resolve_loss_key(text: str, expr: str) -> str:
             q = float(quantile)
         except ValueError:
             raise _malformed(expr, f"bad quantile {quantile!r}") from None
-        return catalog.result_key(loss_id, q)
+        return registry.result_key(loss_id, q)
     if quantile:
         raise _malformed(expr, f"only pinball takes '@quantile', not {loss_id}")
     return loss_id

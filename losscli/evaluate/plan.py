@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from losscli import tasks
 from losscli.errors import InputError, UsageError
-from losscli.losses import registry as catalog
+from losscli.losses import registry
 
 if TYPE_CHECKING:
     from losscli.detect import Layout
@@ -60,7 +60,7 @@ class LossParams:
     logits: bool
 
     def __init__(self, *, renormalize: bool = False, logits: bool = False, **params: Any) -> None:
-        known = catalog.cli_params()
+        known = registry.cli_params()
         for keyword in params:
             if keyword not in known:
                 raise TypeError(f"LossParams() got an unexpected keyword argument {keyword!r}")
@@ -147,7 +147,7 @@ class Plan:
         out: dict[str, Any] = {}
         quantiles: list[float] = []
         for plan in self.losses:
-            for k, default in plan.spec.info.params.items():
+            for k, default in plan.spec.params.items():
                 if k == "quantile":
                     quantiles.append(plan.params["quantile"])
                     continue
@@ -199,10 +199,7 @@ def _check_quantiles(quantiles: Sequence[float]) -> None:
 
 
 def _loss_id(name: str) -> str:
-    loss_id = catalog.resolve(name)
-    if loss_id is None:
-        raise UsageError(f"unknown loss {name!r}; valid ids: {', '.join(catalog.BY_ID)}")
-    return loss_id
+    return registry.get_spec(name, UsageError).id
 
 
 def select_losses(
@@ -214,15 +211,15 @@ def select_losses(
         raise UsageError(f"--quantile applies to regression (pinball loss), not to {task} data")
     ids: list[tuple[str, bool]] = []
     if not names:
-        ids = [(info.id, False) for info in catalog.for_task(task) if not info.on_request]
+        ids = [(info.id, False) for info in registry.for_task(task) if not info.on_request]
         if params.quantiles:
             ids.append(("pinball", False))
     else:
         for name in names:
-            loss_id = _loss_id(name)
-            info = catalog.BY_ID[loss_id]
-            if task not in info.tasks:
-                fits = ", ".join(i.id for i in catalog.for_task(task))
+            spec = registry.get_spec(name, UsageError)
+            loss_id = spec.id
+            if task not in spec.tasks:
+                fits = ", ".join(i.id for i in registry.for_task(task))
                 raise UsageError(
                     f"loss {loss_id!r} does not apply to {task} data; losses for {task}: {fits}"
                 )
@@ -236,7 +233,7 @@ def select_losses(
     for loss_id, requested in ids:
         if loss_id == "pinball":
             for q in dict.fromkeys(params.quantiles):
-                out.append((catalog.result_key(loss_id, q), loss_id, q, requested))
+                out.append((registry.result_key(loss_id, q), loss_id, q, requested))
         else:
             out.append((loss_id, loss_id, None, requested))
     return out
@@ -337,14 +334,14 @@ def _user_params(params: LossParams) -> dict[str, Any]:
     return {
         name: value
         for name, value in params.values
-        if not catalog.PARAMS[name].repeatable and catalog.PARAMS[name].type != "class_weight"
+        if not registry.PARAMS[name].repeatable and registry.PARAMS[name].type != "class_weight"
     }
 
 
 def make_plan(setting: Setting, classes: ClassIndex, n_classes: int) -> Plan:
     """The losses to evaluate, each one's parameters checked by making it once. In
     label mode only the losses of the hard decision apply."""
-    from losscli.losses import REGISTRY, conventions
+    from losscli.losses import conventions
 
     task, names, params, positive = setting.task, setting.losses, setting.params, setting.positive
     label_mode = setting.label_mode
@@ -363,16 +360,16 @@ def make_plan(setting: Setting, classes: ClassIndex, n_classes: int) -> Plan:
     plans = []
     for key, loss_id, q, requested in selected:
         spec = conventions.bind(
-            REGISTRY[loss_id], setting.convention, weighted=setting.weight is not None
+            registry.get_spec(loss_id), setting.convention, weighted=setting.weight is not None
         )
-        if label_mode and not spec.info.on_labels:
+        if label_mode and not spec.on_labels:
             if not requested:
                 continue  # listed as skipped by the report (labels.label_skips)
             raise InputError(
                 f"{setting.name}: {key} does not apply: it needs probabilities, and the "
                 f"predictions ({', '.join(setting.layout.pred_columns)}) are class labels"
             )
-        kwargs = {k: v for k, v in user.items() if k in spec.info.params}
+        kwargs = {k: v for k, v in user.items() if k in spec.params}
         if q is not None:
             kwargs["quantile"] = q
         spec.make(n_classes=max(n_classes, 2), **kwargs)  # validate params now

@@ -428,10 +428,6 @@ class BoundSpec:
         return getattr(self.spec, name)
 
     @property
-    def info(self) -> BoundSpec:
-        return self
-
-    @property
     def params(self) -> dict[str, Any]:
         """The defaults under the convention (ε is the library's)."""
         out = dict(self.spec.params)
@@ -485,9 +481,9 @@ def reduction(acc: Accumulator) -> str:
 def describe(convention: str, loss_id: str) -> str:
     """One cell of the README's table: the library's counterpart and its reduction
     with sample weights, or why there is none."""
-    from losscli.losses.registry import REGISTRY
+    from losscli.losses.registry import get_spec
 
-    spec = REGISTRY[loss_id]
+    spec = get_spec(loss_id)
     preset = PRESETS[convention].get(loss_id)
     if preset is not None and preset.skip is not None:
         return f"none: {preset.skip}"

@@ -28,7 +28,7 @@ import numpy as np
 from losscli.errors import LossInputError, LossWarning
 from losscli.ieee import ieee_results
 from losscli.losses.batch import Batch
-from losscli.losses.registry import DEFAULT_EPS, REGISTRY
+from losscli.losses.registry import DEFAULT_EPS, get_spec
 from losscli.losses.validate import ROW_SUM_TOLERANCE, ArrayLike
 from losscli.tasks import BINARY, MULTICLASS, REGRESSION
 
@@ -41,7 +41,7 @@ def _compute(
     sample_weight: ArrayLike | None,
     params: dict[str, Any],
 ) -> float:
-    spec = REGISTRY[loss_id]
+    spec = get_spec(loss_id)
     logits = bool(params.pop("logits", False))
     renormalize = bool(params.pop("renormalize", False))
     if spec.tasks == (REGRESSION,):

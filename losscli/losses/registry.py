@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from losscli.errors import LossInputError
+from losscli.errors import LossCliError, LossInputError
 from losscli.ieee import ieee_results
 from losscli.tasks import BINARY, MULTICLASS, REGRESSION, TASKS
 
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BINARY",
-    "BY_ID",
-    "CATALOG",
     "DEFAULT_EPS",
     "MULTICLASS",
     "PARAMS",
@@ -43,16 +41,17 @@ __all__ = [
     "Param",
     "ParamValue",
     "cli_params",
+    "find",
     "for_labels",
     "for_task",
     "get_spec",
     "register",
     "registered",
-    "resolve",
     "result_key",
     "split_key",
     "symbol",
     "unregister",
+    "valid_ids",
 ]
 
 ParamValue = float | str | None
@@ -221,12 +220,6 @@ class LossSpec:
     def schema(self) -> tuple[Param, ...]:
         """The :class:`Param` of each parameter it takes."""
         return tuple(PARAMS[name] for name in self.takes)
-
-    @property
-    def info(self) -> LossSpec:
-        """The spec itself (the catalogue entry and the spec used to be two objects;
-        the evaluate engine still says ``spec.info.params``)."""
-        return self
 
     def make(self, *, n_classes: int = 2, **params: Any) -> Accumulator:
         """A fresh accumulator; ``params`` override the defaults, unknown names are an error.
@@ -462,12 +455,10 @@ _BUILT_IN: tuple[LossSpec, ...] = (
 )
 
 
-#: loss id → spec, in catalogue order (losses registered at run time at the end)
+#: loss id → spec, in catalogue order (losses registered at run time at the end): the
+#: one collection of losses; look a name up with :func:`find` / :func:`get_spec`
 REGISTRY: dict[str, LossSpec] = {}
-#: the same mapping under the catalogue's name (``BY_ID[id]``)
-BY_ID = REGISTRY
-#: every spec, in order (rebuilt by :func:`register` / :func:`unregister`)
-CATALOG: tuple[LossSpec, ...] = ()
+#: every id and alias (normalised by ``_key``) → its loss id
 _LOOKUP: dict[str, str] = {}
 
 
@@ -491,7 +482,6 @@ def register(spec: LossSpec, *params: Param) -> LossSpec:
     ``evaluate`` (unless ``on_request``) and covered by the registry-driven tests.
     Its id and aliases must be new; ``params`` are new parameters it takes (added to
     :data:`PARAMS`), the others must be there already."""
-    global CATALOG
     names = [_key(n) for n in (spec.id, *spec.aliases)]
     taken = [n for n in names if n in _LOOKUP]
     if taken:
@@ -503,18 +493,15 @@ def register(spec: LossSpec, *params: Param) -> LossSpec:
     PARAMS.update({p.name: p for p in params})
     REGISTRY[spec.id] = spec
     _LOOKUP.update(dict.fromkeys(names, spec.id))
-    CATALOG = tuple(REGISTRY.values())
     return spec
 
 
 def unregister(loss_id: str) -> None:
     """Remove a loss registered with :func:`register`, and the parameters no other
     loss takes that were registered with it."""
-    global CATALOG
     spec = REGISTRY.pop(loss_id)
     for name in (spec.id, *spec.aliases):
         _LOOKUP.pop(_key(name), None)
-    CATALOG = tuple(REGISTRY.values())
     for name in set(spec.takes) - set(_BUILT_IN_PARAMS):
         if not any(name in other.takes for other in REGISTRY.values()):
             PARAMS.pop(name, None)
@@ -550,17 +537,25 @@ def split_key(key: str) -> tuple[str, str]:
     return name, quantile
 
 
-def resolve(name: str) -> str | None:
-    """Map a loss id or alias (any case, ``-`` or ``_``) to its id, or ``None``."""
-    return _LOOKUP.get(_key(name))
+def find(name: str) -> LossSpec | None:
+    """The spec of a loss id or alias (any case, ``-`` or ``_``), or ``None``: the one
+    lookup of a loss by name (:func:`get_spec` when an unknown name is an error)."""
+    loss_id = _LOOKUP.get(_key(name))
+    return None if loss_id is None else REGISTRY[loss_id]
 
 
-def get_spec(name: str) -> LossSpec:
-    """The spec for a loss id or alias; LossInputError listing valid ids otherwise."""
-    loss_id = resolve(name)
-    if loss_id is None:
-        raise LossInputError(f"unknown loss {name!r}; valid ids: {', '.join(REGISTRY)}")
-    return REGISTRY[loss_id]
+def get_spec(name: str, error: type[LossCliError] = LossInputError) -> LossSpec:
+    """The spec of a loss id or alias; ``error`` (LossInputError, or the caller's
+    UsageError for an option) listing the valid ids when ``name`` is unknown."""
+    spec = find(name)
+    if spec is None:
+        raise error(f"unknown loss {name!r}; valid ids: {valid_ids()}")
+    return spec
+
+
+def valid_ids() -> str:
+    """The registered ids as an error message lists them (``mse, rmse, …``)."""
+    return ", ".join(REGISTRY)
 
 
 def for_labels(task: str) -> tuple[LossSpec, ...]:

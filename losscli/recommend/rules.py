@@ -17,7 +17,7 @@ Conditions and the tasks they fit:
 
 Why a module of its own: this is the whole of ``losscli recommend --task ...`` with
 flags, and that path must not load numpy, pandas or pyarrow. So the module imports
-only the standard library, :mod:`losscli.catalog` (the numpy-free loss catalogue,
+only the standard library, :mod:`losscli.losses.registry` (numpy-free,
 which names and describes every loss), :mod:`losscli.tasks` and the report objects
 of :mod:`losscli.recommend.report`; the measurements of ``--from`` live in
 :mod:`losscli.recommend.measure`, which depends on this module, never the reverse.
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from losscli.errors import UsageError
-from losscli.losses.registry import BINARY, BY_ID, MULTICLASS, REGRESSION, ParamValue
+from losscli.losses.registry import BINARY, MULTICLASS, REGRESSION, ParamValue, get_spec
 from losscli.recommend.report import Evidence, Recommendation
 from losscli.tasks import resolve_task
 
@@ -430,13 +430,15 @@ def _context(
             else "δ (default 1.0) is where it switches: scale it to your residuals as "
             "1.345·1.4826·MAD (--from FILE measures it)"
         ),
-        "delta_value": delta if delta is not None else BY_ID["huber"].params["delta"],
+        "delta_value": delta if delta is not None else get_spec("huber").params["delta"],
     }
 
 
 def _params(loss: str, ctx: Mapping[str, Any]) -> dict[str, ParamValue]:
     """Suggested parameters: the catalogue's defaults (None = none), with the rule's."""
-    params: dict[str, ParamValue] = {k: v for k, v in BY_ID[loss].params.items() if v is not None}
+    params: dict[str, ParamValue] = {
+        k: v for k, v in get_spec(loss).params.items() if v is not None
+    }
     if loss == "huber":
         # a suggestion to type in: 4 significant digits (the evidence keeps them all)
         params["delta"] = float(f"{float(ctx['delta_value']):.4g}")

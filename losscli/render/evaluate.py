@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from losscli.losses import registry as catalog
+from losscli.losses import registry
 from losscli.render import csv_cell, fmt_number, safe_text, to_json
 from losscli.render import intervals as ci
 
@@ -240,7 +240,7 @@ def _group_blocks(
 
 
 def greater_is_better(key: str) -> bool:
-    info = catalog.BY_ID.get(catalog.split_key(key)[0])
+    info = registry.find(registry.split_key(key)[0])
     return bool(info and info.greater_is_better)
 
 
@@ -319,7 +319,7 @@ def best_model(values: dict[str, float], loss: str) -> str | None:
 
 
 def _param_text(name: str, value: Any) -> str:
-    symbol = catalog.symbol(name)
+    symbol = registry.symbol(name)
     if isinstance(value, list):
         return f"{symbol}={', '.join(f'{v:g}' if isinstance(v, float) else str(v) for v in value)}"
     if isinstance(value, dict):
@@ -351,7 +351,7 @@ def _title(report: EvaluationReport) -> str:
 
 
 def _use_when(loss: str) -> str:
-    info = catalog.BY_ID.get(catalog.split_key(loss)[0])
+    info = registry.find(registry.split_key(loss)[0])
     if info is None:
         return ""
     text = info.use_when.split(";")[0].strip()

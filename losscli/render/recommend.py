@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from losscli.losses.registry import BY_ID, ParamValue
+from losscli.losses.registry import ParamValue, get_spec
 from losscli.recommend.report import (
     COUNTS_DISPERSION,
     COUNTS_SMALLEST,
@@ -108,7 +108,7 @@ def _loss_table(title: str, losses: tuple[str, ...], rec: Recommendation) -> Any
     table.add_column("why", ratio=1)
     for loss in losses:
         cell = Text(loss, style="bold")
-        cell.append(f"\n{BY_ID[loss].name}")
+        cell.append(f"\n{get_spec(loss).name}")
         params = format_params(rec.params.get(loss, {}))
         if params:
             cell.append(f"\n{params}")

@@ -12,7 +12,7 @@ import pytest
 from losscli import recommend as rules
 from losscli.cli import app
 from losscli.errors import UsageError
-from losscli.losses import registry as catalog
+from losscli.losses import registry
 
 from conftest import Cli, runner
 
@@ -211,7 +211,7 @@ def test_every_task_alias(name: str, task: str) -> None:
 
 
 def test_aliases_cover_every_task() -> None:
-    assert set(rules.TASK_ALIASES) == set(catalog.TASKS)
+    assert set(rules.TASK_ALIASES) == set(registry.TASKS)
 
 
 def test_unknown_task_lists_the_choices() -> None:
@@ -462,7 +462,7 @@ def test_json_shape_and_key_order() -> None:
     assert doc["schema"] == "losscli.recommend/1"
     assert isinstance(doc["task"], str)
     assert all(isinstance(c, str) for c in doc["conditions"])
-    assert all(loss in catalog.BY_ID for loss in doc["recommended"] + doc["alternatives"])
+    assert all(loss in registry.REGISTRY for loss in doc["recommended"] + doc["alternatives"])
     assert all(isinstance(v, dict) for v in doc["params"].values())
     assert all(isinstance(v, str) and v.endswith(".") for v in doc["reasons"].values())
     assert doc["evidence"] is None
@@ -492,12 +492,12 @@ def test_reasons_follow_the_seed(loss: str, words: list[str]) -> None:
 def test_every_loss_in_the_rules_exists_and_fits_its_task() -> None:
     for rule in rules.SELECTION:
         for loss in (*rule.recommended, *rule.alternatives):
-            assert rule.task in catalog.BY_ID[loss].tasks, (rule.key, loss)
+            assert rule.task in registry.REGISTRY[loss].tasks, (rule.key, loss)
             assert loss in rules.REASONS
     for combo in (*rules.COMBINATIONS, rules.SEVERAL):
         for loss in (*combo.recommended, *combo.alternatives):
-            assert "regression" in catalog.BY_ID[loss].tasks
-    assert set(rules.EXTRA_ALTERNATIVES.values()) <= set(catalog.BY_ID)
+            assert "regression" in registry.REGISTRY[loss].tasks
+    assert set(rules.EXTRA_ALTERNATIVES.values()) <= set(registry.REGISTRY)
 
 
 # ---------------------------------------------------------------- table output

@@ -113,10 +113,10 @@ def test_the_toy_loss_is_in_the_registry_driven_invariant_tests() -> None:
 
 def test_unregistered_means_gone_and_names_must_be_new() -> None:
     with toy_registered():
-        assert registry.resolve("TOY-POWER") == TOY_ID
+        assert registry.find("TOY-POWER").id == TOY_ID
         with pytest.raises(ValueError, match="already registered"):
             registry.register(TOY, POWER)
-    assert registry.resolve("toy_power") is None
+    assert registry.find("toy_power") is None
     result = runner.invoke(app, ["losses", "-o", "json"])
     assert TOY_ID not in result.stdout
     bad = registry.LossSpec("x", "x", ("regression",), "f", "u", aliases=("mse",))

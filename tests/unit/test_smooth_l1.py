@@ -91,8 +91,8 @@ def test_a_bad_beta_is_refused(beta: float) -> None:
 
 
 def test_smooth_l1_is_its_own_loss_in_the_registry() -> None:
-    assert registry.resolve("smooth_l1") == "smooth_l1"
-    assert registry.resolve("smooth-l1") == "smooth_l1"
+    assert registry.find("smooth_l1").id == "smooth_l1"
+    assert registry.find("smooth-l1").id == "smooth_l1"
     assert "smooth_l1" not in registry.get_spec("huber").aliases
     result = runner.invoke(app, ["losses", "-o", "json"])
     entry = next(e for e in json.loads(result.stdout)["losses"] if e["id"] == "smooth_l1")
