@@ -4,12 +4,15 @@ Thin glue: options → :func:`losscli.compare.compare_files` → render → emit
 failures on stderr, exit 1.
 
 The evaluate options (``--task``, ``--loss``, ``--weight``, ``--by``, the loss
-parameters, …) are ``evaluate``'s own: the command's signature is built from
-``evaluate_command``'s parameters (less those about evaluate's output and gates,
-:data:`NOT_SHARED`), so an option added to ``evaluate`` is accepted here too, with
-the same flag, help and parsing, and :func:`evaluate_options` turns them into
-``evaluate_file`` arguments the way the evaluate command does (a test fails when an
-option of evaluate has no ``evaluate_file`` argument to go to).
+parameters, …) are ``evaluate``'s own: the command's signature takes from
+``evaluate_command``'s parameters the ones named in :data:`SHARED` and every loss
+parameter of the registry (:func:`losscli.losses.registry.cli_params`, so a parameter
+registered at run time is an option here too), with the same flag, help and parsing;
+:func:`evaluate_options` turns them into ``evaluate_file`` arguments the way the
+evaluate command does. Each of evaluate's options is declared on one side, passed on
+(:data:`SHARED`) or not (:data:`NOT_SHARED`): :func:`undeclared` lists the ones on
+neither, and tests/cli/test_compare_options.py fails when evaluate gains one (and
+when an option of evaluate has no ``evaluate_file`` argument to go to).
 """
 
 from __future__ import annotations
@@ -24,9 +27,27 @@ import typer
 from losscli.cli._output import emit, one_line, warn
 from losscli.cli._streams import write_stderr
 from losscli.cli.evaluate_cmd import evaluate_command
-from losscli.cli.options import Output, output_option, precision_option
+from losscli.cli.options import (
+    Output,
+    fail_if_option,
+    output_file_option,
+    output_option,
+    precision_option,
+    summary_option,
+    switch,
+    value_option,
+)
 from losscli.errors import ExitStatus
+from losscli.losses import registry
 
+#: evaluate's options that compare passes on to the evaluation of predictions files
+#: (beside the loss parameters, which come from the registry)
+SHARED = frozenset(
+    {"true", "pred", "task", "fmt", "weight", "by", "dropna", "loss", "renormalize"}
+    | {"convention", "logits", "positive", "filter_text"}
+    # the bootstrap: paired comparisons of two predictions files (--key --ci)
+    | {"ci", "resamples", "seed", "baseline", "test", "correction"}
+)
 #: evaluate's parameters that compare does not take (its own output, gates, summary)
 NOT_SHARED = frozenset(
     {"file", "output", "output_file", "precision", "fail_if", "gate_on", "max_groups", "summary"}
@@ -48,26 +69,20 @@ def _compare_options(
     new: str = typer.Argument(
         ..., metavar="NEW", help="The candidate: a report or a predictions file."
     ),
-    key: str | None = typer.Option(
-        None,
+    key: str | None = value_option(
         "--key",
         metavar="COL",
         help="Join two predictions files on this row key and compare them paired.",
     ),
     output: Output = output_option(Output),
-    output_file: Path | None = typer.Option(
-        None, "--output-file", metavar="FILE", help="Write the output to this file (atomically)."
-    ),
+    output_file: Path | None = output_file_option(),
     precision: int = precision_option(),
-    fail_if: list[str] | None = typer.Option(
-        None,
-        "--fail-if",
-        metavar="EXPR",
+    fail_if: list[str] | None = fail_if_option(
         help="Exit 1 when [MODEL:]LOSS OP CHANGE holds: CHANGE signed, '%' relative to base "
         "(repeatable), e.g. 'rmse>+2%', 'rmse>+0.01', 'r2<-1%'.",
     ),
-    fail_on_regression: bool = typer.Option(
-        False, "--fail-on-regression", help="Exit 1 when any overall loss got worse."
+    fail_on_regression: bool = switch(
+        "--fail-on-regression", help="Exit 1 when any overall loss got worse."
     ),
     rtol: float = typer.Option(
         1e-9,
@@ -76,21 +91,15 @@ def _compare_options(
         help="Unchanged when |Δ| ≤ atol + rtol·|base|.",
     ),
     atol: float = typer.Option(0.0, "--atol", metavar="A", help="See --rtol."),
-    significant: bool = typer.Option(
-        False,
+    significant: bool = switch(
         "--significant",
         help="Gates fail only where the change is significant (needs intervals: --ci).",
     ),
-    allow_mismatch: bool = typer.Option(
-        False,
+    allow_mismatch: bool = switch(
         "--allow-mismatch",
         help="Compare reports whose task, losses, models or parameters differ.",
     ),
-    summary: bool = typer.Option(
-        False,
-        "--summary",
-        help="Also append the markdown to $GITHUB_STEP_SUMMARY when it is set.",
-    ),
+    summary: bool = summary_option(),
 ) -> None:
     """(The options compare adds to evaluate's.)"""
 
@@ -180,14 +189,22 @@ def _compare(**kwargs: Any) -> None:
         raise typer.Exit(int(ExitStatus.GATE_FAILED))
 
 
+def _evaluate_parameters() -> dict[str, inspect.Parameter]:
+    return dict(inspect.signature(evaluate_command, eval_str=True).parameters)
+
+
+def undeclared() -> set[str]:
+    """evaluate's options that are neither :data:`SHARED`, :data:`NOT_SHARED` nor a
+    loss parameter (empty, or compare silently does not take an evaluate option)."""
+    return set(_evaluate_parameters()) - SHARED - NOT_SHARED - set(registry.cli_params())
+
+
 def _signature() -> inspect.Signature:
-    """BASE, NEW, --key; then evaluate's options; then compare's output and gates."""
+    """BASE, NEW, --key; then evaluate's shared options (in evaluate's order); then
+    compare's output and gates."""
     own = list(inspect.signature(_compare_options, eval_str=True).parameters.values())
-    theirs = [
-        p
-        for name, p in inspect.signature(evaluate_command, eval_str=True).parameters.items()
-        if name not in NOT_SHARED
-    ]
+    shared = SHARED | set(registry.cli_params())
+    theirs = [p for name, p in _evaluate_parameters().items() if name in shared]
     params = [*own[:3], *theirs, *own[3:]]
     return inspect.Signature([p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params])
 

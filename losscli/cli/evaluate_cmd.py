@@ -24,13 +24,20 @@ from losscli.cli.options import (
     InputFormat,
     Output,
     WithLossParams,
+    choice_option,
     column_option,
     fail_if_option,
+    format_option,
     max_groups_option,
     output_file_option,
     output_option,
     precision_option,
+    pred_option,
+    summary_option,
+    switch,
     task_option,
+    true_option,
+    value_option,
 )
 from losscli.errors import ExitStatus, UsageError
 
@@ -144,26 +151,19 @@ def _evaluate(
         "or - for stdin; a directory or a quoted glob of such files (Hive key=value "
         "directories become columns); an s3:// gs:// az:// https:// URL.",
     ),
-    true: str | None = column_option("--true", "-t", help="Truth column."),
-    pred: list[str] | None = column_option(
-        "--pred",
-        "-p",
+    true: str | None = true_option(),
+    pred: list[str] | None = pred_option(
         help="Prediction column, one per model (repeatable); 'PREFIX*' selects one "
         "probability column per class (multiclass).",
     ),
     task: str = task_option(auto=True, help="auto, regression, binary, multiclass."),
-    fmt: InputFormat | None = typer.Option(
-        None,
-        "--format",
-        help="Input format when the name does not say: csv, tsv, parquet, jsonl.",
-        case_sensitive=False,
+    fmt: InputFormat | None = format_option(
+        help="Input format when the name does not say: csv, tsv, parquet, jsonl."
     ),
     weight: str | None = column_option("--weight", "-w", help="Sample-weight column."),
     by: str | None = column_option("--by", help="Also report per value of this column."),
     max_groups: int = max_groups_option(),
-    dropna: bool = typer.Option(
-        False, "--dropna", help="Drop rows with a missing value (and say how many)."
-    ),
+    dropna: bool = switch("--dropna", help="Drop rows with a missing value (and say how many)."),
     loss: list[str] | None = typer.Option(
         None,
         "--loss",
@@ -171,8 +171,8 @@ def _evaluate(
         metavar="ID",
         help="Loss id or alias (repeatable); default: every applicable one.",
     ),
-    renormalize: bool = typer.Option(
-        False, "--renormalize", help="Divide each multiclass probability row by its sum."
+    renormalize: bool = switch(
+        "--renormalize", help="Divide each multiclass probability row by its sum."
     ),
     convention: str = typer.Option(
         "losscli",
@@ -180,28 +180,23 @@ def _evaluate(
         metavar="NAME",
         help="Whose numbers: losscli (default), sklearn, torch or keras (see the README).",
     ),
-    logits: bool = typer.Option(
-        False, "--logits", help="Predictions are raw scores (logits), not probabilities."
+    logits: bool = switch(
+        "--logits", help="Predictions are raw scores (logits), not probabilities."
     ),
-    positive: str | None = typer.Option(
-        None,
-        "--positive",
-        metavar="LABEL",
-        help="The positive label of a two-label truth (e.g. yes).",
+    positive: str | None = value_option(
+        "--positive", metavar="LABEL", help="The positive label of a two-label truth (e.g. yes)."
     ),
-    filter_text: str | None = typer.Option(
-        None,
+    filter_text: str | None = value_option(
         "--filter",
         metavar="EXPR",
         help="Only the rows where EXPR holds: COLUMN OP VALUE joined by and/or/not, OP one "
         "of == != < <= > >=, e.g. 'day >= \"2026-11-01\"' (pushed down into Parquet reads).",
     ),
-    gate_on: GateOn = typer.Option(
+    gate_on: GateOn = choice_option(
         GateOn.point,
         "--gate-on",
         help="What a threshold gate judges: point (the value) or ci (fails only when the "
         "whole --ci interval is past the threshold).",
-        case_sensitive=False,
     ),
     output: Output = output_option(Output),
     output_file: Path | None = output_file_option(),
@@ -272,11 +267,7 @@ def _evaluate(
         help="With --engine dask: the scheduler's address (default: a local cluster "
         "sized to this machine).",
     ),
-    summary: bool = typer.Option(
-        False,
-        "--summary",
-        help="Also append the markdown to $GITHUB_STEP_SUMMARY when it is set.",
-    ),
+    summary: bool = summary_option(),
     **loss_params: Any,
 ) -> None:
     """Every applicable loss for a predictions file, per model (and per group with --by).

@@ -16,7 +16,16 @@ from pathlib import Path
 import typer
 
 from losscli.cli._output import emit, make_console, stdout_is_terminal, warn
-from losscli.cli.options import InputFormat, TableOrJson, column_option, output_option
+from losscli.cli.options import (
+    InputFormat,
+    TableOrJson,
+    choice_option,
+    column_option,
+    format_option,
+    output_option,
+    switch,
+    value_option,
+)
 from losscli.errors import ExitStatus
 
 
@@ -47,31 +56,23 @@ def history_command(
     ),
     train: str | None = column_option("--train", help="Training loss column (default: detected)."),
     val: str | None = column_option("--val", help="Validation loss column (default: detected)."),
-    x: _XAxis | None = typer.Option(
-        None,
-        "--x",
-        help="x axis: epoch or step (default: epoch when the log has epochs).",
-        case_sensitive=False,
+    x: _XAxis | None = choice_option(
+        None, "--x", help="x axis: epoch or step (default: epoch when the log has epochs)."
     ),
-    fmt: _LogFormat | None = typer.Option(
-        None,
-        "--format",
+    fmt: _LogFormat | None = format_option(
         help="Input format when the name and content do not say: csv, tsv, parquet, jsonl, "
         "json (trainer_state.json), tfevents.",
-        case_sensitive=False,
     ),
-    run: str | None = typer.Option(
-        None,
+    run: str | None = value_option(
         "--run",
         metavar="N|all",
         help="Which run of a file that holds several (its epoch counter restarts): a "
         "number from 1, or all (default: the last).",
     ),
-    run_id: str | None = typer.Option(
-        None, "--run-id", metavar="ID", help="MLflow: the run to read from mlflow.db."
+    run_id: str | None = value_option(
+        "--run-id", metavar="ID", help="MLflow: the run to read from mlflow.db."
     ),
-    experiment: str | None = typer.Option(
-        None,
+    experiment: str | None = value_option(
         "--experiment",
         metavar="NAME",
         help="MLflow: the experiment (name or id) whose runs to read from mlflow.db.",
@@ -79,27 +80,22 @@ def history_command(
     patience: int = typer.Option(
         3, "--patience", metavar="N", help="Points without improvement before a verdict."
     ),
-    min_delta: float | None = typer.Option(
-        None,
+    min_delta: float | None = value_option(
         "--min-delta",
         metavar="X",
         help="Smallest change that counts as a change (default: from the curve's noise).",
     ),
-    smoothing: float | None = typer.Option(
-        None,
+    smoothing: float | None = value_option(
         "--smoothing",
         metavar="W",
         help="EMA weight in [0, 1) for judging the trend, as TensorBoard's slider "
         "(default: from the number of points; 0 = none).",
     ),
-    plot: Path | None = typer.Option(
-        None,
-        "--plot",
-        metavar="FILE.png",
-        help="Also write the curves as a PNG (needs matplotlib).",
+    plot: Path | None = value_option(
+        "--plot", metavar="FILE.png", help="Also write the curves as a PNG (needs matplotlib)."
     ),
-    fail_on_overfit: bool = typer.Option(
-        False, "--fail-on-overfit", help="Exit 1 when a verdict is overfitting or diverged."
+    fail_on_overfit: bool = switch(
+        "--fail-on-overfit", help="Exit 1 when a verdict is overfitting or diverged."
     ),
     output: TableOrJson = output_option(TableOrJson),
 ) -> None:

@@ -118,6 +118,46 @@ def column_option(*flags: str, help: str) -> Any:
     return typer.Option(None, *flags, metavar="COL", help=help)
 
 
+def true_option(help: str = "Truth column.") -> Any:
+    """``--true/-t``: the truth column (``evaluate``, ``recommend --from``)."""
+    return column_option("--true", "-t", help=help)
+
+
+def pred_option(help: str) -> Any:
+    """``--pred/-p``: a prediction column (``evaluate``: one per model, repeatable)."""
+    return column_option("--pred", "-p", help=help)
+
+
+def choice_option(default: StrEnum | None, flag: str, *, help: str) -> Any:
+    """An option taking one of an enum's values, in any case (``--format``, ``--engine``,
+    ``--gate-on``, ``--x``); the enum is the parameter's annotation."""
+    return typer.Option(default, flag, help=help, case_sensitive=False)
+
+
+def format_option(help: str) -> Any:
+    """``--format``: the input format when the name does not say (the choices are the
+    annotation's enum: :class:`InputFormat`, or history's formats of logs)."""
+    return choice_option(None, "--format", help=help)
+
+
+def switch(flag: str, *, help: str) -> Any:
+    """An on/off flag, off by default (``--dropna``, ``--summary``, ``--significant``…)."""
+    return typer.Option(False, flag, help=help)
+
+
+def summary_option() -> Any:
+    """``--summary``: the markdown also appended to ``$GITHUB_STEP_SUMMARY``."""
+    return switch(
+        "--summary", help="Also append the markdown to $GITHUB_STEP_SUMMARY when it is set."
+    )
+
+
+def value_option(flag: str, *, metavar: str, help: str) -> Any:
+    """An option taking one value (its type: the annotation), absent by default
+    (``--positive``, ``--filter``, ``--key``, ``--run``…)."""
+    return typer.Option(None, flag, metavar=metavar, help=help)
+
+
 def precision_option() -> Any:
     """``--precision``: significant digits of the human-readable outputs."""
     return typer.Option(
@@ -215,13 +255,15 @@ def output_file_option() -> Any:
     )
 
 
-def fail_if_option() -> Any:
-    """``--fail-if``: the gates of a report (:mod:`losscli.evaluate.gates`)."""
-    return typer.Option(
-        None,
-        "--fail-if",
-        metavar="EXPR",
-        help="Exit 1 when [MODEL:]LOSS OP NUMBER holds, OP one of < <= > >= (repeatable), "
-        "e.g. 'rmse>1.2'; or MODEL:LOSS OP MODEL:LOSS, e.g. 'tree:rmse > linear:rmse' "
-        "(with --ci: only when the difference is significant).",
-    )
+#: ``--fail-if``'s help for the gates of a report (``evaluate``, ``merge``)
+FAIL_IF_HELP = (
+    "Exit 1 when [MODEL:]LOSS OP NUMBER holds, OP one of < <= > >= (repeatable), "
+    "e.g. 'rmse>1.2'; or MODEL:LOSS OP MODEL:LOSS, e.g. 'tree:rmse > linear:rmse' "
+    "(with --ci: only when the difference is significant)."
+)
+
+
+def fail_if_option(help: str = FAIL_IF_HELP) -> Any:
+    """``--fail-if``: gates, repeatable (a report's: :mod:`losscli.evaluate.gates`;
+    ``compare`` says its own ``help``, on changes)."""
+    return typer.Option(None, "--fail-if", metavar="EXPR", help=help)

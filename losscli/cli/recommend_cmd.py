@@ -14,10 +14,12 @@ import typer
 from losscli.cli._output import emit, warn
 from losscli.cli.options import (
     TableOrJson,
-    column_option,
     output_option,
+    pred_option,
     task_option,
     task_spellings,
+    true_option,
+    value_option,
 )
 
 
@@ -45,31 +47,22 @@ def recommend_command(
         case_sensitive=False,
         help="Regression where under- (or over-) prediction costs more.",
     ),
-    quantile: float | None = typer.Option(
-        None,
-        "--quantile",
-        metavar="Q",
-        help="Regression: the prediction is the Q-quantile (0 < Q < 1).",
+    quantile: float | None = value_option(
+        "--quantile", metavar="Q", help="Regression: the prediction is the Q-quantile (0 < Q < 1)."
     ),
     counts: bool | None = typer.Option(
         None, "--counts/--no-counts", help="Regression on non-negative counts."
     ),
-    source: str | None = typer.Option(
-        None,
+    source: str | None = value_option(
         "--from",
         metavar="FILE",
         help="Measure a predictions file (or - for stdin) and infer task and conditions; "
         "flags override what it infers.",
     ),
-    true: str | None = column_option("--true", "-t", help="Truth column (with --from)."),
-    pred: str | None = column_option(
-        "--pred", "-p", help="Prediction column (with --from); without it, the first."
-    ),
-    fmt: str | None = typer.Option(
-        None,
-        "--format",
-        metavar="FORMAT",
-        help="Input format for --from: csv, tsv, parquet, jsonl.",
+    true: str | None = true_option(help="Truth column (with --from)."),
+    pred: str | None = pred_option(help="Prediction column (with --from); without it, the first."),
+    fmt: str | None = value_option(
+        "--format", metavar="FORMAT", help="Input format for --from: csv, tsv, parquet, jsonl."
     ),
     output: TableOrJson = output_option(TableOrJson),
 ) -> None:
