@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 SCHEMA = "losscli.state/1"
 #: a state: see the module docstring (and docs/merge.md for the file format)
 State = dict[str, Any]
-#: R2States' per-group arrays (besides ``sy``, a per-chunk scratch sum)
+#: R2States' per-group arrays in a state (``grouped.r2.SAVED``)
 R2_ARRAYS = ("weight", "mean", "m2", "sse", "ref", "seen", "varies")
 
 
@@ -111,8 +111,7 @@ def _group_item(st: GroupStates, n: int) -> dict[str, Any]:
     from losscli.evaluate import grouped
 
     if isinstance(st, grouped.R2States):
-        arrays = {k: _first_rows(getattr(st, k), n) for k in R2_ARRAYS}
-        return {"kind": "r2", "arrays": arrays}
+        return {"kind": "r2", "arrays": st.saved(n)}
     if not isinstance(st, grouped.DeclaredStates):
         raise UsageError(
             f"{type(st.proto).__name__} declares no state: its --by results cannot be saved"
@@ -338,8 +337,7 @@ def _fill(st: GroupStates, item: dict[str, Any], n: int) -> None:
     if kind != item["kind"]:
         raise InputError(f"a state holds {item['kind']!r} group sums where {kind!r} belong")
     if isinstance(st, grouped.R2States):
-        for key in R2_ARRAYS:
-            setattr(st, key, padded(item["arrays"][key], n, 0))
+        st.load(item["arrays"], n)
         return
     assert isinstance(st, grouped.DeclaredStates)
     st.k = int(item["k"])
