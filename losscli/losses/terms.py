@@ -51,8 +51,11 @@ class Rule:
 
 @dataclass(frozen=True)
 class Needs:
-    """The requirements of loss ``loss``; within a batch the first rule broken is
-    reported (msle reports a negative truth before a negative prediction).
+    """The requirements of loss ``loss``; a batch's violation is its earliest row that
+    breaks any rule, and on that row the first rule broken (msle reports a negative
+    truth before a negative prediction of the same row). So the violation does not
+    depend on where batches are cut: the earliest of the batches' violations (their
+    ``min``) is the whole data's.
 
     A row of sample weight 0 breaks no rule: it does not count, so it cannot make a
     loss inapplicable (the loss is then the loss without the row, as scikit-learn's
@@ -64,13 +67,17 @@ class Needs:
     rules: tuple[Rule, ...]
 
     def find(self, b: Batch) -> Violation | None:
-        """The first violation in ``b`` (of a row of positive weight), or ``None``."""
+        """The first violation in ``b`` (of a row of positive weight), or ``None``: the
+        earliest row across the rules, the first rule on that row."""
+        best: Violation | None = None
         for j, rule in enumerate(self.rules):
-            if not rule.holds(b):
-                mask = _counted(rule.broken(b), b)
-                if mask.any():
-                    return Violation(at(b.where, first_index(mask)), j)
-        return None
+            if rule.holds(b):
+                continue
+            mask = _counted(rule.broken(b), b)
+            if mask.any():
+                found = Violation(at(b.where, first_index(mask)), j)
+                best = found if best is None or found < best else best
+        return best
 
     def violations(self, b: Batch) -> BoolArray:
         """The rows of ``b`` (of positive weight) that break any rule (a grouped
