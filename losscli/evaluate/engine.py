@@ -253,6 +253,14 @@ class Engine:
         from losscli.losses import Batch
 
         label_mode = self.labels is not None
+        n_classes: int | None = None
+        if label_mode:
+            # labels arrive as they stream: a first chunk (or shard) holding one label
+            # is two classes wide, as the accumulators are (the second, without rows
+            # yet, is the next label seen)
+            n_classes = max(self.n_classes, 2)
+        elif self.task == tasks.MULTICLASS:
+            n_classes = self.n_classes
         try:
             batch = Batch(
                 tasks.MULTICLASS if label_mode else self.task,
@@ -260,7 +268,7 @@ class Engine:
                 pred,
                 w,
                 logits=self.params.logits,
-                n_classes=(self.n_classes if self.task == tasks.MULTICLASS or label_mode else None),
+                n_classes=n_classes,
                 labels=label_mode,
                 offset=offset,
                 renormalize=self.params.renormalize,
