@@ -95,8 +95,8 @@ class GateOn(StrEnum):
 
 def _tune_malloc() -> None:
     """This process is ours: let glibc keep the blocks the CSV scanner and numpy
-    allocate over and over (10M-row CSV: 103K → 49K page faults, ≈ 0.1 s of system
-    time; peak RSS unchanged). Nothing where the scanner is not built."""
+    allocate over and over (fewer page faults, peak RSS unchanged: notes/perf.md).
+    Nothing where the scanner is not built."""
     try:
         from losscli import _fastcsv
     except ImportError:
