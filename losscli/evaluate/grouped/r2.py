@@ -1,14 +1,15 @@
 """Group states of R² (``R2Accumulator``): per group Σw, ȳ and M2 by Chan's merge.
 
 R²'s ȳ and M2 = Σw(y − ȳ)² merge by Chan's formula, not by sums, so its states are
-their own kind. Per group g: Σw, a pivot c_g (the first truth value seen of the group:
-:attr:`R2States.ref`), d̄_g = the weighted mean of d = y − c_g, M2_g and Σw e². The
+their own kind. Per group g: Σw, a pivot c_g (a truth value of the group's first
+Batch: :attr:`R2States.ref`), d̄_g = the weighted mean of d = y − c_g, M2_g and Σw e². The
 pivot is the ungrouped accumulator's (:class:`losscli.losses.R2Accumulator`): about a
 data value, y − c_g is exact (Sterbenz), so the sums stay at the scale of the group's
 spread, not of its offset (with y ≈ 1e12 the chunk means of y itself carry an absolute
 error of ~1e-4, which the merge turns into ~1e-8 relative error in R²). A chunk's
-per-group (Σw, d̄, M2) are combined with the state vectorised, both about the same
-c_g: δ = d̄_b − d̄_a, W = W_a + W_b, d̄ = d̄_a + δ·W_b/W, M2 = M2_a + M2_b + δ²·W_a·W_b/W.
+per-group (Σw, d̄, M2) (Σw·d summed per Batch, the M2 pass once per chunk) are
+combined with the state vectorised, both about the same c_g: δ = d̄_b − d̄_a,
+W = W_a + W_b, d̄ = d̄_a + δ·W_b/W, M2 = M2_a + M2_b + δ²·W_a·W_b/W.
 
 The overall row is the many-way Chan merge of the groups about one pivot c (the first
 group's): m = Σ W_g m_g / W with m_g = (c_g − c) + d̄_g, M2 = Σ M2_g + Σ W_g (m_g − m)²,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 #: the per-group arrays of a saved state, in the order of ``state.R2_ARRAYS``
 SAVED = ("weight", "mean", "m2", "sse", "ref", "seen", "varies")
 _OWN = ("weight", "dmean", "m2", "sse", "ref", "seen", "varies")
+_SCRATCH = ("sd",)
 #: rows per step of the chunk loops (a cache-sized temporary)
 _STEP = 1 << 16
 
@@ -49,6 +51,7 @@ class R2States(GroupStates):
         self.dmean = np.zeros(0)  # weighted mean of y − ref
         self.m2 = np.zeros(0)
         self.sse = np.zeros(0)
+        self.sd = np.zeros(0)  # Σw·(y − ref) of the chunk so far (scratch)
         #: the pivot of each group seen (one of its truth values), and whether another
         #: of its truth values differs
         self.ref = np.zeros(0)
@@ -56,24 +59,29 @@ class R2States(GroupStates):
         self.varies = np.zeros(0, dtype=bool)
 
     def grow(self, n: int) -> None:
-        for name in _OWN:
+        for name in (*_OWN, *_SCRATCH):
             setattr(self, name, grown(getattr(self, name), n))
 
     def add(self, b: Batch, codes: np.ndarray, memo: dict[int, Any]) -> None:
-        self.sse += self._bsum(b, codes, b.sq_e, self.sse.shape[0], memo)
+        import numpy as np
+
+        n = self.sse.shape[0]
+        self.sse += self._bsum(b, codes, b.sq_e, n, memo)
+        self._pivots(b.y, codes)
+        d = b.y - self.ref[codes]
+        self.sd += np.bincount(codes, weights=d if b.weight is None else b.weight * d, minlength=n)
 
     def end_chunk(self, chunk: Chunk) -> None:
         import numpy as np
 
         n = chunk.n_groups
-        self._pivots(chunk)
         ref = self.ref[:n]
         wb = chunk.weights
         has = wb > 0
-        sd = self._sums(chunk, ref, None)
         with np.errstate(divide="ignore", invalid="ignore"):
-            mb = np.where(has, sd / np.where(has, wb, 1.0), 0.0)
-        m2b = self._sums(chunk, ref, mb)
+            mb = np.where(has, self.sd[:n] / np.where(has, wb, 1.0), 0.0)
+        self.sd[:] = 0.0
+        m2b = self._m2(chunk, ref, mb)
         wa, ma = self.weight[:n], self.dmean[:n]
         total = wa + wb
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -84,27 +92,25 @@ class R2States(GroupStates):
         self.weight[:n] = total
 
     @staticmethod
-    def _sums(chunk: Chunk, ref: np.ndarray, mean: np.ndarray | None) -> np.ndarray:
-        """Per group Σw·d with d = y − c_g (``mean`` None), else Σw·(d − d̄_g)²."""
+    def _m2(chunk: Chunk, ref: np.ndarray, mean: np.ndarray) -> np.ndarray:
+        """Per group Σw·(d − d̄_g)² of the chunk, d = y − c_g."""
         import numpy as np
 
         out = np.zeros(chunk.n_groups)
         for lo in range(0, chunk.y.shape[0], _STEP):
             codes = chunk.codes[lo : lo + _STEP]
             d = chunk.y[lo : lo + _STEP] - ref[codes]
-            if mean is not None:
-                d -= mean[codes]
-                d *= d
+            d -= mean[codes]
+            d *= d
             w = None if chunk.w is None else chunk.w[lo : lo + _STEP]
             out += np.bincount(codes, weights=d if w is None else w * d, minlength=out.shape[0])
         return out
 
-    def _pivots(self, chunk: Chunk) -> None:
-        """The pivot of each group new in ``chunk`` (any of its values will do), and
-        which groups have a truth that varies: summed in another order than the
-        ungrouped run's, a constant truth could be left a tiny M2 > 0 (and R² ≈ -1e32)
-        instead of R² being undefined."""
-        codes, y = chunk.codes, chunk.y
+    def _pivots(self, y: np.ndarray, codes: np.ndarray) -> None:
+        """The pivot of each group new in a Batch (truth ``y``, group ``codes``; any of
+        its values will do), and which groups have a truth that varies: summed in
+        another order than the ungrouped run's, a constant truth could be left a tiny
+        M2 > 0 (and R² ≈ -1e32) instead of R² being undefined."""
         new = ~self.seen[codes]
         if new.any():
             self.ref[codes[new]] = y[new]
