@@ -149,6 +149,62 @@ def test_gates_exit_1_with_one_line_each(tmp_path: Path) -> None:
     assert run(base, base, "--fail-on-regression").exit_code == 0
 
 
+def test_gates_judge_each_group_with_one_line_per_failing_row(tmp_path: Path) -> None:
+    # group b of the linear model gets worse, group a better: the overall MAE barely
+    # moves, so a gate on the overall rows alone would pass
+    frame = pd.read_csv(MODELS)
+    frame["half"] = np.where(np.arange(len(frame)) < 250, "a", "b")
+    base = tmp_path / "b.csv"
+    frame.to_csv(base, index=False)
+    worse = frame.copy()
+    rng = np.random.default_rng(5)
+    b = worse.half == "b"
+    worse.loc[b, "pred_linear"] += rng.normal(0.0, 2.0, int(b.sum()))
+    worse.loc[~b, "pred_linear"] = (
+        0.8 * worse.loc[~b, "pred_linear"] + 0.2 * worse.loc[~b, "y_true"]
+    )
+    new = tmp_path / "n.csv"
+    worse.to_csv(new, index=False)
+
+    def mae(df: pd.DataFrame) -> float:
+        return float(metrics.mean_absolute_error(df.y_true, df.pred_linear))
+
+    pct = {
+        g: 100
+        * (mae(worse[worse.half == g]) - mae(frame[frame.half == g]))
+        / mae(frame[frame.half == g])
+        for g in ("a", "b")
+    }
+    overall = 100 * (mae(worse) - mae(frame)) / mae(frame)
+    assert pct["b"] > 10 and pct["a"] < 0 and abs(overall) < 10  # (the oracle's numbers)
+    args = [str(base), str(new), "--by", "half", "-l", "mae", "-l", "rmse"]
+    result = run(*args, "--fail-if", "linear:mae>+10%")
+    assert result.exit_code == 1, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("gate failed: linear:mae>+10%: mae ")
+    assert line.endswith("model linear, group b)")
+    doc = run_json(*args, "--fail-if", "linear:mae>+10%", code=1)
+    assert [(g["group"], g["failed"]) for g in doc["gates"]] == [
+        (None, False),
+        ("a", False),
+        ("b", True),
+    ]
+    (failed,) = [g for g in doc["gates"] if g["failed"]]
+    assert failed["delta_pct"] == pytest.approx(pct["b"], rel=1e-9)
+    # --fail-on-regression: one line per worse (model, group, loss) row
+    reg = run(*args, "--fail-on-regression")
+    assert reg.exit_code == 1
+    lines = reg.stderr.splitlines()
+    worse_rows = [c for c in run_json(*args)["changes"] if c["verdict"] == "worse"]
+    assert len(lines) == len(worse_rows) >= 2
+    for c in worse_rows:
+        where = "" if c["group"] is None else f", group {c['group']}"
+        assert any(
+            f": {c['loss']} " in x and x.endswith(f"model {c['model']}{where})") for x in lines
+        ), c
+    assert any(x.endswith("model linear, group b)") for x in lines)
+
+
 def test_gate_results_in_json(tmp_path: Path) -> None:
     base, new = str(base_report(tmp_path)), str(noisy_copy(tmp_path))
     doc = run_json(base, new, "--fail-if", "r2<-50%", code=0)
