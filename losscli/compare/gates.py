@@ -21,11 +21,14 @@ change; for a score (r2, higher is better) ``<`` / ``<=`` with a ``-`` change:
 fail on an improvement) and ``'rmse<-1%'`` are refused (exit 2) with the form to use.
 
 A relative gate on a base of 0 fails on any worsening (the relative change is
-infinite). An undefined new value (NaN) fails every gate on its cell. Gates judge the
-overall rows (group ``null``); without a model they apply to every model, and a model
-may be named by its name or one of its prediction columns.
+infinite). An undefined new value (NaN) fails every gate on its cell. Gates judge every
+(model, group, loss) row: the overall rows (group ``null``) and, in reports grouped by
+``--by``, each group's row, so a regression hidden in one group fails the gate too
+(one result per row, one stderr line per failing row naming model, group and loss).
+Without a model they apply to every model, and a model may be named by its name or one
+of its prediction columns.
 
-``--fail-on-regression`` fails for every overall cell whose verdict is ``worse``
+``--fail-on-regression`` fails for every cell (overall and per group) whose verdict is ``worse``
 (beyond the tolerance τ = atol + rtol·|base| of ``--atol``/``--rtol``, see
 :mod:`losscli.compare.diff`). With ``--significant`` every gate fails only where the
 change is significant too (its interval excludes 0); without intervals in both
@@ -175,6 +178,7 @@ def _result(expr: str, change: Change, failed: bool, significant: bool) -> GateR
         change.delta_pct,
         failed,
         "difference" if significant else "point",
+        change.group,
     )
 
 
@@ -188,26 +192,29 @@ def judge(
     significant: bool = False,
     regression_expr: str = "regression",
 ) -> list[GateResult]:
-    """Judge the gates on the overall changes; a gate on a model or loss that was not
-    compared is a UsageError (exit 2)."""
-    overall = {(c.model, c.loss): c for c in changes if c.group is None}
+    """Judge the gates on every change, overall and per group (``changes``' order: a
+    gate's results model by model, each model's rows in report order); a gate on a
+    model or loss that was not compared is a UsageError (exit 2)."""
+    by_cell: dict[tuple[str, str], list[Change]] = {}
+    for c in changes:
+        by_cell.setdefault((c.model, c.loss), []).append(c)
     out: list[GateResult] = []
     for gate in gates:
         judged = False
         for model in _targets(gate, models, aliases or {}):
-            change = overall.get((model, gate.loss))
-            if change is None or change.base is None:
-                continue
-            judged = True
-            out.append(_result(gate.expr, change, gate.holds(change), significant))
+            for change in by_cell.get((model, gate.loss), []):
+                if change.base is None:
+                    continue
+                judged = True
+                out.append(_result(gate.expr, change, gate.holds(change), significant))
         if not judged:
-            compared = sorted({loss for _, loss in overall})
+            compared = sorted({loss for _, loss in by_cell})
             raise UsageError(
                 f"--fail-if {gate.expr!r} names loss {gate.loss!r}, which is not in both "
                 f"reports; compared: {', '.join(compared) or 'none'}"
             )
     if fail_on_regression:
-        for change in overall.values():
+        for change in changes:
             if (change.base is not None and change.new is not None) or change.verdict == WORSE:
                 out.append(_result(regression_expr, change, change.verdict == WORSE, significant))
     return out

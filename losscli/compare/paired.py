@@ -31,14 +31,22 @@ def _prediction_columns(report: Any) -> list[str]:
     return [c for cols in report.model_columns.values() for c in cols]
 
 
-def _pred_spec(prefix: str, columns: list[str]) -> str:
+def _pred_spec(prefix: str, columns: list[str], classes: list[str] | None) -> str:
     """How ``--pred`` names a model's columns in the joined frame: the column, or
-    ``PREFIX*`` for a model of one probability column per class."""
+    ``PREFIX*`` for a model of one probability column per class. The glob's literal
+    part must end where the class labels begin (evaluate reads each class from what
+    the ``*`` matched), so the columns' common prefix is cut back until every column
+    is that prefix and a class: ``prob_cat``, ``prob_cow``, ``prob_crow`` share
+    ``prob_c``, but their glob is ``prob_*``."""
     if len(columns) == 1:
         return prefix + columns[0]
     first, last = min(columns), max(columns)
     n = next((i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), len(first))
-    return prefix + first[:n] + "*"
+    common = first[:n]  # (the columns' common prefix, character by character)
+    labels = {str(c) for c in classes or ()}
+    while labels and common and not all(c[len(common) :] in labels for c in columns):
+        common = common[:-1]
+    return prefix + common + "*"
 
 
 def paired_changes(
@@ -95,12 +103,16 @@ def _bootstrap(
         new_cols = new_report.model_columns.get(model)
         if new_cols is None:
             continue
-        baseline = _pred_spec(BASE_PREFIX, list(base_cols))
-        frame_options["baseline"] = BASE_PREFIX + base_cols[0]  # (by its column)
+        # (the baseline is the first model, base's: a model of one probability column
+        # per class has no single column to name it by)
+        frame_options["baseline"] = None
         report = evaluate_frame(
             joined,
             true=base_report.target,
-            preds=[baseline, _pred_spec(NEW_PREFIX, list(new_cols))],
+            preds=[
+                _pred_spec(BASE_PREFIX, list(base_cols), base_report.classes),
+                _pred_spec(NEW_PREFIX, list(new_cols), new_report.classes),
+            ],
             source="<joined>",
             **frame_options,
             **loss_params,

@@ -89,7 +89,8 @@ class Change:
 
 @dataclass(frozen=True)
 class GateResult:
-    """One gate (``--fail-if`` or ``--fail-on-regression``) judged on one overall change.
+    """One gate (``--fail-if`` or ``--fail-on-regression``) judged on one change: an
+    overall one (``group`` None) or, with ``--by``, one group's.
 
     ``judged``: "point" (on Δ alone) or "difference" (``--significant``: it fails
     only where Δ's interval excludes 0 too)."""
@@ -103,12 +104,13 @@ class GateResult:
     delta_pct: float | None
     failed: bool
     judged: str = "point"
+    group: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "expr": self.expr,
             "model": self.model,
-            "group": None,
+            "group": self.group,
             "loss": self.loss,
             "base": self.base,
             "new": self.new,

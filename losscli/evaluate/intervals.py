@@ -67,14 +67,27 @@ def baseline_of(name: str | None, models: Sequence[str], columns: dict[str, list
 
 
 def loss_states(plans: Sequence[LossPlan], n_classes: int, pivot: float) -> list[LossState | None]:
-    """Each reported loss's :class:`LossState` (``None``: a loss without linear state)."""
+    """Each reported loss's :class:`LossState` (``None``: a loss without linear state),
+    under the plan's ``--convention`` (a replicate is the point value's formula)."""
+    from losscli.losses.conventions import BoundSpec
     from losscli.uncertainty.states import state_of
 
     out: list[LossState | None] = []
     for plan in plans:
+        spec = plan.spec
+        conv = (
+            (spec.convention, spec.weighted) if isinstance(spec, BoundSpec) else ("losscli", False)
+        )
         try:
             out.append(
-                state_of(plan.spec.id, n_classes=max(n_classes, 2), pivot=pivot, **plan.params)
+                state_of(
+                    spec.id,
+                    n_classes=max(n_classes, 2),
+                    pivot=pivot,
+                    convention=conv[0],
+                    weighted=conv[1],
+                    **plan.params,
+                )
             )
         except (LossInputError, TypeError, ValueError):
             out.append(None)

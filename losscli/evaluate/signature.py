@@ -21,8 +21,12 @@ refuses two reports whose number-changing fields differ, reading them with
 * ``w``: the sample-weight column;
 * ``dropna``, ``renorm``, ``logits``: ``yes`` / ``no``;
 * ``pos``: the ``--positive`` label;
-* ``ci``, ``level``, ``resamples``, ``seed``: the bootstrap's method, level, number of
-  resamples and seed (``none`` without ``--ci``).
+* ``ci``, ``level``, ``resamples``, ``seed``: the bootstrap's method as a short stable
+  id (:func:`ci_id`: ``pct-poisson`` for the percentile bootstrap with Poisson weights
+  over hashed row buckets), level, number of resamples and seed (``none`` without
+  ``--ci``): ``ci:pct-poisson|level:0.95|resamples:1000|seed:12345``. The paired
+  test and the correction are not in it: they change the p-values of the report's own
+  comparisons, never a loss or its interval, which is what ``compare`` reads.
 
 A field at its default (``none``; ``no`` for dropna, renorm, logits) is left out,
 except ``losscli``, ``task``, ``conv``, ``eps``, ``w`` and ``dropna``, which are always
@@ -97,6 +101,24 @@ def _text(value: Any) -> str:
     return quote(str(value), safe="-._~")
 
 
+#: the bootstrap methods' ids (a method not listed gets its text as a slug)
+METHOD_IDS = {"percentile bootstrap, Poisson weights over hashed row buckets": "pct-poisson"}
+
+
+def ci_id(bootstrap: dict[str, Any] | None) -> str:
+    """The ``ci`` field: a short id of the method (``none`` without ``--ci``), letters,
+    digits and ``-`` only, so it is never percent-encoded."""
+    if not bootstrap:
+        return "none"
+    method = str(bootstrap.get("method") or "")
+    known = METHOD_IDS.get(method)
+    if known is None:
+        known = "-".join(
+            "".join(c if c.isascii() and c.isalnum() else " " for c in method.lower()).split()
+        )
+    return known or "unknown"
+
+
 def _class_weight(report: EvaluationReport) -> str:
     cw = report.params.get("class_weight")
     if cw is None:
@@ -129,7 +151,7 @@ def build(report: EvaluationReport, *, dropna: bool | None = None) -> str:
     fields["logits"] = _text(bool(params.get("logits", False)))
     fields["pos"] = _text(params.get("positive"))
     boot = report.bootstrap or {}
-    fields["ci"] = _text(boot.get("method"))
+    fields["ci"] = ci_id(report.bootstrap)
     for name in ("level", "resamples", "seed"):
         fields[name] = _text(boot.get(name))
     return "|".join(

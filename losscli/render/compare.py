@@ -123,10 +123,11 @@ def summary_line(report: CompareReport) -> str:
 def gate_failure(outcome: GateResult, precision: int = 4) -> str:
     """The stderr line of a failed gate (the CLI writes it through ``one_line``)."""
     pct = "" if outcome.delta_pct is None else f", {_signed(outcome.delta_pct, 3, '%')}"
+    group = "" if outcome.group is None else f", group {safe_text(outcome.group)}"
     return (
         f"gate failed: {outcome.expr.strip()}: {outcome.loss} "
         f"{fmt_number(outcome.base, precision)} → {fmt_number(outcome.new, precision)} "
-        f"(Δ {_signed(outcome.delta, precision)}{pct}; model {safe_text(outcome.model)})"
+        f"(Δ {_signed(outcome.delta, precision)}{pct}; model {safe_text(outcome.model)}{group})"
     )
 
 

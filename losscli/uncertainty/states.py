@@ -117,8 +117,12 @@ def _declared_state(loss: str, acc: losses.Accumulator, greater_is_better: bool)
     return LossState(loss, tuple(names), terms, f, greater_is_better)
 
 
-def _r2_state(pivot: float) -> LossState:
+def _r2_state(pivot: float, acc: losses.Accumulator | None = None) -> LossState:
+    """r2's pivot form; ``acc`` a convention's r2 that gives a constant truth a value
+    (:class:`~losscli.losses.conventions.ConstantR2Accumulator`: ``exact`` when
+    SSE = 0, else ``inexact``) instead of NaN."""
     c = float(pivot)
+    constant = (getattr(acc, "exact", None), getattr(acc, "inexact", None))
     if not math.isfinite(c):
         raise LossInputError(f"the r2 pivot must be finite, got {pivot!r}")
 
@@ -134,25 +138,44 @@ def _r2_state(pivot: float) -> LossState:
             sst = s2 - s1 * s1 / w
         # relative guard: a constant truth leaves only rounding in s2 - s1²/w
         ok = (w > 0) & (sst > 1e-12 * np.abs(s2))
-        return np.where(ok, 1.0 - sse / np.where(ok, sst, 1.0), np.nan)
+        out = np.where(ok, 1.0 - sse / np.where(ok, sst, 1.0), np.nan)
+        if constant[1] is not None:
+            exact = constant[0] if isinstance(constant[0], float) else np.nan
+            flat = np.where(sse <= 0.0, exact, constant[1])
+            out = np.where((w > 0) & ~ok, flat, out)
+        return out
 
     fields = ("sum_w", "sum_w_dy", "sum_w_dy2", "sum_w_e2")
     return LossState("r2", fields, terms, f, greater_is_better=True)
 
 
-def state_of(loss: str, *, n_classes: int = 2, pivot: float = 0.0, **params: Any) -> LossState:
+def state_of(
+    loss: str,
+    *,
+    n_classes: int = 2,
+    pivot: float = 0.0,
+    convention: str = "losscli",
+    weighted: bool = False,
+    **params: Any,
+) -> LossState:
     """The :class:`LossState` of a loss id or alias with its parameters.
 
     ``params`` are the loss's own (``delta``, ``quantile``, ``eps``, ``class_weight``...)
     and are checked by the library; ``n_classes`` is used by the class-weighted losses,
-    ``pivot`` by r2 (pass the first truth value of the input).
+    ``pivot`` by r2 (pass the first truth value of the input). ``convention``
+    (``--convention``, with ``weighted``: the evaluation has sample weights): the
+    columns and f of that library's accumulator (:func:`losscli.losses.conventions.bind`),
+    so a replicate is computed by the same formula as the point value.
     """
+    from losscli.losses import conventions
+
     spec = losses.get_spec(loss)
+    made = conventions.bind(spec, convention, weighted=weighted)
     if spec.id == "r2":
         if params:
             raise LossInputError(f"r2 has no parameter {', '.join(sorted(params))}")
-        return _r2_state(pivot)
-    acc = spec.make(n_classes=n_classes, **params)
+        return _r2_state(pivot, made.make())
+    acc = made.make(n_classes=n_classes, **params)
     if not acc.linear_fields() or any(f.reduce == "own" for f in acc.state_fields):
         raise LossInputError(f"{spec.id} has no linear state")
     return _declared_state(spec.id, acc, spec.greater_is_better)

@@ -149,6 +149,62 @@ def test_gates_exit_1_with_one_line_each(tmp_path: Path) -> None:
     assert run(base, base, "--fail-on-regression").exit_code == 0
 
 
+def test_gates_judge_each_group_with_one_line_per_failing_row(tmp_path: Path) -> None:
+    # group b of the linear model gets worse, group a better: the overall MAE barely
+    # moves, so a gate on the overall rows alone would pass
+    frame = pd.read_csv(MODELS)
+    frame["half"] = np.where(np.arange(len(frame)) < 250, "a", "b")
+    base = tmp_path / "b.csv"
+    frame.to_csv(base, index=False)
+    worse = frame.copy()
+    rng = np.random.default_rng(5)
+    b = worse.half == "b"
+    worse.loc[b, "pred_linear"] += rng.normal(0.0, 2.0, int(b.sum()))
+    worse.loc[~b, "pred_linear"] = (
+        0.8 * worse.loc[~b, "pred_linear"] + 0.2 * worse.loc[~b, "y_true"]
+    )
+    new = tmp_path / "n.csv"
+    worse.to_csv(new, index=False)
+
+    def mae(df: pd.DataFrame) -> float:
+        return float(metrics.mean_absolute_error(df.y_true, df.pred_linear))
+
+    pct = {
+        g: 100
+        * (mae(worse[worse.half == g]) - mae(frame[frame.half == g]))
+        / mae(frame[frame.half == g])
+        for g in ("a", "b")
+    }
+    overall = 100 * (mae(worse) - mae(frame)) / mae(frame)
+    assert pct["b"] > 10 and pct["a"] < 0 and abs(overall) < 10  # (the oracle's numbers)
+    args = [str(base), str(new), "--by", "half", "-l", "mae", "-l", "rmse"]
+    result = run(*args, "--fail-if", "linear:mae>+10%")
+    assert result.exit_code == 1, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("gate failed: linear:mae>+10%: mae ")
+    assert line.endswith("model linear, group b)")
+    doc = run_json(*args, "--fail-if", "linear:mae>+10%", code=1)
+    assert [(g["group"], g["failed"]) for g in doc["gates"]] == [
+        (None, False),
+        ("a", False),
+        ("b", True),
+    ]
+    (failed,) = [g for g in doc["gates"] if g["failed"]]
+    assert failed["delta_pct"] == pytest.approx(pct["b"], rel=1e-9)
+    # --fail-on-regression: one line per worse (model, group, loss) row
+    reg = run(*args, "--fail-on-regression")
+    assert reg.exit_code == 1
+    lines = reg.stderr.splitlines()
+    worse_rows = [c for c in run_json(*args)["changes"] if c["verdict"] == "worse"]
+    assert len(lines) == len(worse_rows) >= 2
+    for c in worse_rows:
+        where = "" if c["group"] is None else f", group {c['group']}"
+        assert any(
+            f": {c['loss']} " in x and x.endswith(f"model {c['model']}{where})") for x in lines
+        ), c
+    assert any(x.endswith("model linear, group b)") for x in lines)
+
+
 def test_gate_results_in_json(tmp_path: Path) -> None:
     base, new = str(base_report(tmp_path)), str(noisy_copy(tmp_path))
     doc = run_json(base, new, "--fail-if", "r2<-50%", code=0)
@@ -453,3 +509,109 @@ def test_key_with_ci_is_paired_and_tighter_than_unpaired() -> None:
         assert c["ci_low"] < delta < c["ci_high"]
     assert p["ci_high"] - p["ci_low"] < a["ci_high"] - a["ci_low"]
     assert p["p_value"] is not None and a["p_value"] is None
+
+
+MULTICLASS = SAMPLES / "multiclass.csv"
+CLASS_COLUMNS = ["prob_cat", "prob_dog", "prob_bird"]
+
+
+def _multiclass_pair(tmp_path: Path) -> tuple[Path, Path, pd.DataFrame, pd.DataFrame]:
+    """multiclass.csv with a row key, a group and a weight (BASE), and NEW: the same
+    rows shuffled, probabilities mixed 30 % with seeded Dirichlet noise (worse)."""
+    frame = pd.read_csv(MULTICLASS)
+    frame.insert(0, "row_id", np.arange(len(frame)) * 7 + 3)
+    frame["g"] = np.where(frame.row_id % 2 == 0, "even", "odd")
+    frame["w"] = (frame.row_id % 5) + 0.5
+    worse = frame.copy()
+    rng = np.random.default_rng(1)
+    noise = rng.dirichlet(np.ones(3), len(frame))
+    worse[CLASS_COLUMNS] = 0.7 * frame[CLASS_COLUMNS].to_numpy() + 0.3 * noise
+    worse = worse.sample(frac=1.0, random_state=2)
+    base, new = tmp_path / "mb.csv", tmp_path / "mn.csv"
+    frame.to_csv(base, index=False)
+    worse.to_csv(new, index=False)
+    return base, new, frame, worse.set_index("row_id").loc[frame.row_id].reset_index()
+
+
+def _log_loss(df: pd.DataFrame, weighted: bool = False) -> float:
+    labels = sorted(c.removeprefix("prob_") for c in CLASS_COLUMNS)  # (sklearn's order)
+    return float(
+        metrics.log_loss(
+            df.label,
+            df[[f"prob_{c}" for c in labels]].to_numpy(),
+            labels=labels,
+            sample_weight=df.w if weighted else None,
+        )
+    )
+
+
+def test_multiclass_paired_key_with_ci(tmp_path: Path) -> None:
+    # a model of one probability column per class, the files in other row orders: the
+    # paired bootstrap of the joined rows; sklearn's log_loss gives the point values
+    base, new, b, n = _multiclass_pair(tmp_path)
+    args = [str(base), str(new), "--key", "row_id", "--ci", "--resamples", "300"]
+    doc = run_json(*args, "-l", "cce", "-l", "zero_one")
+    assert doc["significance"]["method"] == "paired" and doc["task"] == "multiclass"
+    (model,) = {c["model"] for c in doc["changes"]}
+    cce = change(doc, model, "categorical_crossentropy")
+    assert cce["base"] == pytest.approx(_log_loss(b), rel=1e-12)
+    assert cce["new"] == pytest.approx(_log_loss(n), rel=1e-12)
+    assert cce["delta"] == pytest.approx(_log_loss(n) - _log_loss(b), rel=1e-9)
+    assert cce["ci_low"] < cce["delta"] < cce["ci_high"]
+    # the noise made every row's log loss worse on average: a clear regression
+    assert cce["verdict"] == "worse" and cce["significant"] is True
+    assert 0 < cce["p_value"] < 0.05
+    err = change(doc, model, "zero_one")
+    wrong = lambda df: float(  # noqa: E731
+        metrics.zero_one_loss(
+            df.label,
+            np.asarray(["cat", "dog", "bird"])[np.argmax(df[CLASS_COLUMNS].to_numpy(), axis=1)],
+        )
+    )
+    assert err["delta"] == pytest.approx(wrong(n) - wrong(b), abs=1e-12)
+    assert err["ci_low"] <= err["delta"] <= err["ci_high"]
+    # gates on the paired significance
+    result = run(*args, "-l", "cce", "--fail-on-regression", "--significant")
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert "categorical_crossentropy" in line and f"model {model}" in line
+
+
+def test_multiclass_paired_key_with_ci_by_group_and_weight(tmp_path: Path) -> None:
+    base, new, b, n = _multiclass_pair(tmp_path)
+    args = [str(base), str(new), "--key", "row_id", "--ci", "--resamples", "300"]
+    doc = run_json(*args, "-l", "cce", "--by", "g", "--weight", "w")
+    (model,) = {c["model"] for c in doc["changes"]}
+    for group in (None, "even", "odd"):
+        bg = b if group is None else b[b.g == group]
+        ng = n if group is None else n[n.g == group]
+        c = change(doc, model, "categorical_crossentropy", group)
+        assert c["base"] == pytest.approx(_log_loss(bg, weighted=True), rel=1e-12)
+        assert c["new"] == pytest.approx(_log_loss(ng, weighted=True), rel=1e-12)
+        assert c["ci_low"] < c["delta"] < c["ci_high"], group
+        assert c["p_value"] is not None
+
+
+def test_multiclass_paired_key_with_classes_sharing_a_prefix(tmp_path: Path) -> None:
+    # prob_cat, prob_cow, prob_crow share "prob_c": the joined frame's glob must still
+    # be prob_* (else the classes would read "at", "ow", "row")
+    rng = np.random.default_rng(4)
+    n = 300
+    labels = np.array(["cat", "cow", "crow"])
+    proba = rng.dirichlet(np.ones(3), n)
+    frame = pd.DataFrame({"id": np.arange(n), "label": labels[rng.integers(0, 3, n)]})
+    for k, c in enumerate(labels):
+        frame[f"prob_{c}"] = proba[:, k]
+    worse = frame.copy()
+    cols = [f"prob_{c}" for c in labels]
+    worse[cols] = 0.5 * proba + 0.5 / 3
+    base, new = tmp_path / "b.csv", tmp_path / "n.csv"
+    frame.to_csv(base, index=False)
+    worse.sample(frac=1.0, random_state=3).to_csv(new, index=False)
+    doc = run_json(str(base), str(new), "--key", "id", "--ci", "--resamples", "200", "-l", "cce")
+    (c,) = doc["changes"]
+    want = [
+        metrics.log_loss(d.label, d[cols].to_numpy(), labels=list(labels)) for d in (frame, worse)
+    ]
+    assert (c["base"], c["new"]) == pytest.approx(want, rel=1e-12)
+    assert c["ci_low"] <= c["delta"] <= c["ci_high"]

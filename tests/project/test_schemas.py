@@ -122,7 +122,7 @@ def test_evaluate_by_and_gates_validate(tmp_path: Path) -> None:
 def test_evaluate_ci_fields_validate() -> None:
     """The fields ``evaluate --ci`` adds (the shape agreed in the session brief)."""
     doc = output("evaluate", str(SAMPLES / "models.csv"))
-    doc["signature"] = "losscli 0.x|task:regression|conv:losscli"
+    doc["signature"] = "losscli:0.x|task:regression|conv:losscli|ci:pct-poisson|level:0.95"
     doc["bootstrap"] = {
         "method": "percentile",
         "level": 0.95,
@@ -163,6 +163,9 @@ def test_evaluate_ci_fields_validate() -> None:
         (lambda d: d["results"][0].update(value="1.0"), "value"),
         (lambda d: d.update(bootstrap={"level": 2}), "bootstrap"),
         (lambda d: d.update(signature=3), "signature"),
+        # the ci field is a short id, never the method's text percent-encoded
+        (lambda d: d.update(signature=d["signature"] + "|ci:percentile%20bootstrap"), "ci"),
+        (lambda d: d.update(signature="task:regression|" + d["signature"]), "signature"),
         (lambda d: d.pop("comparisons"), "comparisons"),
         (lambda d: d["results"][0].pop("ci_low"), "ci_low"),
     ],

@@ -247,6 +247,61 @@ def test_gate_on_unknown_model_or_missing_loss() -> None:
     assert compare_documents(base, new, fail_if=["pred_m:rmse>+1%"]).gates[0].model == "m"
 
 
+def grouped(values: dict[tuple[str, str | None, str], float]) -> dict[str, Any]:
+    """A document grouped by ``g``: (model, group, loss) → value (group None: overall)."""
+    out = doc({(m, loss): v for (m, g, loss), v in values.items() if g is None})
+    out["group_by"] = "g"
+    out["results"] = [
+        {
+            "model": m,
+            "group": g,
+            "loss": loss,
+            "value": v,
+            "rows": 50,
+            "ci_low": None,
+            "ci_high": None,
+        }
+        for (m, g, loss), v in values.items()
+    ]
+    return out
+
+
+def test_gates_judge_every_group_row() -> None:
+    # overall rmse unchanged (the two groups' changes cancel); group b rose by 10 %
+    base = grouped({("m", None, "rmse"): 1.0, ("m", "a", "rmse"): 1.0, ("m", "b", "rmse"): 1.0})
+    new = grouped({("m", None, "rmse"): 1.0, ("m", "a", "rmse"): 0.9, ("m", "b", "rmse"): 1.1})
+    report = compare_documents(base, new, fail_if=["rmse>+5%"])
+    # one result per (model, group, loss) row, in report order; only group b's fails
+    assert [(g.model, g.group, g.loss, g.failed) for g in report.gates] == [
+        ("m", None, "rmse", False),
+        ("m", "a", "rmse", False),
+        ("m", "b", "rmse", True),
+    ]
+    (entry,) = [g for g in report.to_dict()["gates"] if g["failed"]]
+    assert entry["group"] == "b" and entry["delta"] == pytest.approx(0.1)
+    regression = compare_documents(base, new, fail_on_regression=True)
+    assert [(g.group, g.failed) for g in regression.gates] == [
+        (None, False),
+        ("a", False),
+        ("b", True),
+    ]
+    # a gate on one model judges that model's rows only
+    two = grouped(
+        {
+            **{("m", g, "rmse"): 1.0 for g in (None, "a", "b")},
+            **{("k", g, "rmse"): 1.0 for g in (None, "a", "b")},
+        }
+    )
+    worse = copy.deepcopy(two)
+    for r in worse["results"]:
+        if r["model"] == "k" and r["group"] == "a":
+            r["value"] = 2.0
+    worse["models"] = two["models"] = ["k", "m"]
+    judged = compare_documents(two, worse, fail_if=["m:rmse>+1%", "k:rmse>+1%"])
+    failing = [(g.expr, g.model, g.group) for g in judged.gates if g.failed]
+    assert failing == [("k:rmse>+1%", "k", "a")]
+
+
 @pytest.mark.parametrize(("name", "value"), [("rtol", -1.0), ("atol", math.nan)])
 def test_bad_tolerances(name: str, value: float) -> None:
     base = doc({("m", "rmse"): 1.0})

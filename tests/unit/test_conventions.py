@@ -1,8 +1,9 @@
 """``--convention``: golden cases where scikit-learn, PyTorch and Keras disagree.
 
-scikit-learn's values are computed here by scikit-learn itself. PyTorch and Keras do not
-install here (and must not become dependencies): their goldens are derived by hand from
-their sources, the derivation written next to each value:
+scikit-learn's values are computed here by scikit-learn itself. The PyTorch and Keras
+goldens below are derived by hand from their sources, the derivation written next to
+each value (tests/unit/test_torch_keras_oracle.py runs the libraries themselves, dev
+dependencies, on random and edge inputs):
 
 * PyTorch (aten/src/ATen/native/Loss.cpp): ``BCELoss`` ℓ = (y - 1)·max(log1p(-p), -100)
   - y·max(log p, -100), times ``weight`` when given, then ``mean`` over the N elements;

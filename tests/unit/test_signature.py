@@ -92,6 +92,30 @@ def test_bootstrap_fields() -> None:
     assert (f["ci"], f["level"], f["resamples"], f["seed"]) == ("percentile", "0.95", "2000", "7")
 
 
+def test_the_ci_field_is_a_short_id_of_the_method() -> None:
+    from losscli.uncertainty.analysis import Settings
+
+    report = losscli.evaluate_frame(REG[["y_true", "y_pred"]], ci=0.9, resamples=500, seed=3)
+    line = report.signature
+    assert line is not None
+    # the engine's method text (written whole in the JSON's bootstrap.method) is one id
+    assert report.bootstrap is not None and report.bootstrap["method"] == Settings().method
+    assert line.endswith("|ci:pct-poisson|level:0.9|resamples:500|seed:3")
+    assert "%" not in line
+    f = parse_signature(line)
+    assert (f["ci"], f["level"], f["resamples"], f["seed"]) == ("pct-poisson", "0.9", "500", "3")
+    assert signature.build(report) == line  # (stable: a pure function of the report)
+    # the paired test and the correction change no loss and no interval: not in it
+    other = losscli.evaluate_frame(
+        REG[["y_true", "y_pred"]], ci=0.9, resamples=500, seed=3, correction="holm"
+    )
+    assert other.signature == line
+    # a method without an id: its text as a slug, never percent-encoded
+    odd = {"method": "BCa bootstrap (rows, 2×)", "level": 0.95, "resamples": 1000, "seed": 1}
+    f = parse_signature(signature.build(dataclasses.replace(report, bootstrap=odd)))
+    assert f["ci"] == "bca-bootstrap-rows-2"
+
+
 def test_parse_refuses_what_is_not_a_signature() -> None:
     with pytest.raises(ValueError, match="not a losscli signature"):
         parse_signature("BLEU|nrefs:1")
