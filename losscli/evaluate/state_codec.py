@@ -26,7 +26,9 @@ from typing import Any
 
 from losscli.errors import InputError
 
-SCHEMA = "losscli.state/1"
+SCHEMA = "losscli.state/2"
+#: read too: the same keys but ``bootstrap`` (a state without bucket sums)
+SCHEMA_1 = "losscli.state/1"
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _DTYPES = ("float64", "int64", "bool")
 #: top-level keys and their JSON types (``None``: may be null)
@@ -51,6 +53,18 @@ _KEYS: dict[str, tuple[Any, ...]] = {
     "groups": (list, None),
     "losses": (list,),
     "models": (list, None),
+    "bootstrap": (dict, None),
+}
+#: the ``bootstrap`` document's keys (losscli.evaluate.bucket_state)
+_BOOT: dict[str, tuple[Any, ...]] = {
+    "seed": (int,),
+    "buckets": (int,),
+    "level": (int,),
+    "grouped": (bool,),
+    "pivot": (float, None, int),
+    "classes": (int,),
+    "shared": (dict, None),
+    "own": (list, None),
 }
 _SETTING = ("layout", "task", "params", "losses", "by", "weight", "decision")
 
@@ -107,6 +121,8 @@ def loads(text: str | bytes, name: str) -> dict[str, Any]:
         raise InputError(f"{name}: damaged state file ({_why(exc)})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("schema"), str):
         raise InputError(f'{name}: not a losscli state file (no "schema")')
+    if doc["schema"] == SCHEMA_1 and "bootstrap" not in doc:
+        doc = dict(doc, schema=SCHEMA, bootstrap=None)  # (/1: /2 without bucket sums)
     if doc["schema"] != SCHEMA:
         raise InputError(
             f"{name}: state schema {doc['schema']!r} is not {SCHEMA!r} (made by another "
@@ -141,14 +157,20 @@ def _tagged(value: dict[str, Any]) -> Any:
     return np.array(data, dtype=kind).reshape(tuple(value["shape"]))
 
 
-def _check(state: dict[str, Any]) -> None:
-    """Raise (KeyError, TypeError, ValueError) at the first thing a merge cannot use."""
-    for key, types in _KEYS.items():
-        value = state[key]
+def _typed(doc: dict[str, Any], keys: dict[str, tuple[Any, ...]], where: str = "") -> None:
+    for key, types in keys.items():
+        value = doc[key]
         if not (isinstance(value, types[0]) or (value is None and None in types)) and not any(
             t is not None and isinstance(value, t) for t in types[1:]
         ):
-            raise TypeError(f"{key!r} is a {type(value).__name__}")
+            raise TypeError(f"{where}{key!r} is a {type(value).__name__}")
+
+
+def _check(state: dict[str, Any]) -> None:
+    """Raise (KeyError, TypeError, ValueError) at the first thing a merge cannot use."""
+    _typed(state, _KEYS)
+    if state["bootstrap"] is not None:
+        _check_buckets(state["bootstrap"], state)
     missing = [key for key in _SETTING if key not in state["setting"]]
     if missing:
         raise KeyError(f"setting.{missing[0]}")
@@ -182,3 +204,34 @@ def _check_item(item: dict[str, Any], groups: list[str] | None) -> None:
     for a in arrays:
         if not isinstance(a, np.ndarray) or a.shape[0] != len(groups):
             raise ValueError("a per-group array is not as long as the group list")
+
+
+def _check_buckets(doc: dict[str, Any], state: dict[str, Any]) -> None:
+    """The bucket sums of ``--ci``: arrays (groups, K >> level[, classes]), one dict per
+    model and loss (``null``: a loss without bucket state)."""
+    import numpy as np
+
+    _typed(doc, _BOOT, "bootstrap.")
+    k, level = doc["buckets"], doc["level"]
+    if k < 1 or not 0 <= level < 63 or (k >> level) < 1:
+        raise ValueError(f"bootstrap buckets {k} at level {level}")
+    if doc["shared"] is None:
+        return
+    groups = state["groups"]
+    n = max(len(groups), 1) if groups is not None else 1
+    own = doc["own"]
+    if own is None or len(own) != len(state["setting"]["layout"]["models"]):
+        raise ValueError("bootstrap: not one row of bucket sums per model")
+    dicts = [doc["shared"], *(d for row in own for d in row if d is not None)]
+    if any(len(row) != len(state["losses"]) for row in own):
+        raise ValueError("bootstrap: not one item per model and loss")
+    for d in dicts:
+        if not isinstance(d, dict):
+            raise TypeError("bootstrap: bucket sums are not an object")
+        for a in d.values():
+            if (
+                not isinstance(a, np.ndarray)
+                or a.ndim not in (2, 3)
+                or a.shape[:2] != (n, k >> level)
+            ):
+                raise ValueError("bootstrap: an array is not (groups, buckets[, classes])")
