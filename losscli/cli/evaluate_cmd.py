@@ -312,8 +312,6 @@ def _evaluate(
         test=test,
         correction=correction,
     )
-    if ci is not None and engine is not Engine.local and save_state is None:
-        raise UsageError("--ci runs on the local engine (not yet on --engine dask)")
     if scheduler is not None and engine is not Engine.dask:
         raise UsageError("--scheduler goes with --engine dask")
     if save_state is not None:
@@ -328,6 +326,7 @@ def _evaluate(
             fail_if=tuple(fail_if or ()),
             progress=sys.stderr is not None and sys.stderr.isatty(),
             **options,
+            **ci_options,
         )
     else:
         progress = _Progress(sources.display_name(file))

@@ -6,8 +6,8 @@ when read (no pickle). Numbers are exact: a float is written by Python's ``repr`
 which reads back to the same double (the shortest round-trip form), and a value that
 JSON cannot hold (NaN, ±inf) is a tagged object. The format (docs/merge.md):
 
-* the top level is the state's dict, ``"schema": "losscli.state/2"`` first (a ``/1`` file, the same without
-  ``bootstrap``, is read as a state without bucket sums);
+* the top level is the state's dict, ``"schema": "losscli.state/2"`` first (a ``/1``
+  file, the same without ``bootstrap``, is read as a state without bucket sums);
 * a numpy array is ``{"$array": DTYPE, "shape": [...], "data": [...]}`` with DTYPE
   ``float64``, ``int64`` or ``bool`` and ``data`` flattened in C order (a float that is
   not finite: the string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"`` there);
