@@ -200,8 +200,7 @@ def test_a_version_1_state_reads_as_a_state_without_buckets(tmp_path: Path) -> N
 def test_a_damaged_bucket_array_is_one_line(tmp_path: Path) -> None:
     (state,) = _saved(_frame("regression", n=200), 1, tmp_path)
     doc = json.loads(Path(state).read_text())
-    doc["bootstrap"]["shared"]["weight"]["shape"] = [1, 7]
-    doc["bootstrap"]["shared"]["weight"]["data"] = [0.0] * 7
+    doc["bootstrap"]["shared"]["weight"] = {"$array": "float64", "shape": [1, 7], "data": [0] * 7}
     Path(state).write_text(json.dumps(doc))
     assert error_line("merge", state, "--ci") == (
         f"losscli: error: {state}: damaged state file (bootstrap: an array is not "
