@@ -173,7 +173,7 @@ app.command("evaluate", cls=evaluate_cmd.EvaluateCommand)(evaluate_cmd.evaluate_
 app.command("compare", cls=evaluate_cmd.EvaluateCommand)(compare_cmd.compare_command)
 app.command("history")(history_cmd.history_command)
 app.command("losses")(losses_cmd.losses_command)
-app.command("merge")(merge_cmd.merge_command)
+app.command("merge", cls=evaluate_cmd.EvaluateCommand)(merge_cmd.merge_command)
 app.command("recommend")(recommend_cmd.recommend_command)
 app.command("schema")(schema_cmd.schema_command)
 

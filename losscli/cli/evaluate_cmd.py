@@ -303,12 +303,10 @@ def _evaluate(
         test=test,
         correction=correction,
     )
-    if ci is not None and (save_state is not None or engine is not Engine.local):
-        raise UsageError("--ci runs on the local engine, without --save-state (not yet merged)")
     if scheduler is not None and engine is not Engine.dask:
         raise UsageError("--scheduler goes with --engine dask")
     if save_state is not None:
-        _save_state(file, save_state, row_offset, engine, fail_if, options)
+        _save_state(file, save_state, row_offset, engine, fail_if, options, ci_options)
         return
     if engine is Engine.dask:
         from losscli.evaluate.dask_engine import evaluate_dask
@@ -319,6 +317,7 @@ def _evaluate(
             fail_if=tuple(fail_if or ()),
             progress=sys.stderr is not None and sys.stderr.isatty(),
             **options,
+            **ci_options,
         )
     else:
         progress = _Progress(sources.display_name(file))
@@ -386,9 +385,11 @@ def _save_state(
     engine: Engine,
     fail_if: list[str] | None,
     options: dict[str, Any],
+    ci_options: dict[str, Any],
 ) -> None:
     """``--save-state``: the state written atomically, no report (the gates are the
-    merge's: ``losscli merge STATES --fail-if ...``)."""
+    merge's: ``losscli merge STATES --fail-if ...``; with ``--ci``, the bootstrap's
+    bucket sums of ``--seed``, the analysis is ``merge --ci``'s)."""
     from losscli.atomic import write_atomic
     from losscli.evaluate import state_codec
     from losscli.evaluate.state import state_of_file
@@ -397,8 +398,12 @@ def _save_state(
         raise UsageError("--fail-if is judged by 'losscli merge', not with --save-state")
     if engine is not Engine.local:
         raise UsageError("--save-state runs on the local engine (--engine local)")
+    later = [f"--{k}" for k in ("resamples", "baseline", "test", "correction") if ci_options[k]]
+    if later:
+        raise UsageError(f"{', '.join(later)} go to 'losscli merge --ci', not with --save-state")
+    seed = {"ci": ci_options["ci"], "seed": ci_options["seed"]}
     _tune_malloc()
-    text = state_codec.dumps(state_of_file(file, row_offset=row_offset, **options))
+    text = state_codec.dumps(state_of_file(file, row_offset=row_offset, **options, **seed))
     write_atomic(path, lambda fh: fh.write(text))
 
 

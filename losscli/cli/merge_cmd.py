@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from losscli.cli.evaluate_cmd import show_report
+from losscli.cli.evaluate_cmd import _ci_level, show_report
 from losscli.cli.options import (
     Output,
     fail_if_option,
@@ -25,7 +25,7 @@ from losscli.errors import InputError
 
 
 def merge_command(
-    states: list[Path] = typer.Argument(
+    states: list[str] = typer.Argument(
         ...,
         metavar="STATE...",
         help="State files written by 'losscli evaluate FILE --save-state STATE', in the "
@@ -37,6 +37,33 @@ def merge_command(
     precision: int = precision_option(),
     max_groups: int = max_groups_option(),
     fail_if: list[str] | None = fail_if_option(),
+    ci: str | None = typer.Option(
+        None,
+        "--ci",
+        metavar="[LEVEL]",
+        callback=_ci_level,
+        help="Intervals and paired comparisons from the states' bootstrap buckets (saved "
+        "by 'evaluate --ci --row-offset N --save-state'), as 'evaluate --ci' gives them "
+        "on the whole data.",
+    ),
+    resamples: int | None = typer.Option(
+        None, "--resamples", metavar="B", help="With --ci: bootstrap resamples (default 1000)."
+    ),
+    seed: int | None = typer.Option(
+        None,
+        "--seed",
+        metavar="S",
+        help="With --ci: the seed the states were saved with (default: theirs).",
+    ),
+    baseline: str | None = typer.Option(
+        None, "--baseline", metavar="MODEL", help="With --ci: the model compared with."
+    ),
+    test: str | None = typer.Option(
+        None, "--test", metavar="TEST", help="With --ci: bootstrap (default) or permutation."
+    ),
+    correction: str | None = typer.Option(
+        None, "--correction", metavar="HOW", help="With --ci: none (default) or holm."
+    ),
 ) -> None:
     """The report of the rows of several saved states together, as 'evaluate' prints it.
 
@@ -44,12 +71,30 @@ def merge_command(
     not a state, states whose options differ).
     """
     from losscli.evaluate import gates, state_codec
+    from losscli.evaluate.api import ci_settings
     from losscli.evaluate.state import merge_states
 
     gates.parse_gates(tuple(fail_if or ()))  # (a typo costs no file read)
-    names = [str(p) for p in states]
-    loaded = [state_codec.loads(_read(p), name) for p, name in zip(states, names, strict=True)]
-    report = merge_states(loaded, fail_if=tuple(fail_if or ()), names=names)
+    settings = ci_settings(
+        None if ci is None else float(ci),
+        resamples=resamples,
+        seed=seed,
+        baseline=baseline,
+        test=test,
+        correction=correction,
+    )
+    # (STATE... are str, not Path: typer validates each Path through pydantic, which
+    # costs a third of a second for a thousand states)
+    names = list(states)
+    loaded = [state_codec.loads(_read(Path(name)), name) for name in names]
+    report = merge_states(
+        loaded,
+        fail_if=tuple(fail_if or ()),
+        names=names,
+        ci=settings,
+        seed=seed,
+        baseline=baseline,
+    )
     show_report(report, output, output_file, precision, max_groups)
 
 

@@ -8,15 +8,23 @@ report is the local engine's on the same rows, up to the order of floating-point
 * **partitions**: the input's files in a stable sorted order (a directory
   recursively, a glob, or one file): :func:`partitions`, which uses the dataset
   listing of :mod:`losscli.io.dataset` where that module exists (``list_parts``) and
-  lists local files itself otherwise. A partition is a whole file: a Parquet row-group
-  range or a CSV byte range would need a reader of part of a file (not yet in
-  :mod:`losscli.io`);
-* **the tree**: ``dask.delayed`` leaves (one state per partition, positions relative
-  to the partition's first row), reduced ``split_every`` states at a time by
+  lists local files itself otherwise. Parquet files (without ``--filter``) are placed
+  from their footers (:func:`placed`): each partition knows its first row's input
+  row, and a file larger than the balanced share of a worker is cut into runs of row
+  groups (:func:`split_row_groups`, read on the worker as one Arrow table and
+  evaluated as a frame), so one large file keeps every worker busy. A CSV or JSON
+  Lines file is a whole partition (a byte range would need a reader of part of a
+  file); with ``--ci`` its rows are counted on the cluster first, because a row's
+  bootstrap bucket is a function of its input row number;
+* **the tree**: ``dask.delayed`` leaves (one state per partition; positions absolute
+  when the offsets are known, else relative to the partition's first row), reduced
+  ``split_every`` states at a time by
   :meth:`~losscli.evaluate.merging.Merger.merge_all`, which keeps their order: rows in
   messages are counted across the partitions in order, as if the files were one. The
   driver receives one state and :func:`~losscli.evaluate.state.finish` writes the
-  report; the driver's memory holds one state, never a partition's rows;
+  report (with ``--ci``, the intervals from the merged bucket sums:
+  :mod:`losscli.evaluate.bucket_state`); the driver's memory holds one state, never a
+  partition's rows;
 * **the cluster**: ``--scheduler ADDRESS`` (an existing scheduler), else a
   ``distributed.LocalCluster`` of worker processes sized to the machine (its defaults),
   without a dashboard, closed at the end.
@@ -31,6 +39,7 @@ file. Nothing is written unless the whole run succeeds (the CLI emits at the end
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -40,6 +49,8 @@ from losscli.errors import InputError, LossCliError, UsageError
 
 #: states merged per node of the reduce tree
 SPLIT_EVERY = 8
+#: the ``--ci`` options (the leaves need the seed; the rest is the report's)
+_CI_OPTIONS = ("ci", "resamples", "seed", "baseline", "test", "correction")
 _FORMATS = {
     ".csv": "csv",
     ".tsv": "tsv",
@@ -50,13 +61,24 @@ _FORMATS = {
 }
 
 
+#: a Parquet file is cut into runs of row groups of about this many rows at most
+MAX_PART_ROWS = 4 << 20
+#: and into at least this many partitions per worker when the rows allow it
+PARTS_PER_WORKER = 2
+
+
 @dataclass(frozen=True)
 class Partition:
-    """One partition: ``name`` as messages show it, ``location`` as the readers take it."""
+    """One partition: ``name`` as messages show it, ``location`` as the readers take it;
+    ``row_groups``: the row groups of a Parquet file it reads (``None``: the whole
+    file); ``offset``: the input row of its first row in the whole (``None``: rows
+    counted across the partitions in order, positions relative)."""
 
     name: str
     location: str
     fmt: str | None
+    row_groups: tuple[int, ...] | None = None
+    offset: int | None = None
 
 
 def evaluate_dask(
@@ -73,14 +95,20 @@ def evaluate_dask(
     :func:`~losscli.evaluate.evaluate_file`; ``progress``: distributed's progress bar
     on stderr)."""
     from losscli.evaluate import gates as gate_mod
+    from losscli.evaluate.api import ci_settings
     from losscli.evaluate.state import finish
     from losscli.io import sources
 
     gates = gate_mod.parse_gates(fail_if)
+    ci = {k: options.pop(k, None) for k in _CI_OPTIONS}
+    boot = ci_settings(**ci)
     parts = partitions(source, options.get("fmt"))
     dask, distributed = _imports()
     with _client(distributed, scheduler) as client:
-        tree = reduce_tree(dask, parts, options, split_every)
+        workers = max(1, len(client.nthreads()))
+        parts = placed(client, dask, parts, options, ci=boot is not None, workers=workers)
+        leaf = options | ({"ci": ci["ci"], "seed": ci["seed"]} if boot is not None else {})
+        tree = reduce_tree(dask, parts, leaf, split_every)
         future = client.compute(tree)
         try:
             if progress:
@@ -91,7 +119,7 @@ def evaluate_dask(
             raise
         except Exception as exc:  # (distributed's errors: a dead worker, a lost scheduler)
             raise _cluster_error(exc) from None
-    return finish(state, sources.display_name(source), gates)
+    return finish(state, sources.display_name(source), gates, ci=boot, baseline=ci["baseline"])
 
 
 def reduce_tree(dask: Any, parts: Sequence[Partition], options: dict[str, Any], k: int) -> Any:
@@ -106,12 +134,125 @@ def reduce_tree(dask: Any, parts: Sequence[Partition], options: dict[str, Any], 
 
 
 def part_state(part: Partition, options: dict[str, Any]) -> dict[str, Any]:
-    """One partition's state (on a worker): the local engine on its file."""
-    from losscli.evaluate.state import state_of_file
+    """One partition's state (on a worker): the local engine on its file, or on its
+    row groups (read as one Arrow table, then the engine on the frame)."""
+    from losscli.evaluate.state import state_of_file, state_of_frame
 
-    state = state_of_file(part.location, **(options | {"fmt": part.fmt or options.get("fmt")}))
+    opts = options | {"fmt": part.fmt or options.get("fmt")}
+    if part.row_groups is None:
+        state = state_of_file(part.location, row_offset=part.offset, **opts)
+    else:
+        state = state_of_frame(
+            _row_groups(part), row_offset=part.offset, source=part.name, **_frame_options(opts)
+        )
     state["file"] = part.name
     return state
+
+
+def _row_groups(part: Partition) -> Any:
+    from losscli.io import parquet
+    from losscli.io.sources import resolve
+
+    assert part.row_groups is not None
+    pf = parquet.open_file(resolve(part.location, "parquet"))
+    try:
+        table = pf.read_row_groups(list(part.row_groups), use_threads=False)
+    finally:
+        pf.close()
+    return table.to_pandas()
+
+
+def _frame_options(options: dict[str, Any]) -> dict[str, Any]:
+    """:func:`~losscli.evaluate.evaluate_file`'s options as
+    :func:`~losscli.evaluate.evaluate_frame` takes them (loss parameters by keyword)."""
+    from losscli.losses import registry
+
+    out = {k: v for k, v in options.items() if k not in ("fmt", "filter_text", "params")}
+    params = options.get("params")
+    if params is not None:
+        keyword = {p.name: kw for kw, p in registry.cli_params().items()}
+        out |= {keyword[name]: value for name, value in params.given.items()}
+        out |= {"renormalize": params.renormalize, "logits": params.logits}
+    return out
+
+
+def part_rows(part: Partition, options: dict[str, Any]) -> int:
+    """The input rows of a partition (on a worker; CSV and JSON Lines are read)."""
+    from losscli.io.dataset import open_input
+
+    inp = open_input(part.location, fmt=part.fmt, filter_text=options.get("filter_text"))
+    rows = 0
+    for offset, arrays in inp.iter_arrays(columns=inp.columns()[:1]):
+        rows = offset + len(next(iter(arrays.values())))
+    return rows
+
+
+def placed(
+    client: Any,
+    dask: Any,
+    parts: Sequence[Partition],
+    options: dict[str, Any],
+    *,
+    ci: bool,
+    workers: int,
+) -> list[Partition]:
+    """The partitions with their input offsets: Parquet files (without ``--filter``)
+    from their footers, cut into runs of row groups of balanced rows
+    (:func:`split_row_groups`); otherwise, with ``--ci`` (bucket ids are global row
+    numbers), each file's rows counted on the cluster first."""
+    import numpy as np
+
+    if options.get("filter_text") is None and all(p.fmt == "parquet" for p in parts):
+        return split_row_groups(parts, [_group_rows(p) for p in parts], workers)
+    if not ci:
+        return list(parts)
+    counts = client.gather(
+        client.compute([dask.delayed(part_rows, pure=True)(p, options) for p in parts])
+    )
+    starts = np.cumsum([0, *counts[:-1]])
+    return [dataclasses.replace(p, offset=int(o)) for p, o in zip(parts, starts, strict=True)]
+
+
+def _group_rows(part: Partition) -> list[int]:
+    from losscli.io import parquet
+    from losscli.io.sources import resolve
+
+    pf = parquet.open_file(resolve(part.location, "parquet"))
+    try:
+        meta = pf.metadata
+        return [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    finally:
+        pf.close()
+
+
+def split_row_groups(
+    parts: Sequence[Partition], sizes: Sequence[Sequence[int]], workers: int
+) -> list[Partition]:
+    """Parquet partitions cut into runs of consecutive row groups of at most
+    ``target`` rows (a run holds one row group at least), with their input offsets:
+    ``target`` = min(:data:`MAX_PART_ROWS`, ⌈rows / (:data:`PARTS_PER_WORKER` ·
+    workers)⌉), so a single large file keeps every worker busy. A file no larger
+    than ``target`` stays whole."""
+    total = sum(sum(s) for s in sizes)
+    target = max(1, min(MAX_PART_ROWS, -(-total // (PARTS_PER_WORKER * workers))))
+    out: list[Partition] = []
+    start = 0
+    for part, rows in zip(parts, sizes, strict=True):
+        if sum(rows) <= target or len(rows) < 2:
+            out.append(dataclasses.replace(part, offset=start))
+            start += sum(rows)
+            continue
+        run: list[int] = []
+        held = 0
+        for i, n in enumerate(rows):
+            if run and held + n > target:
+                out.append(dataclasses.replace(part, row_groups=tuple(run), offset=start))
+                start, run, held = start + held, [], 0
+            run.append(i)
+            held += n
+        out.append(dataclasses.replace(part, row_groups=tuple(run), offset=start))
+        start += held
+    return out
 
 
 def merge_group(states: list[dict[str, Any]]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from losscli.evaluate import bucket_state
 from losscli.evaluate.state import R2_ARRAYS, State, padded, setting_of
 from losscli.losses.accumulators import Accumulator
 
@@ -91,6 +92,7 @@ class Merger:
                 ]
                 for mi, items in enumerate(parts[full[0]]["models"])
             ]
+        out["bootstrap"] = bucket_state.merged(states, groups, classes)
         return out
 
     def _item(self, li: int, parts: list[Part], index: _Index) -> dict[str, Any]:

@@ -50,8 +50,9 @@ if TYPE_CHECKING:
     from losscli.evaluate.plan import Setting
     from losscli.evaluate.report import EvaluationReport
     from losscli.losses import Accumulator
+    from losscli.uncertainty.analysis import Settings
 
-SCHEMA = "losscli.state/1"
+SCHEMA = "losscli.state/2"
 #: a state: see the module docstring (and docs/merge.md for the file format)
 State = dict[str, Any]
 #: R2States' per-group arrays in a state (``grouped.r2.SAVED``)
@@ -67,6 +68,7 @@ def capture(engine: Engine, rows_read: int, *, row_offset: int | None = None) ->
     import numpy as np
 
     from losscli import __version__
+    from losscli.evaluate import bucket_state
 
     s = engine.setting
     n = len(engine.prepare.group_labels)
@@ -97,6 +99,7 @@ def capture(engine: Engine, rows_read: int, *, row_offset: int | None = None) ->
         "group_rows": _first_rows(engine.group_rows, n).astype(np.int64),
         "losses": [p.key for p in engine.plans],
         "models": models,
+        "bootstrap": bucket_state.doc_of(engine),
     }
 
 
@@ -256,16 +259,31 @@ def _first_difference(key: str, a: Any, b: Any) -> str:
 # --------------------------------------------------------------------------- finish
 
 
-def finish(state: State, name: str, gates: Sequence[Any] = ()) -> EvaluationReport:
+def finish(
+    state: State,
+    name: str,
+    gates: Sequence[Any] = (),
+    *,
+    ci: Settings | None = None,
+    baseline: str | None = None,
+) -> EvaluationReport:
     """The report of ``state``: a fresh engine of its setting, loaded with it, writes it
-    (``name``: the report's ``file``; ``gates``: parsed ``--fail-if`` gates, judged)."""
+    (``name``: the report's ``file``; ``gates``: parsed ``--fail-if`` gates, judged;
+    ``ci``: the bootstrap's settings, its seed and bucket count the state's, to analyse
+    the state's bucket sums with: :mod:`losscli.evaluate.bucket_state`)."""
+    from losscli.evaluate import bucket_state
     from losscli.evaluate.api import judge
     from losscli.evaluate.engine import Engine
 
     prefix = f"{state['file']}: "
     notes = [f"{name}: {n[len(prefix) :]}" if n.startswith(prefix) else n for n in state["notes"]]
-    engine = Engine(setting_of(state["setting"], name, notes))
+    engine = Engine(setting_of(state["setting"], name, notes), baseline=baseline)
     _load(engine, state)
+    if ci is not None and state.get("bootstrap") is not None:
+        doc = state["bootstrap"]
+        bucket_state.load(
+            engine, doc, dataclasses.replace(ci, seed=doc["seed"], n_buckets=doc["buckets"])
+        )
     from losscli.evaluate import signature
 
     report = judge(engine.finish(), gates)
@@ -400,10 +418,16 @@ def merge_states(
     fail_if: Sequence[str] = (),
     names: Sequence[str] | None = None,
     name: str | None = None,
+    ci: Settings | None = None,
+    seed: int | None = None,
+    baseline: str | None = None,
 ) -> EvaluationReport:
     """The report of every state's rows together, states in order (``names``: how
     messages name them, default their files; ``name``: the report's ``file``, default
-    :func:`merged_name`)."""
+    :func:`merged_name`). ``ci`` (:func:`losscli.evaluate.api.ci_settings`): intervals
+    and comparisons from the states' bucket sums (saved by ``--ci``), identical in law
+    to ``evaluate --ci`` on the whole data; ``seed``: the seed asked (``None``: the
+    states'), checked against theirs."""
     from losscli.evaluate import gates as gate_mod
 
     gates = gate_mod.parse_gates(fail_if)
@@ -411,10 +435,14 @@ def merge_states(
         raise UsageError("no state to merge")
     shown = list(names) if names is not None else [str(s["file"]) for s in states]
     check_mergeable(states, shown)
+    if ci is not None:
+        from losscli.evaluate import bucket_state
+
+        bucket_state.check(states, shown, seed)
     from losscli.evaluate.merging import Merger
 
     merged = Merger(states[0]).merge_all(states)
-    return finish(merged, name or merged_name(shown), gates)
+    return finish(merged, name or merged_name(shown), gates, ci=ci, baseline=baseline)
 
 
 def check_mergeable(states: Sequence[State], names: Sequence[str]) -> None:

@@ -6,10 +6,14 @@ when read (no pickle). Numbers are exact: a float is written by Python's ``repr`
 which reads back to the same double (the shortest round-trip form), and a value that
 JSON cannot hold (NaN, ±inf) is a tagged object. The format (docs/merge.md):
 
-* the top level is the state's dict, ``"schema": "losscli.state/1"`` first;
-* a numpy array is ``{"$array": DTYPE, "shape": [...], "data": [...]}`` with DTYPE
-  ``float64``, ``int64`` or ``bool`` and ``data`` flattened in C order (a float that is
-  not finite: the string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"`` there);
+* the top level is the state's dict, ``"schema": "losscli.state/2"`` first (a ``/1``
+  file, the same without ``bootstrap``, is read as a state without bucket sums);
+* a numpy array is ``{"$array": DTYPE, "shape": [...], ...}`` with DTYPE ``float64``,
+  ``int64`` or ``bool``, flattened in C order: numbers as ``"base64"`` (of their
+  little-endian bytes: exact, decoded by one C call, where a JSON list costs a Python
+  float per number), booleans as ``"data": [...]``; a ``data`` list of numbers is read
+  too (a float that is not finite: the string ``"NaN"``, ``"Infinity"`` or
+  ``"-Infinity"`` there);
 * a lone float that is not finite is ``{"$float": "NaN" | "Infinity" | "-Infinity"}``.
 
 :func:`loads` checks what the merge relies on (the schema, each key's type, one item per
@@ -19,6 +23,7 @@ first problem in one :class:`~losscli.errors.InputError`.
 
 from __future__ import annotations
 
+import binascii
 import json
 import math
 from collections.abc import Mapping
@@ -26,9 +31,13 @@ from typing import Any
 
 from losscli.errors import InputError
 
-SCHEMA = "losscli.state/1"
+SCHEMA = "losscli.state/2"
+#: read too: the same keys but ``bootstrap`` (a state without bucket sums)
+SCHEMA_1 = "losscli.state/1"
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _DTYPES = ("float64", "int64", "bool")
+#: the byte order of base64 arrays (little-endian, whatever the machine)
+_LITTLE = {"float64": "<f8", "int64": "<i8"}
 #: top-level keys and their JSON types (``None``: may be null)
 _KEYS: dict[str, tuple[Any, ...]] = {
     "schema": (str,),
@@ -51,6 +60,18 @@ _KEYS: dict[str, tuple[Any, ...]] = {
     "groups": (list, None),
     "losses": (list,),
     "models": (list, None),
+    "bootstrap": (dict, None),
+}
+#: the ``bootstrap`` document's keys (losscli.evaluate.bucket_state)
+_BOOT: dict[str, tuple[Any, ...]] = {
+    "seed": (int,),
+    "buckets": (int,),
+    "level": (int,),
+    "grouped": (bool,),
+    "pivot": (float, None, int),
+    "classes": (int,),
+    "shared": (dict, None),
+    "own": (list, None),
 }
 _SETTING = ("layout", "task", "params", "losses", "by", "weight", "decision")
 
@@ -81,14 +102,16 @@ def _word(value: float) -> str:
 
 
 def _array(a: Any) -> dict[str, Any]:
-    import numpy as np
+    """A numpy array as a tagged object: numbers as the base64 of their little-endian
+    bytes (exact, and read back by one C call: ``merge`` of a thousand states is
+    mostly reading them), booleans as a list."""
+    import base64
 
     kind = "bool" if a.dtype == bool else "int64" if a.dtype.kind in "iu" else "float64"
-    flat = a.astype(kind, copy=False).reshape(-1)
-    data: list[Any] = flat.tolist()
-    if kind == "float64" and not np.isfinite(flat).all():
-        data = [v if math.isfinite(v) else _word(v) for v in data]
-    return {"$array": kind, "shape": list(a.shape), "data": data}
+    if kind == "bool":
+        return {"$array": kind, "shape": list(a.shape), "data": a.reshape(-1).tolist()}
+    raw = a.astype(_LITTLE[kind], copy=False).tobytes(order="C")
+    return {"$array": kind, "shape": list(a.shape), "base64": base64.b64encode(raw).decode()}
 
 
 def loads(text: str | bytes, name: str) -> dict[str, Any]:
@@ -107,6 +130,8 @@ def loads(text: str | bytes, name: str) -> dict[str, Any]:
         raise InputError(f"{name}: damaged state file ({_why(exc)})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("schema"), str):
         raise InputError(f'{name}: not a losscli state file (no "schema")')
+    if doc["schema"] == SCHEMA_1 and "bootstrap" not in doc:
+        doc = dict(doc, schema=SCHEMA, bootstrap=None)  # (/1: /2 without bucket sums)
     if doc["schema"] != SCHEMA:
         raise InputError(
             f"{name}: state schema {doc['schema']!r} is not {SCHEMA!r} (made by another "
@@ -135,20 +160,31 @@ def _tagged(value: dict[str, Any]) -> Any:
     kind = value["$array"]
     if kind not in _DTYPES:
         raise ValueError(f"array type {kind!r}")
+    shape = tuple(value["shape"])
+    if "base64" in value and kind != "bool":
+        raw = bytearray(binascii.a2b_base64(value["base64"], strict_mode=True))
+        out = np.frombuffer(raw, dtype=_LITTLE[kind])
+        return out if len(shape) == 1 and out.shape == shape else out.reshape(shape)
     data = value["data"]
     if kind == "float64" and any(isinstance(v, str) for v in data):
         data = [_NONFINITE[v] if isinstance(v, str) else v for v in data]
-    return np.array(data, dtype=kind).reshape(tuple(value["shape"]))
+    return np.array(data, dtype=kind).reshape(shape)
+
+
+def _typed(doc: dict[str, Any], keys: dict[str, tuple[Any, ...]], where: str = "") -> None:
+    for key, types in keys.items():
+        value = doc[key]
+        if not (isinstance(value, types[0]) or (value is None and None in types)) and not any(
+            t is not None and isinstance(value, t) for t in types[1:]
+        ):
+            raise TypeError(f"{where}{key!r} is a {type(value).__name__}")
 
 
 def _check(state: dict[str, Any]) -> None:
     """Raise (KeyError, TypeError, ValueError) at the first thing a merge cannot use."""
-    for key, types in _KEYS.items():
-        value = state[key]
-        if not (isinstance(value, types[0]) or (value is None and None in types)) and not any(
-            t is not None and isinstance(value, t) for t in types[1:]
-        ):
-            raise TypeError(f"{key!r} is a {type(value).__name__}")
+    _typed(state, _KEYS)
+    if state["bootstrap"] is not None:
+        _check_buckets(state["bootstrap"], state)
     missing = [key for key in _SETTING if key not in state["setting"]]
     if missing:
         raise KeyError(f"setting.{missing[0]}")
@@ -182,3 +218,34 @@ def _check_item(item: dict[str, Any], groups: list[str] | None) -> None:
     for a in arrays:
         if not isinstance(a, np.ndarray) or a.shape[0] != len(groups):
             raise ValueError("a per-group array is not as long as the group list")
+
+
+def _check_buckets(doc: dict[str, Any], state: dict[str, Any]) -> None:
+    """The bucket sums of ``--ci``: arrays (groups, K >> level[, classes]), one dict per
+    model and loss (``null``: a loss without bucket state)."""
+    import numpy as np
+
+    _typed(doc, _BOOT, "bootstrap.")
+    k, level = doc["buckets"], doc["level"]
+    if k < 1 or not 0 <= level < 63 or (k >> level) < 1:
+        raise ValueError(f"bootstrap buckets {k} at level {level}")
+    if doc["shared"] is None:
+        return
+    groups = state["groups"]
+    n = max(len(groups), 1) if groups is not None else 1
+    own = doc["own"]
+    if own is None or len(own) != len(state["setting"]["layout"]["models"]):
+        raise ValueError("bootstrap: not one row of bucket sums per model")
+    dicts = [doc["shared"], *(d for row in own for d in row if d is not None)]
+    if any(len(row) != len(state["losses"]) for row in own):
+        raise ValueError("bootstrap: not one item per model and loss")
+    for d in dicts:
+        if not isinstance(d, dict):
+            raise TypeError("bootstrap: bucket sums are not an object")
+        for a in d.values():
+            if (
+                not isinstance(a, np.ndarray)
+                or a.ndim not in (2, 3)
+                or a.shape[:2] != (n, k >> level)
+            ):
+                raise ValueError("bootstrap: an array is not (groups, buckets[, classes])")

@@ -192,3 +192,92 @@ def test_the_local_engine_never_imports_dask(tmp_path: Path) -> None:
         check=True,
     )
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+# --------------------------------------------------------------------------- --ci
+
+
+CI_OPTIONS = {
+    "ci": ("--ci", "--dropna"),
+    "ci-weighted-by": ("--ci", "0.9", "--weight", "w", "--by", "region", "--dropna"),
+}
+
+
+def _same_ci(got: dict[str, Any], want: dict[str, Any]) -> None:
+    """The local engine's report: floats to 1e-12 (``close``), and the p-values,
+    verdicts and bootstrap settings exactly."""
+    close(got, want)
+    assert got["bootstrap"] == want["bootstrap"] and want["bootstrap"] is not None
+    pick = [
+        (c["model"], c["group"], c["loss"], c["p_value"], c["verdict"]) for c in want["comparisons"]
+    ]
+    assert pick and pick == [
+        (c["model"], c["group"], c["loss"], c["p_value"], c["verdict"]) for c in got["comparisons"]
+    ]
+    overall = [r for r in want["results"] if r["loss"] == "mse" and r["group"] is None]
+    assert overall and all(r["ci_low"] is not None for r in overall)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+@pytest.mark.parametrize("opts", sorted(CI_OPTIONS))
+def test_ci_equals_the_local_engines(tmp_path: Path, scheduler: str, opts: str, fmt: str) -> None:
+    """Bucket ids are global row numbers: Parquet partitions take their offsets from
+    the footers, CSV partitions from a count on the cluster first."""
+    folder, whole = _dataset(tmp_path, _frame(), 6, fmt)
+    got = _doc(str(folder), "--engine", "dask", "--scheduler", scheduler, *CI_OPTIONS[opts])
+    _same_ci(got, _doc(str(whole), *CI_OPTIONS[opts]))
+
+
+# --------------------------------------------------------------------------- row groups
+
+
+def test_split_row_groups_balances_rows() -> None:
+    from losscli.evaluate.dask_engine import Partition, split_row_groups
+
+    big, small = Partition("big", "big", "parquet"), Partition("small", "small", "parquet")
+    # 1,000 + 300 rows on 2 workers: target ⌈1300 / 4⌉ = 325 rows per partition
+    parts = split_row_groups([big, small], [[100] * 10, [150, 150]], workers=2)
+    assert [(p.name, p.row_groups, p.offset) for p in parts] == [
+        ("big", (0, 1, 2), 0),
+        ("big", (3, 4, 5), 300),
+        ("big", (6, 7, 8), 600),
+        ("big", (9,), 900),
+        ("small", None, 1000),
+    ]
+    (one,) = split_row_groups([big], [[5000]], workers=4)  # (one row group: whole)
+    assert (one.row_groups, one.offset) == (None, 0)
+
+
+def _row_grouped(tmp_path: Path, df: pd.DataFrame) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "big.parquet"
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path, row_group_size=700)
+    return path
+
+
+@pytest.mark.parametrize("opts", ["--dropna", "--ci --by region --weight w --dropna"])
+def test_row_groups_of_one_file_are_partitions(tmp_path: Path, scheduler: str, opts: str) -> None:
+    """6,000 rows in row groups of 700 on 2 workers: partitions of ⌈6000/4⌉ = 1500 rows
+    at most (two row groups each); the skip reasons name the file's rows (msle's first
+    violation, row 2501, in the fourth partition)."""
+    from losscli.evaluate.dask_engine import Partition, split_row_groups
+
+    path = _row_grouped(tmp_path, _frame())
+    assert len(split_row_groups([Partition("b", "b", "parquet")], [[700] * 8 + [400]], 2)) == 5
+    got = _doc(str(path), "--engine", "dask", "--scheduler", scheduler, *opts.split())
+    want = _doc(str(path), *opts.split())
+    (_same_ci if "--ci" in opts else close)(got, want)
+    assert got["skipped"] == want["skipped"]
+    assert "first violation at row 2501" in json.dumps(want["skipped"])
+
+
+def test_a_bad_row_in_a_later_row_group_names_the_files_row(tmp_path: Path, scheduler: str) -> None:
+    df = _frame().astype({"pred_a": object})
+    df.loc[4321, "pred_a"] = "x"  # (a text value: the 4322nd data row)
+    df["pred_a"] = df["pred_a"].astype(str)
+    path = _row_grouped(tmp_path, df)
+    local = error_line(str(path), "--dropna")
+    assert "row 4322" in local
+    assert error_line(str(path), "--engine", "dask", "--scheduler", scheduler, "--dropna") == local
