@@ -24,15 +24,22 @@ from losscli.cli.options import (
     InputFormat,
     Output,
     WithLossParams,
+    baseline_option,
     choice_option,
+    ci_option,
     column_option,
+    correction_option,
     fail_if_option,
     format_option,
+    is_number,
     max_groups_option,
     output_file_option,
     output_option,
     precision_option,
     pred_option,
+    pvalue_test_option,
+    resamples_option,
+    seed_option,
     summary_option,
     switch,
     task_option,
@@ -107,14 +114,6 @@ def _tune_malloc() -> None:
 _DEFAULT_LEVEL = "0.95"
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def optional_level(args: list[str]) -> list[str]:
     """``--ci [LEVEL]``: a bare ``--ci`` (not followed by a number) becomes
     ``--ci=0.95``. Typer has no option with an optional value (its ``flag_value`` is
@@ -124,7 +123,7 @@ def optional_level(args: list[str]) -> list[str]:
     for i, arg in enumerate(args):
         if arg == "--":
             return out + args[i:]
-        bare = arg == "--ci" and not (i + 1 < len(args) and _is_number(args[i + 1]))
+        bare = arg == "--ci" and not (i + 1 < len(args) and is_number(args[i + 1]))
         out.append(f"--ci={_DEFAULT_LEVEL}" if bare else arg)
     return out
 
@@ -135,12 +134,6 @@ class EvaluateCommand(TyperCommand):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         # (ctx: typer's click Context; Any, not a name from typer's private modules)
         return super().parse_args(ctx, optional_level(args))
-
-
-def _ci_level(value: str | None) -> str | None:
-    if value is not None and not _is_number(value):
-        raise typer.BadParameter(f"{value!r} is not a level in (0, 1), e.g. --ci 0.9")
-    return value
 
 
 def _evaluate(
@@ -202,41 +195,23 @@ def _evaluate(
     output_file: Path | None = output_file_option(),
     precision: int = precision_option(),
     fail_if: list[str] | None = fail_if_option(),
-    ci: str | None = typer.Option(
-        None,
-        "--ci",
-        metavar="[LEVEL]",
-        callback=_ci_level,
+    ci: str | None = ci_option(
         help="A percentile bootstrap interval for every loss at LEVEL (default 0.95), and "
         "paired comparisons of the models with the baseline; the point values stay exact.",
     ),
-    resamples: int | None = typer.Option(
-        None, "--resamples", metavar="B", help="With --ci: bootstrap resamples (default 1000)."
+    resamples: int | None = resamples_option(),
+    seed: int | None = seed_option(
+        help="With --ci: the seed of the row buckets and resamples (default 12345)."
     ),
-    seed: int | None = typer.Option(
-        None,
-        "--seed",
-        metavar="S",
-        help="With --ci: the seed of the row buckets and resamples (default 12345).",
+    baseline: str | None = baseline_option(
+        help="With --ci: the model the others are compared with (default: the first)."
     ),
-    baseline: str | None = typer.Option(
-        None,
-        "--baseline",
-        metavar="MODEL",
-        help="With --ci: the model the others are compared with (default: the first).",
-    ),
-    test: str | None = typer.Option(
-        None,
-        "--test",
-        metavar="TEST",
+    test: str | None = pvalue_test_option(
         help="With --ci: the p-value of a comparison, bootstrap (paired bootstrap, default) "
         "or permutation (approximate randomization).",
     ),
-    correction: str | None = typer.Option(
-        None,
-        "--correction",
-        metavar="HOW",
-        help="With --ci: none (default) or holm (Holm's step-down across every comparison).",
+    correction: str | None = correction_option(
+        help="With --ci: none (default) or holm (Holm's step-down across every comparison)."
     ),
     save_state: Path | None = typer.Option(
         None,

@@ -12,14 +12,20 @@ from pathlib import Path
 
 import typer
 
-from losscli.cli.evaluate_cmd import _ci_level, show_report
+from losscli.cli.evaluate_cmd import show_report
 from losscli.cli.options import (
     Output,
+    baseline_option,
+    ci_option,
+    correction_option,
     fail_if_option,
     max_groups_option,
     output_file_option,
     output_option,
     precision_option,
+    pvalue_test_option,
+    resamples_option,
+    seed_option,
 )
 from losscli.errors import InputError
 
@@ -37,33 +43,18 @@ def merge_command(
     precision: int = precision_option(),
     max_groups: int = max_groups_option(),
     fail_if: list[str] | None = fail_if_option(),
-    ci: str | None = typer.Option(
-        None,
-        "--ci",
-        metavar="[LEVEL]",
-        callback=_ci_level,
+    ci: str | None = ci_option(
         help="Intervals and paired comparisons from the states' bootstrap buckets (saved "
         "by 'evaluate --ci --row-offset N --save-state'), as 'evaluate --ci' gives them "
         "on the whole data.",
     ),
-    resamples: int | None = typer.Option(
-        None, "--resamples", metavar="B", help="With --ci: bootstrap resamples (default 1000)."
+    resamples: int | None = resamples_option(),
+    seed: int | None = seed_option(
+        help="With --ci: the seed the states were saved with (default: theirs)."
     ),
-    seed: int | None = typer.Option(
-        None,
-        "--seed",
-        metavar="S",
-        help="With --ci: the seed the states were saved with (default: theirs).",
-    ),
-    baseline: str | None = typer.Option(
-        None, "--baseline", metavar="MODEL", help="With --ci: the model compared with."
-    ),
-    test: str | None = typer.Option(
-        None, "--test", metavar="TEST", help="With --ci: bootstrap (default) or permutation."
-    ),
-    correction: str | None = typer.Option(
-        None, "--correction", metavar="HOW", help="With --ci: none (default) or holm."
-    ),
+    baseline: str | None = baseline_option(help="With --ci: the model compared with."),
+    test: str | None = pvalue_test_option(help="With --ci: bootstrap (default) or permutation."),
+    correction: str | None = correction_option(help="With --ci: none (default) or holm."),
 ) -> None:
     """The report of the rows of several saved states together, as 'evaluate' prints it.
 

@@ -267,3 +267,49 @@ def fail_if_option(help: str = FAIL_IF_HELP) -> Any:
     """``--fail-if``: gates, repeatable (a report's: :mod:`losscli.evaluate.gates`;
     ``compare`` says its own ``help``, on changes)."""
     return typer.Option(None, "--fail-if", metavar="EXPR", help=help)
+
+
+# --------------------------------------------------------------------------- --ci and its options
+
+
+def is_number(text: str) -> bool:
+    """Whether ``text`` reads as a float (a ``--ci`` level, or the next argument)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _ci_level(value: str | None) -> str | None:
+    if value is not None and not is_number(value):
+        raise typer.BadParameter(f"{value!r} is not a level in (0, 1), e.g. --ci 0.9")
+    return value
+
+
+def ci_option(help: str) -> Any:
+    """``--ci [LEVEL]`` (a bare ``--ci`` is rewritten to 0.95 by the command's
+    ``parse_args``: typer has no option with an optional value)."""
+    return typer.Option(None, "--ci", metavar="[LEVEL]", callback=_ci_level, help=help)
+
+
+def resamples_option() -> Any:
+    return value_option(
+        "--resamples", metavar="B", help="With --ci: bootstrap resamples (default 1000)."
+    )
+
+
+def seed_option(help: str) -> Any:
+    return value_option("--seed", metavar="S", help=help)
+
+
+def baseline_option(help: str) -> Any:
+    return value_option("--baseline", metavar="MODEL", help=help)
+
+
+def pvalue_test_option(help: str) -> Any:
+    return value_option("--test", metavar="TEST", help=help)
+
+
+def correction_option(help: str) -> Any:
+    return value_option("--correction", metavar="HOW", help=help)
