@@ -12,7 +12,9 @@
   glob that matches nothing is an error too.
 * **Hive partitions**: directories named ``key=value`` (``model=tree/day=2026-11-30/``)
   give every file below them the column ``key`` (an integer when every value of the
-  key is one, else text), usable as any column (``--by day``, ``--weight``...).
+  key is one, else text), usable as any column (``--by day``, ``--weight``...). The
+  value ``__HIVE_DEFAULT_PARTITION__`` is a missing value (what Hive, Spark, pyarrow,
+  pandas, DuckDB and polars write for a null key, and what pyarrow reads back as null).
 * **Rows**: the data rows are numbered on across the files (the first file's rows are
   1…n₁, the second's n₁+1…), which is what the engine counts; an error the engine
   raises about row N is completed with the file holding it and its row there
@@ -48,6 +50,8 @@ from losscli.io.sources import FORMATS, display_name, name_format
 
 _GLOB = re.compile(r"[*?\[]")
 _INT = re.compile(r"^[-+]?\d{1,18}$")
+#: the directory value of a null partition key (Hive's name, which every writer uses)
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 
 Arrays = tuple[int, dict[str, Any]]
 
@@ -57,13 +61,13 @@ class Part:
     """One file of a dataset: ``name`` in messages, ``location`` to hand to the
     readers of :mod:`losscli.io.tables` (a path or a URL), its format, its row count
     (Parquet: from the footer, before any filter; else None) and its Hive partition
-    values ``((key, value), ...)`` (int or str)."""
+    values ``((key, value), ...)`` (int or str; None for a null key)."""
 
     name: str
     location: str
     fmt: str
     rows: int | None = None
-    partition: tuple[tuple[str, str | int], ...] = ()
+    partition: tuple[tuple[str, str | int | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,15 +134,16 @@ def _remote_files(source: str) -> tuple[str, list[str]]:
     return root, [u for u in found if not _hidden(u[len(root) :])]
 
 
-def _partition(relative: str) -> list[tuple[str, str]]:
-    """The Hive ``key=value`` directories of a file's path below the root."""
+def _partition(relative: str) -> list[tuple[str, str | None]]:
+    """The Hive ``key=value`` directories of a file's path below the root (None for
+    :data:`NULL_PARTITION`)."""
     from urllib.parse import unquote
 
-    out = []
+    out: list[tuple[str, str | None]] = []
     for seg in relative.split("/")[:-1]:
         key, eq, value = seg.partition("=")
         if eq and key:
-            out.append((unquote(key), unquote(value)))
+            out.append((unquote(key), None if value == NULL_PARTITION else unquote(value)))
     return out
 
 
@@ -195,12 +200,21 @@ def _partitions(name: str, root: str, parts: list[Part]) -> tuple[tuple[str, ...
                 f"{name}: {part.name} has the partition keys ({', '.join(k for k, _ in pairs)}), "
                 f"but {parts[0].name} has ({', '.join(keys)}): the files of a dataset must agree"
             )
-    ints = [all(_INT.match(pairs[i][1]) for pairs in found) for i in range(len(keys))]
+    ints = [_all_ints([pairs[i][1] for pairs in found]) for i in range(len(keys))]
     typed = []
     for part, pairs in zip(parts, found, strict=True):
-        values = tuple((k, int(v) if ints[i] else v) for i, (k, v) in enumerate(pairs))
+        values = tuple(
+            (k, int(v) if ints[i] and v is not None else v) for i, (k, v) in enumerate(pairs)
+        )
         typed.append(Part(part.name, part.location, part.fmt, None, values))
     return keys, typed
+
+
+def _all_ints(values: list[str | None]) -> bool:
+    """Whether a key is a number: every value that is not null is an integer (and
+    one is not null)."""
+    present = [v for v in values if v is not None]
+    return bool(present) and all(_INT.match(v) for v in present)
 
 
 def _relative(root: str, location: str) -> str:
@@ -301,13 +315,22 @@ class DatasetInput:
             assert flt is not None
             raise InputError(f"{self.name}: no data rows match --filter {flt.text!r}")
         self.first = self.kept[0]
+        self._kinds = {
+            k: "number"
+            if any(isinstance(dict(p.partition)[k], int) for p in dataset.parts)
+            else "text"
+            for k in dataset.keys
+        }
         self._starts: list[int] = []
         self._parts: list[Part] = []
         self._columns: list[str] | None = None
 
     def file_columns(self) -> list[str]:
+        """The first file's columns; CSV/TSV files of a header and no rows before
+        it are passed over (the first file with rows is :attr:`first`, whose types
+        are sniffed), all of them such: no data rows."""
         if self._columns is None:
-            self._columns = tables.read_columns(self.first.location, fmt=self.first.fmt)
+            self._columns = self._first_with_rows()
             for key in self.dataset.keys:
                 if key in self._columns:
                     raise InputError(
@@ -316,15 +339,30 @@ class DatasetInput:
                     )
         return self._columns
 
+    def _first_with_rows(self) -> list[str]:
+        from losscli.io.csv import HeaderOnly
+
+        for part in self.kept:
+            try:
+                columns = tables.read_columns(part.location, fmt=part.fmt)
+            except HeaderOnly:
+                continue
+            self.first = part
+            return columns
+        why = f" match --filter {self.flt.text!r}" if self.flt is not None else ""
+        raise InputError(f"{self.name}: no data rows{why} (every file has a header only)")
+
     def columns(self) -> list[str]:
         return [*self.file_columns(), *self.dataset.keys]
 
     def key_kind(self, key: str) -> str:
-        return "number" if isinstance(dict(self.first.partition)[key], int) else "text"
+        """ "number" when the key's values are integers (nulls aside), else "text"."""
+        return self._kinds[key]
 
     def sniff_types(self, columns: Sequence[str]) -> dict[str, str]:
         keys = self.dataset.keys
         data = [c for c in columns if c not in keys]
+        self.file_columns()  # which file is the first with rows
         out = tables.sniff_types(self.first.location, fmt=self.first.fmt, columns=data)
         out.update({c: self.key_kind(c) for c in columns if c in keys})
         return {c: out[c] for c in columns}
