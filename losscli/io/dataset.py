@@ -108,6 +108,8 @@ def _local_files(source: str) -> tuple[str, list[str]]:
 
     if os.path.isdir(source):
         root = source
+        if os.path.isdir(os.path.join(source, "_delta_log")):
+            _refuse_delta(source)
         found: list[str] = []
         for folder, dirs, files in os.walk(source):
             dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
@@ -129,8 +131,10 @@ def _remote_files(source: str) -> tuple[str, list[str]]:
     found = remote.resolve(source)
     if isinstance(found, remote.Remote):
         return source.rsplit("/", 1)[0], [source]
-    root = _glob_root(source) if _GLOB.search(source.split("://", 1)[1]) else source
-    root = root.rstrip("/")
+    glob = bool(_GLOB.search(source.split("://", 1)[1]))
+    root = (_glob_root(source) if glob else source).rstrip("/")
+    if not glob and any(u[len(root) :].startswith("/_delta_log/") for u in found):
+        _refuse_delta(source)
     return root, [u for u in found if not _hidden(u[len(root) :])]
 
 
@@ -149,7 +153,8 @@ def _partition(relative: str) -> list[tuple[str, str | None]]:
 
 def discover(source: str, fmt: str | None = None) -> Dataset:
     """The files of the dataset ``source`` (see the module docstring), or InputError:
-    nothing found, a file of another format, partition keys that differ."""
+    nothing found, a file of another format, partition keys that differ, a Delta
+    Lake table (:func:`_refuse_delta`)."""
     name = display_name(source)
     root, files = _remote_files(source) if remote.is_url(source) else _local_files(source)
     if not files:
@@ -162,6 +167,19 @@ def discover(source: str, fmt: str | None = None) -> Dataset:
     chosen, parts = _typed_files(name, root, files, fmt)
     keys, parts = _partitions(name, root, parts)
     return Dataset(name, chosen, root, tuple(parts), keys)
+
+
+def _refuse_delta(source: str) -> None:
+    """A Delta Lake table's directory (``_delta_log/`` beside the data) also holds
+    the Parquet files that later versions removed or overwrote: read as a dataset
+    it would count their rows too (as pyarrow's and Spark's Parquet readers do), so
+    it is refused. A quoted glob still reads the files it names."""
+    raise InputError(
+        f"{display_name(source)} is a Delta Lake table (it has a _delta_log): its "
+        "directory also holds files that later versions removed; write the version to "
+        "evaluate to Parquet first (deltalake: DeltaTable(PATH).to_pyarrow_dataset()), "
+        "or name the files with a quoted glob to read every one of them"
+    )
 
 
 def _typed_files(name: str, root: str, files: list[str], fmt: str | None) -> tuple[str, list[Part]]:

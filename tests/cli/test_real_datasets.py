@@ -317,3 +317,19 @@ def test_polars_partition_keys_in_the_files_are_refused(tmp_path: Path) -> None:
     pl.from_pandas(FRAME).write_parquet(tmp_path, partition_by=["day"])
     line = run_error(str(tmp_path), "--loss", "mse")
     assert "'day' is both a partition key" in line
+
+
+def test_a_delta_lake_table_is_refused(tmp_path: Path) -> None:
+    """deltalake's ``write_deltalake`` twice (the second an overwrite): the
+    directory holds both versions' files, the table only the second's rows; read
+    as Parquet files it would count both (pyarrow does: 2 × 300 rows), so one line
+    names the table; a quoted glob still reads every file it names."""
+    dl = pytest.importorskip("deltalake")
+    table = tmp_path / "preds"
+    dl.write_deltalake(table, FRAME.iloc[:300], partition_by=["day"])
+    dl.write_deltalake(table, FRAME.iloc[300:], partition_by=["day"], mode="overwrite")
+    assert dl.DeltaTable(table).to_pyarrow_table().num_rows == N - 300
+    assert pds.dataset(table, format="parquet", partitioning="hive").count_rows() == N
+    line = run_error(str(table), "--loss", "mse")
+    assert "is a Delta Lake table (it has a _delta_log)" in line
+    _check(run_json(str(table / "*" / "*.parquet"), "--loss", "mse", "--loss", "mae"), FRAME)

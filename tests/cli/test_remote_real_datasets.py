@@ -162,3 +162,17 @@ def test_an_http_file_of_a_real_writer(web: str, files: Path, name: str) -> None
     remote = run_json(f"{web}/{name}", *args)
     _same(remote, run_json(str(files / name), *args))
     _check(remote, FRAME)
+
+
+def test_an_s3_delta_table_is_refused(s3: str, local: Path) -> None:
+    """A Delta table under a prefix (its ``_delta_log/`` listed with the data)."""
+    dl = pytest.importorskip("deltalake")
+    table = local / "delta"
+    dl.write_deltalake(table, FRAME.iloc[:300])
+    dl.write_deltalake(table, FRAME.iloc[300:], mode="overwrite")
+    fs = s3fs.S3FileSystem(endpoint_url=s3, skip_instance_cache=True)
+    for key, data in _tree(table).items():
+        fs.pipe(f"{BUCKET}/delta/{key}", data)
+    for url in (f"s3://{BUCKET}/delta/", f"s3://{BUCKET}/delta"):
+        line = Cli("evaluate").error_line(url, "--loss", "mse")
+        assert "is a Delta Lake table (it has a _delta_log)" in line
