@@ -12,7 +12,8 @@
   glob that matches nothing is an error too.
 * **Hive partitions**: directories named ``key=value`` (``model=tree/day=2026-11-30/``)
   give every file below them the column ``key`` (an integer when every value of the
-  key is one, else text), usable as any column (``--by day``, ``--weight``...). The
+  key is one, else text), usable as any column (``--by day``, ``--weight``...); when
+  the files hold a column ``key`` themselves (polars writes both), theirs is read. The
   value ``__HIVE_DEFAULT_PARTITION__`` is a missing value (what Hive, Spark, pyarrow,
   pandas, DuckDB and polars write for a null key, and what pyarrow reads back as null).
 * **Rows**: the data rows are numbered on across the files (the first file's rows are
@@ -349,13 +350,31 @@ class DatasetInput:
         are sniffed), all of them such: no data rows."""
         if self._columns is None:
             self._columns = self._first_with_rows()
-            for key in self.dataset.keys:
-                if key in self._columns:
-                    raise InputError(
-                        f"{self.name}: {key!r} is both a partition key (a {key}=... "
-                        f"directory) and a column of {self.first.name}"
-                    )
+            self._keys_in_files(set(self._columns) & set(self.dataset.keys))
         return self._columns
+
+    def _keys_in_files(self, both: set[str]) -> None:
+        """Keys that are also columns of the files (polars' ``write_parquet(
+        partition_by=...)`` keeps them in both): the files' column is read, as
+        polars reads it back; the directory values have pruned the files already
+        (:attr:`kept`), and stop being columns of their own."""
+        if not both:
+            return
+        ds = self.dataset
+        self.dataset = Dataset(
+            ds.name, ds.fmt, ds.root, ds.parts, tuple(k for k in ds.keys if k not in both)
+        )
+        self.kept = [
+            Part(
+                p.name,
+                p.location,
+                p.fmt,
+                p.rows,
+                tuple(kv for kv in p.partition if kv[0] not in both),
+            )
+            for p in self.kept
+        ]
+        self.first = next(p for p in self.kept if p.location == self.first.location)
 
     def _first_with_rows(self) -> list[str]:
         from losscli.io.csv import HeaderOnly
@@ -395,6 +414,7 @@ class DatasetInput:
     ) -> Generator[Arrays]:
         from losscli.io import dataset_read
 
+        self.file_columns()  # which keys the files hold themselves
         self._starts, self._parts = [], []
         reader = dataset_read.Reader(self, list(columns), column_types or {}, chunk_rows, coalesce)
         base = 0

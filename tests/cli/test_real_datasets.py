@@ -309,14 +309,25 @@ def test_dask_side_files_are_not_parts(tmp_path: Path) -> None:
     _check(run_json(str(tmp_path), "--loss", "mse", "--loss", "mae"), FRAME)
 
 
-def test_polars_partition_keys_in_the_files_are_refused(tmp_path: Path) -> None:
+def test_polars_keeps_the_keys_in_the_files(tmp_path: Path) -> None:
     """polars' ``write_parquet(partition_by=)`` keeps the keys in the files as well
-    as in the directories (pyarrow.dataset cannot read that either: "Unable to
-    merge"): one line naming the key and the file."""
+    as in the directories (pyarrow.dataset cannot read that: "Unable to merge"); the
+    files' columns are read, as polars reads them back: its nulls stay nulls."""
     pl = pytest.importorskip("polars")
-    pl.from_pandas(FRAME).write_parquet(tmp_path, partition_by=["day"])
-    line = run_error(str(tmp_path), "--loss", "mse")
-    assert "'day' is both a partition key" in line
+    pl.from_pandas(FRAME).write_parquet(tmp_path, partition_by=list(KEYS))
+    assert (tmp_path / "model=__HIVE_DEFAULT_PARTITION__").is_dir()
+    assert "model" in pq.read_schema(next(tmp_path.rglob("*.parquet"))).names
+    back = pl.scan_parquet(tmp_path / "**" / "*.parquet", hive_partitioning=True).collect()
+    assert back.height == N
+    result = run_json(str(tmp_path), "--loss", "mse", "--loss", "mae", "--by", "day")
+    _check(result, FRAME)
+    _check_groups(result, FRAME, "day")
+    kept = FRAME[FRAME.model == "linear"]
+    flt = 'not (model == "tree") and day >= "2026-11-30"'
+    _check(run_json(str(tmp_path), "--loss", "mse", "--loss", "mae", "--filter", flt), kept)
+    present = FRAME[FRAME.model.notna()]
+    result = run_json(str(tmp_path), "--loss", "mse", "--loss", "mae", "--by", "model", "--dropna")
+    _check_groups(result, present, "model")
 
 
 def test_a_delta_lake_table_is_refused(tmp_path: Path) -> None:
