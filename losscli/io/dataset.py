@@ -4,7 +4,8 @@
   glob (``'preds/2026-*.parquet'``, quoted so the shell leaves it alone), or a URL of
   a store "directory" or glob (``s3://bucket/preds/``). Files and directories whose
   name starts with ``.`` or ``_`` are skipped (``_SUCCESS``, ``_metadata``, ``.crc``:
-  what Spark, Hive and pyarrow leave beside the data, and what pyarrow skips too).
+  what Spark, Hive and pyarrow leave beside the data, and what pyarrow skips too), and
+  files named ``…_$folder$`` or ``…._COPYING_`` (Hadoop's, skipped by Spark).
   The files are read in the sorted order of their paths, one after the other.
 * **One format, one schema**: every file must be of the first one's format (told by
   its suffix, or all of ``--format``) and hold the same columns (Parquet: with the
@@ -99,8 +100,17 @@ def is_dataset(source: str) -> bool:
     return bool(_GLOB.search(source)) and not os.path.lexists(source)
 
 
+#: name endings of what is not data either: Hadoop's S3 directory markers
+#: (``day=2026-11-30_$folder$``, empty objects) and ``hdfs dfs -put``'s file in
+#: transit (``part-0.csv._COPYING_``), which Spark's file index skips too
+_NOT_DATA = ("_$folder$", "._COPYING_")
+
+
 def _hidden(relative: str) -> bool:
-    return any(seg.startswith((".", "_")) for seg in relative.split("/") if seg)
+    segs = [seg for seg in relative.split("/") if seg]
+    return any(seg.startswith((".", "_")) for seg in segs) or (
+        bool(segs) and segs[-1].endswith(_NOT_DATA)
+    )
 
 
 def _local_files(source: str) -> tuple[str, list[str]]:

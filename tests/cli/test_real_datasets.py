@@ -132,8 +132,10 @@ def _spark_name(i: int, job: str, suffix: str, partitioned: bool) -> str:
 def _spark(out: Path, suffix: str, write: Callable[[pd.DataFrame, Path], None]) -> None:
     """Spark's ``partitionBy("model", "day")`` output: a part per task and
     partition, a hidden ``.crc`` beside each, ``_SUCCESS`` and its ``.crc`` at the
-    root, a null key as ``__HIVE_DEFAULT_PARTITION__``; and a ``_temporary``
-    directory of another, unfinished, attempt (Spark's output committer)."""
+    root, a null key as ``__HIVE_DEFAULT_PARTITION__``; a ``_temporary`` directory of
+    another, unfinished, attempt (Spark's output committer); Hadoop's S3 directory
+    markers (``model=tree_$folder$``) and a file ``hdfs dfs -put`` is still copying
+    (``…._COPYING_``, truncated)."""
     job = str(uuid.UUID(int=20261202))
     tasks = np.arange(N) % 3  # three tasks, each writing its rows of every partition
     for (model, day, task), rows in FRAME.assign(task=tasks).groupby(
@@ -146,6 +148,11 @@ def _spark(out: Path, suffix: str, write: Callable[[pd.DataFrame, Path], None]) 
         (path.parent / f".{path.name}.crc").write_bytes(b"crc\x00" + bytes(8))
     (out / "_SUCCESS").write_bytes(b"")
     (out / "._SUCCESS.crc").write_bytes(b"crc\x00\x00\x00\x00\x00")
+    for folder in sorted(p for p in out.glob("model=*") if p.is_dir()):
+        # what Hadoop's S3 filesystems leave: an empty marker object per directory
+        (out / f"{folder.name}_$folder$").write_bytes(b"")
+    copying = next(out.rglob(_spark_name(0, job, suffix, True)))
+    (copying.parent / f"{copying.name}._COPYING_").write_bytes(copying.read_bytes()[:20])
     stale = out / "_temporary" / "0" / "task_0" / "model=tree" / "day=2026-11-30"
     stale.mkdir(parents=True)
     write(FRAME[["y_true", "y_pred"]].head(5), stale / _spark_name(9, job, suffix, True))
