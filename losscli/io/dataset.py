@@ -146,7 +146,8 @@ def _remote_files(source: str) -> tuple[str, list[str]]:
     root = (_glob_root(source) if glob else source).rstrip("/")
     if not glob and any(u[len(root) :].startswith("/_delta_log/") for u in found):
         _refuse_delta(source)
-    return root, [u for u in found if not _hidden(u[len(root) :])]
+    # a key ending in "/" is a directory marker (an S3 console's "Create folder")
+    return root, [u for u in found if not u.endswith("/") and not _hidden(u[len(root) :])]
 
 
 def _partition(relative: str) -> list[tuple[str, str | None]]:

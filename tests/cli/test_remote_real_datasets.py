@@ -176,3 +176,22 @@ def test_an_s3_delta_table_is_refused(s3: str, local: Path) -> None:
     for url in (f"s3://{BUCKET}/delta/", f"s3://{BUCKET}/delta"):
         line = Cli("evaluate").error_line(url, "--loss", "mse")
         assert "is a Delta Lake table (it has a _delta_log)" in line
+
+
+def test_s3_directory_markers_are_not_parts(s3: str, local: Path) -> None:
+    """The empty ``prefix/`` objects an S3 console's "Create folder" writes, at the
+    root and below it, beside pyarrow's dataset: listed with the data, skipped."""
+    fs = s3fs.S3FileSystem(endpoint_url=s3, skip_instance_cache=True)
+    for key, data in _tree(local / "pyarrow").items():
+        fs.pipe(f"{BUCKET}/marked/{key}", data)
+    import boto3
+
+    s3api = boto3.client("s3", endpoint_url=s3)
+    for marker in ("marked/", "marked/model=tree/", "marked/model=tree/day=2026-11-30/"):
+        s3api.put_object(Bucket=BUCKET, Key=marker, Body=b"")
+    keys = [o["Key"] for o in s3api.list_objects_v2(Bucket=BUCKET, Prefix="marked/")["Contents"]]
+    assert "marked/model=tree/" in keys
+    args = ("--loss", "mse", "--loss", "mae", "--by", "day")
+    remote = run_json(f"s3://{BUCKET}/marked/", *args)
+    _same(remote, run_json(str(local / "pyarrow"), *args))
+    _check(remote, FRAME)
