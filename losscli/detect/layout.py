@@ -36,9 +36,11 @@ from losscli.detect.names import (
     PAIRED_TRUTH_PREFIXES,
     PRED_NAMES,
     PRED_WORDS,
+    SINGLE_PROB_PREFIXES,
     TRUTH_NAMES,
     TRUTH_PARTNERS,
     is_id,
+    is_id_like,
 )
 from losscli.detect.names import key as _key
 from losscli.errors import InputError, UsageError
@@ -260,6 +262,9 @@ def _guess_truth(cols: list[str], skip: set[str], source: str, have_preds: bool)
         rest = [c for c in cols if c not in skip and not is_id(c)]
         if have_preds and len(rest) == 1:
             return rest[0]
+        left = None if have_preds else _truth_by_elimination(cols, skip, source)
+        if left is not None:
+            return left
         raise InputError(
             f"cannot tell which column is the truth{where(source)}; columns are: "
             f"{_listing(cols)}; {_FLAGS_HINT}"
@@ -273,6 +278,19 @@ def _guess_truth(cols: list[str], skip: set[str], source: str, have_preds: bool)
         f"more than one column could be the truth{where(source)}: "
         f"{', '.join(candidates)}; pick one with --true COL; columns are: {_listing(cols)}"
     )
+
+
+def _truth_by_elimination(cols: list[str], skip: set[str], source: str) -> str | None:
+    """No truth name (``station_id,time_idx,pred,Money_spent``): when the names
+    give the predictions and every other column but one keys rows (an id name, or a
+    name ending in ``_id`` / ``_idx`` / ``_index``), that one is the truth."""
+    try:
+        models, unused = _guess_preds(cols, skip, source)
+    except InputError:
+        return None
+    taken = {c for m in models for c in m.columns} | {u[1] for u in unused}
+    rest = [c for c in cols if c not in skip and c not in taken and not is_id_like(c)]
+    return rest[0] if models and len(rest) == 1 else None
 
 
 def _guess_preds(
@@ -294,6 +312,10 @@ def _guess_preds(
     models: list[ModelCols] = []
     lower = {c: _key(c) for c in cols if c not in skip and not is_id(c)}
     taken: set[str] = set()
+    single = [c for c, k in lower.items() if k.startswith(SINGLE_PROB_PREFIXES)]
+    if len(single) == 1:  # prob_failed beside pred: the model's probabilities
+        models.append(ModelCols(single[0].strip(), (single[0],), None, "probability"))
+        taken.add(single[0])
     for name in PRED_NAMES:
         for c in lower:
             if lower[c] == name:

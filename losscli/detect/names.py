@@ -71,6 +71,7 @@ PRED_NAMES: tuple[str, ...] = (
     "oof",
     "predicted_values",
     "predicted_value",
+    "forecast",
     *LABEL_NAMES,
     *PROBABILITY_PHRASES,
 )
@@ -128,6 +129,12 @@ ID_NAMES: frozenset[str] = frozenset(
 #: words of a name that say "prediction" (the fallback once the truth is named)
 PRED_WORDS: tuple[str, ...] = ("pred", "prob", "score", "oof", "hat", "forecast", "estimate")
 CLASS_PREFIXES: tuple[str, ...] = ("prob_", "proba_", "p_")
+#: one ``prob_<class>`` column alone (``prob_failed``, ``prob_1``): the positive
+#: class's probability (``p_`` is left out: ``p_<x>`` is also a paired prediction)
+SINGLE_PROB_PREFIXES: tuple[str, ...] = ("prob_", "proba_")
+#: name endings that say a column keys rows (``station_id``, ``time_idx``): used only
+#: to find the truth by elimination, never to refuse a column the user names
+ID_SUFFIXES: tuple[str, ...] = ("_id", "_idx", "_index")
 
 
 #: a truth name's usual partners: among several truth candidates, the one whose
@@ -136,7 +143,7 @@ TRUTH_PARTNERS: dict[str, tuple[str, ...]] = {
     "y_true": ("y_pred",),
     "target": ("prediction", "pred", "predicted"),
     "label": ("prob", "proba", "probability"),
-    "actual": ("predicted", "prediction"),
+    "actual": ("predicted", "prediction", "forecast"),
     "y": ("y_hat", "yhat"),
 }
 #: prediction names that say nothing of the values: beside one probability column
@@ -157,3 +164,8 @@ def is_id(column: str) -> bool:
     index pandas writes as an unnamed first column, ...)."""
     k = key(column)
     return k in ID_NAMES or k.startswith("unnamed:")
+
+
+def is_id_like(column: str) -> bool:
+    """:func:`is_id`, or a name ending as a key does (``center_id``, ``time_idx``)."""
+    return is_id(column) or key(column).endswith(ID_SUFFIXES)

@@ -100,6 +100,16 @@ def _records(res: Source) -> Generator[list[str]]:
             stream.close()
 
 
+class HeaderOnly(InputError):
+    """A CSV/TSV file with a header and no data rows: an error for one file; in a
+    dataset, a part of no rows (what Spark and pyarrow read it as), its header in
+    :attr:`columns` to check against the other parts'."""
+
+    def __init__(self, message: str, columns: list[str]) -> None:
+        super().__init__(message)
+        self.columns = columns
+
+
 def column_names(res: Source) -> list[str]:
     """The header's names as Arrow reads them (not stripped: ``include_columns``
     must match exactly; a UTF-8 byte-order mark dropped), checked: a header and at
@@ -120,10 +130,10 @@ def column_names(res: Source) -> list[str]:
         reader.close()
     if not records or all(not c.strip() for c in records[0]):
         raise InputError(f"{res.name} is empty (no header line)")
-    if len(records) < 2:
-        raise InputError(f"{res.name} has a header but no data rows")
     names = list(records[0])
     names[0] = names[0].lstrip("\ufeff")
+    if len(records) < 2:
+        raise HeaderOnly(f"{res.name} has a header but no data rows", names)
     return names
 
 

@@ -4,7 +4,8 @@
   glob (``'preds/2026-*.parquet'``, quoted so the shell leaves it alone), or a URL of
   a store "directory" or glob (``s3://bucket/preds/``). Files and directories whose
   name starts with ``.`` or ``_`` are skipped (``_SUCCESS``, ``_metadata``, ``.crc``:
-  what Spark, Hive and pyarrow leave beside the data, and what pyarrow skips too).
+  what Spark, Hive and pyarrow leave beside the data, and what pyarrow skips too), and
+  files named ``…_$folder$`` or ``…._COPYING_`` (Hadoop's, skipped by Spark).
   The files are read in the sorted order of their paths, one after the other.
 * **One format, one schema**: every file must be of the first one's format (told by
   its suffix, or all of ``--format``) and hold the same columns (Parquet: with the
@@ -12,7 +13,10 @@
   glob that matches nothing is an error too.
 * **Hive partitions**: directories named ``key=value`` (``model=tree/day=2026-11-30/``)
   give every file below them the column ``key`` (an integer when every value of the
-  key is one, else text), usable as any column (``--by day``, ``--weight``...).
+  key is one, else text), usable as any column (``--by day``, ``--weight``...); when
+  the files hold a column ``key`` themselves (polars writes both), theirs is read. The
+  value ``__HIVE_DEFAULT_PARTITION__`` is a missing value (what Hive, Spark, pyarrow,
+  pandas, DuckDB and polars write for a null key, and what pyarrow reads back as null).
 * **Rows**: the data rows are numbered on across the files (the first file's rows are
   1…n₁, the second's n₁+1…), which is what the engine counts; an error the engine
   raises about row N is completed with the file holding it and its row there
@@ -48,6 +52,8 @@ from losscli.io.sources import FORMATS, display_name, name_format
 
 _GLOB = re.compile(r"[*?\[]")
 _INT = re.compile(r"^[-+]?\d{1,18}$")
+#: the directory value of a null partition key (Hive's name, which every writer uses)
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 
 Arrays = tuple[int, dict[str, Any]]
 
@@ -57,13 +63,13 @@ class Part:
     """One file of a dataset: ``name`` in messages, ``location`` to hand to the
     readers of :mod:`losscli.io.tables` (a path or a URL), its format, its row count
     (Parquet: from the footer, before any filter; else None) and its Hive partition
-    values ``((key, value), ...)`` (int or str)."""
+    values ``((key, value), ...)`` (int or str; None for a null key)."""
 
     name: str
     location: str
     fmt: str
     rows: int | None = None
-    partition: tuple[tuple[str, str | int], ...] = ()
+    partition: tuple[tuple[str, str | int | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,8 +100,17 @@ def is_dataset(source: str) -> bool:
     return bool(_GLOB.search(source)) and not os.path.lexists(source)
 
 
+#: name endings of what is not data either: Hadoop's S3 directory markers
+#: (``day=2026-11-30_$folder$``, empty objects) and ``hdfs dfs -put``'s file in
+#: transit (``part-0.csv._COPYING_``), which Spark's file index skips too
+_NOT_DATA = ("_$folder$", "._COPYING_")
+
+
 def _hidden(relative: str) -> bool:
-    return any(seg.startswith((".", "_")) for seg in relative.split("/") if seg)
+    segs = [seg for seg in relative.split("/") if seg]
+    return any(seg.startswith((".", "_")) for seg in segs) or (
+        bool(segs) and segs[-1].endswith(_NOT_DATA)
+    )
 
 
 def _local_files(source: str) -> tuple[str, list[str]]:
@@ -104,6 +119,8 @@ def _local_files(source: str) -> tuple[str, list[str]]:
 
     if os.path.isdir(source):
         root = source
+        if os.path.isdir(os.path.join(source, "_delta_log")):
+            _refuse_delta(source)
         found: list[str] = []
         for folder, dirs, files in os.walk(source):
             dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
@@ -125,26 +142,31 @@ def _remote_files(source: str) -> tuple[str, list[str]]:
     found = remote.resolve(source)
     if isinstance(found, remote.Remote):
         return source.rsplit("/", 1)[0], [source]
-    root = _glob_root(source) if _GLOB.search(source.split("://", 1)[1]) else source
-    root = root.rstrip("/")
-    return root, [u for u in found if not _hidden(u[len(root) :])]
+    glob = bool(_GLOB.search(source.split("://", 1)[1]))
+    root = (_glob_root(source) if glob else source).rstrip("/")
+    if not glob and any(u[len(root) :].startswith("/_delta_log/") for u in found):
+        _refuse_delta(source)
+    # a key ending in "/" is a directory marker (an S3 console's "Create folder")
+    return root, [u for u in found if not u.endswith("/") and not _hidden(u[len(root) :])]
 
 
-def _partition(relative: str) -> list[tuple[str, str]]:
-    """The Hive ``key=value`` directories of a file's path below the root."""
+def _partition(relative: str) -> list[tuple[str, str | None]]:
+    """The Hive ``key=value`` directories of a file's path below the root (None for
+    :data:`NULL_PARTITION`)."""
     from urllib.parse import unquote
 
-    out = []
+    out: list[tuple[str, str | None]] = []
     for seg in relative.split("/")[:-1]:
         key, eq, value = seg.partition("=")
         if eq and key:
-            out.append((unquote(key), unquote(value)))
+            out.append((unquote(key), None if value == NULL_PARTITION else unquote(value)))
     return out
 
 
 def discover(source: str, fmt: str | None = None) -> Dataset:
     """The files of the dataset ``source`` (see the module docstring), or InputError:
-    nothing found, a file of another format, partition keys that differ."""
+    nothing found, a file of another format, partition keys that differ, a Delta
+    Lake table (:func:`_refuse_delta`)."""
     name = display_name(source)
     root, files = _remote_files(source) if remote.is_url(source) else _local_files(source)
     if not files:
@@ -157,6 +179,19 @@ def discover(source: str, fmt: str | None = None) -> Dataset:
     chosen, parts = _typed_files(name, root, files, fmt)
     keys, parts = _partitions(name, root, parts)
     return Dataset(name, chosen, root, tuple(parts), keys)
+
+
+def _refuse_delta(source: str) -> None:
+    """A Delta Lake table's directory (``_delta_log/`` beside the data) also holds
+    the Parquet files that later versions removed or overwrote: read as a dataset
+    it would count their rows too (as pyarrow's and Spark's Parquet readers do), so
+    it is refused. A quoted glob still reads the files it names."""
+    raise InputError(
+        f"{display_name(source)} is a Delta Lake table (it has a _delta_log): its "
+        "directory also holds files that later versions removed; write the version to "
+        "evaluate to Parquet first (deltalake: DeltaTable(PATH).to_pyarrow_dataset()), "
+        "or name the files with a quoted glob to read every one of them"
+    )
 
 
 def _typed_files(name: str, root: str, files: list[str], fmt: str | None) -> tuple[str, list[Part]]:
@@ -195,12 +230,21 @@ def _partitions(name: str, root: str, parts: list[Part]) -> tuple[tuple[str, ...
                 f"{name}: {part.name} has the partition keys ({', '.join(k for k, _ in pairs)}), "
                 f"but {parts[0].name} has ({', '.join(keys)}): the files of a dataset must agree"
             )
-    ints = [all(_INT.match(pairs[i][1]) for pairs in found) for i in range(len(keys))]
+    ints = [_all_ints([pairs[i][1] for pairs in found]) for i in range(len(keys))]
     typed = []
     for part, pairs in zip(parts, found, strict=True):
-        values = tuple((k, int(v) if ints[i] else v) for i, (k, v) in enumerate(pairs))
+        values = tuple(
+            (k, int(v) if ints[i] and v is not None else v) for i, (k, v) in enumerate(pairs)
+        )
         typed.append(Part(part.name, part.location, part.fmt, None, values))
     return keys, typed
+
+
+def _all_ints(values: list[str | None]) -> bool:
+    """Whether a key is a number: every value that is not null is an integer (and
+    one is not null)."""
+    present = [v for v in values if v is not None]
+    return bool(present) and all(_INT.match(v) for v in present)
 
 
 def _relative(root: str, location: str) -> str:
@@ -301,30 +345,72 @@ class DatasetInput:
             assert flt is not None
             raise InputError(f"{self.name}: no data rows match --filter {flt.text!r}")
         self.first = self.kept[0]
+        self._kinds = {
+            k: "number"
+            if any(isinstance(dict(p.partition)[k], int) for p in dataset.parts)
+            else "text"
+            for k in dataset.keys
+        }
         self._starts: list[int] = []
         self._parts: list[Part] = []
         self._columns: list[str] | None = None
 
     def file_columns(self) -> list[str]:
+        """The first file's columns; CSV/TSV files of a header and no rows before
+        it are passed over (the first file with rows is :attr:`first`, whose types
+        are sniffed), all of them such: no data rows."""
         if self._columns is None:
-            self._columns = tables.read_columns(self.first.location, fmt=self.first.fmt)
-            for key in self.dataset.keys:
-                if key in self._columns:
-                    raise InputError(
-                        f"{self.name}: {key!r} is both a partition key (a {key}=... "
-                        f"directory) and a column of {self.first.name}"
-                    )
+            self._columns = self._first_with_rows()
+            self._keys_in_files(set(self._columns) & set(self.dataset.keys))
         return self._columns
+
+    def _keys_in_files(self, both: set[str]) -> None:
+        """Keys that are also columns of the files (polars' ``write_parquet(
+        partition_by=...)`` keeps them in both): the files' column is read, as
+        polars reads it back; the directory values have pruned the files already
+        (:attr:`kept`), and stop being columns of their own."""
+        if not both:
+            return
+        ds = self.dataset
+        self.dataset = Dataset(
+            ds.name, ds.fmt, ds.root, ds.parts, tuple(k for k in ds.keys if k not in both)
+        )
+        self.kept = [
+            Part(
+                p.name,
+                p.location,
+                p.fmt,
+                p.rows,
+                tuple(kv for kv in p.partition if kv[0] not in both),
+            )
+            for p in self.kept
+        ]
+        self.first = next(p for p in self.kept if p.location == self.first.location)
+
+    def _first_with_rows(self) -> list[str]:
+        from losscli.io.csv import HeaderOnly
+
+        for part in self.kept:
+            try:
+                columns = tables.read_columns(part.location, fmt=part.fmt)
+            except HeaderOnly:
+                continue
+            self.first = part
+            return columns
+        why = f" match --filter {self.flt.text!r}" if self.flt is not None else ""
+        raise InputError(f"{self.name}: no data rows{why} (every file has a header only)")
 
     def columns(self) -> list[str]:
         return [*self.file_columns(), *self.dataset.keys]
 
     def key_kind(self, key: str) -> str:
-        return "number" if isinstance(dict(self.first.partition)[key], int) else "text"
+        """ "number" when the key's values are integers (nulls aside), else "text"."""
+        return self._kinds[key]
 
     def sniff_types(self, columns: Sequence[str]) -> dict[str, str]:
         keys = self.dataset.keys
         data = [c for c in columns if c not in keys]
+        self.file_columns()  # which file is the first with rows
         out = tables.sniff_types(self.first.location, fmt=self.first.fmt, columns=data)
         out.update({c: self.key_kind(c) for c in columns if c in keys})
         return {c: out[c] for c in columns}
@@ -339,6 +425,7 @@ class DatasetInput:
     ) -> Generator[Arrays]:
         from losscli.io import dataset_read
 
+        self.file_columns()  # which keys the files hold themselves
         self._starts, self._parts = [], []
         reader = dataset_read.Reader(self, list(columns), column_types or {}, chunk_rows, coalesce)
         base = 0

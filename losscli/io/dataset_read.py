@@ -71,15 +71,16 @@ class Reader:
         expected = self.inp.file_columns()
         first_schema = _footer_schema(self.inp.first, None) if parquet else None
         for part in kept:
+            rows = True
             if first_schema is not None:
                 diff = _type_diff(_footer_schema(part, None), first_schema)
             else:
-                found = tables.read_columns(part.location, fmt=part.fmt)
+                found, rows = _header(part)
                 diff = _name_diff(found, expected) if set(found) != set(expected) else None
             if diff is not None:
                 raise _differs(part, self.inp.first, diff)
             self.rows_of_last = 0
-            yield part, self._text(part)
+            yield part, self._text(part) if rows else iter(())
 
     # ----------------------------------------------------------------- text formats
 
@@ -100,7 +101,7 @@ class Reader:
         ):
             n = len(next(iter(arrays.values())))
             out = {c: arrays[c] for c in self.data}
-            out.update({k: _constant(values[k], n) for k in self.keys})
+            out.update({k: _constant(values[k], n, self.inp.key_kind(k)) for k in self.keys})
             self.rows_of_last = offset + n
             yield offset, {c: out[c] for c in self.columns}
 
@@ -123,7 +124,8 @@ class Reader:
             arrow = batch.to_arrow() if isinstance(batch, ArrayBatch) else batch
             table = pa.Table.from_batches([arrow])
             for key, value in values.items():
-                table = table.append_column(key, pa.repeat(value, table.num_rows))
+                kind = pa.int64() if self.inp.key_kind(key) == "number" else pa.string()
+                table = table.append_column(key, pa.repeat(pa.scalar(value, kind), table.num_rows))
             table = _filtered(table, expr, self.inp.flt.text)
             if table.num_rows == 0:
                 continue
@@ -192,14 +194,31 @@ class Reader:
             raise _invalid(part, exc) from None
 
 
-def _constant(value: str | int, n: int) -> Any:
-    """A partition key's value as a column of ``n`` rows."""
+def _header(part: Part) -> tuple[list[str], bool]:
+    """A text file's columns, and whether it has rows: a header without rows is a
+    part of none (Spark and pyarrow read it so), not an error."""
+    from losscli.io.csv import HeaderOnly
+
+    try:
+        return tables.read_columns(part.location, fmt=part.fmt), True
+    except HeaderOnly as exc:
+        return exc.columns, False
+
+
+def _constant(value: str | int | None, n: int, kind: str) -> Any:
+    """A partition key's value as a column of ``n`` rows (a null key: NaN for a
+    number key, an Arrow string column of nulls for a text key, as a CSV's empty
+    cells read)."""
     import numpy as np
 
     from losscli.io.columns import TextCodes
 
-    if isinstance(value, int):
-        return np.full(n, value, dtype=np.float64)
+    if value is None and kind == "text":
+        import pyarrow as pa
+
+        return pa.nulls(n, pa.string())
+    if value is None or isinstance(value, int):
+        return np.full(n, np.nan if value is None else value, dtype=np.float64)
     return TextCodes(np.zeros(n, dtype=np.int32), [value])
 
 

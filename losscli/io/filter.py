@@ -215,6 +215,8 @@ def _decide(tree: Any, values: dict[str, Any], text: str) -> bool | None:
         if tree.column not in values:
             return None
         left = values[tree.column]
+        if left is None:  # a null key: the rows decide (SQL: NULL compares unknown)
+            return None
         if isinstance(left, str) != isinstance(tree.value, str):
             kind = "text" if isinstance(left, str) else "numbers"
             raise _bad(text, f"partition key {tree.column!r} holds {kind}; compare it with {kind}")

@@ -58,6 +58,10 @@ ROWS: list[tuple[str, tuple[str, ...], str, dict[str, list[str]], str]] = [
     ("image_labels.csv", (), "label", {"pred_label": ["pred_label"]}, "label"),
     ("class_ids.csv", ("--task", "multiclass"), "y_true", {"y_pred": ["y_pred"]}, "label"),
     ("two_columns.csv", (), "label", {"prob": ["prob_1"]}, "probability"),
+    # shapes found in public repositories (generate_shapes.py)
+    ("actual_forecast.csv", (), "actual", {"forecast": ["forecast"]}, "value"),
+    ("station_target.csv", (), "Money_spent", {"pred": ["pred"]}, "value"),
+    ("window_prob.csv", (), "true", {"prob_failed": ["prob_failed"]}, "probability"),
     (
         "trailing_space.csv",
         (),
