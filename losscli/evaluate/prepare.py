@@ -202,11 +202,14 @@ class Prepare:
         """A chunk's codes into ``labels`` → global group ids (-1 = missing); new
         labels get the next ids, in order of first appearance (one ``dict.get`` per
         label through ``map``)."""
+        from itertools import chain, repeat
+
         import numpy as np
 
-        get: Any = self.group_ids.get  # (None, a missing label, is no key: None)
-        found: list[int | None] = list(map(get, labels))
-        for i in [i for i, gid in enumerate(found) if gid is None]:
+        get: Any = self.group_ids.get  # (None, a missing label, is no key: -2)
+        # (code -1, a missing value, indexes the last slot)
+        found = np.fromiter(chain(map(get, labels, repeat(-2)), (-1,)), np.intp, len(labels) + 1)
+        for i in np.flatnonzero(found == -2).tolist():
             lab = labels[i]
             if lab is None:
                 found[i] = -1
@@ -216,7 +219,7 @@ class Prepare:
                 gid = self.group_ids[lab] = len(self.group_labels)
                 self.group_labels.append(lab)
             found[i] = gid
-        return np.array([*found, -1], dtype=np.intp)[codes]
+        return found[codes]
 
 
 def _stack_columns(columns: Sequence[np.ndarray]) -> np.ndarray:

@@ -10,8 +10,6 @@ columns: the public readers of :mod:`losscli.io`.
   scanner read, a :class:`~losscli.io.scanner.ArrayBatch` of numpy columns;
 * :func:`iter_arrays` – the same as ``(offset, {column: array})``, the streaming path
   of ``evaluate`` and ``recommend``;
-* :func:`iter_chunks` – :class:`Chunk` objects whose number columns are already float64
-  (the hand-over to an engine that converts nothing itself);
 * :func:`iter_frames` / :func:`read_frame` – pandas DataFrames (``history``, tests).
 
 Every failure is an :class:`~losscli.errors.InputError` whose one-line message names
@@ -29,7 +27,6 @@ functions: ``losscli --help`` must not pay for them.
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from losscli.errors import InputError
@@ -40,13 +37,11 @@ from losscli.io.sources import (
     Source,
     SourceLike,
     check_decompressed_head,
-    display_name,
     input_errors,
     resolve,
 )
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
 
 DEFAULT_CHUNK_ROWS = 1 << 20
@@ -291,61 +286,6 @@ def iter_arrays(
         close = getattr(batches, "close", None)
         if close is not None:
             close()
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """One chunk of rows, ready for the losses: ``offset`` data rows come before it
-    (so ``offset + i + 1`` is the 1-based row of element ``i``); ``floats`` holds the
-    columns asked for as numbers, as float64 with NaN for missing (converted and
-    checked by :func:`~losscli.io.columns.numeric_array`: text, nested values and
-    inexact 64-bit integers are refused naming the row); ``raw`` the other columns as
-    the parser gave them (an Arrow array, a numpy array or
-    :class:`~losscli.io.columns.TextCodes`), for class codes and labels."""
-
-    offset: int
-    rows: int
-    floats: dict[str, np.ndarray]
-    raw: dict[str, Any]
-
-
-def iter_chunks(
-    source: SourceLike,
-    *,
-    fmt: str | None = None,
-    numbers: Sequence[str],
-    others: Sequence[str] = (),
-    column_types: dict[str, str] | None = None,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    coalesce: bool = False,
-) -> Iterator[Chunk]:
-    """:func:`iter_arrays` (``numbers`` and ``others``: at least one column) with the
-    ``numbers`` columns already float64 (their type fixed to ``float64`` for the
-    parser unless ``column_types`` says otherwise), so a consumer converts nothing
-    itself: the walk from file to losses goes down once."""
-    from losscli.io.columns import numeric_array
-
-    wanted = list(dict.fromkeys([*numbers, *others]))
-    types = {**dict.fromkeys(numbers, "float64"), **(column_types or {})}
-    name = display_name(source)
-    arrays = iter_arrays(
-        source,
-        fmt=fmt,
-        columns=wanted,
-        column_types=types,
-        chunk_rows=chunk_rows,
-        coalesce=coalesce,
-    )
-    try:
-        for offset, columns in arrays:
-            floats = {
-                c: numeric_array(columns[c], name=name, column_name=c, offset=offset)
-                for c in numbers
-            }
-            rows = len(next(iter(floats.values()))) if floats else len(columns[wanted[0]])
-            yield Chunk(offset, rows, floats, {c: columns[c] for c in others})
-    finally:
-        arrays.close()
 
 
 # --------------------------------------------------------------------------- frames

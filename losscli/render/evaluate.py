@@ -207,8 +207,15 @@ def _csv_group_lines(
         )
 
 
+#: a cell holding one of these is quoted (or escaped) by the csv module; one without
+#: them, not empty, is written as it is (QUOTE_MINIMAL), so only those go through a writer
+_CSV_SPECIAL = re.compile(r'[,"\r\n]')
+
+
 def _csv_quoted(text: str) -> str:
     """``text`` as the csv module writes one cell (quoted when it must be)."""
+    if text and _CSV_SPECIAL.search(text) is None:
+        return text
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerow([text])
     line = out.getvalue()[:-1]

@@ -330,42 +330,26 @@ def test_jsonl_key_absent_from_a_block_reads_as_missing(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------- chunks
 
 
-def test_iter_chunks_hands_over_float64_columns_and_raw_others(tmp_path: Path) -> None:
-    # oracle: the same file read whole by pandas, the numbers as Python floats
-    path = tmp_path / "c.csv"
-    rows = [f"{i},{i / 8},{'ab'[i % 2]},{i % 3}" for i in range(1000)]
-    path.write_text("y,p,label,g\n" + "\n".join(rows) + "\n")
-    expected = pd.read_csv(path)
-    chunks = list(tables.iter_chunks(path, numbers=["p", "y"], others=["label"], chunk_rows=300))
-    assert len(chunks) > 3 and all(0 < c.rows <= 300 for c in chunks)
-    assert [c.offset for c in chunks] == list(np.cumsum([0] + [c.rows for c in chunks[:-1]]))
-    assert sum(c.rows for c in chunks) == 1000
-    for col in ("p", "y"):
-        got = np.concatenate([c.floats[col] for c in chunks])
-        assert got.dtype == np.float64
-        assert got.tolist() == expected[col].astype(float).tolist()
-    assert all(set(c.raw) == {"label"} and len(c.raw["label"]) == c.rows for c in chunks)
-    labels = [v for c in chunks for v in _as_list(c.raw["label"])]
-    assert labels == expected["label"].tolist()
+def _floats_of(path: Path, chunk_rows: int) -> list[np.ndarray]:
+    """``y`` and ``p`` of every chunk as float64, converted with the chunk's offset (as
+    the engine converts them)."""
+    return [
+        numeric_array(cols[c], name=path.name, column_name=c, offset=offset)
+        for offset, cols in tables.iter_arrays(path, columns=["y", "p"], chunk_rows=chunk_rows)
+        for c in ("y", "p")
+    ]
 
 
-def _as_list(column: Any) -> list[Any]:
-    to_objects = getattr(column, "to_objects", None)
-    if to_objects is not None:  # (the C scanner's TextCodes)
-        return list(to_objects())
-    return list(column.to_pylist()) if hasattr(column, "to_pylist") else list(column)
-
-
-def test_iter_chunks_names_the_row_of_text_in_a_number_column(tmp_path: Path) -> None:
+def test_chunks_name_the_row_of_text_in_a_number_column(tmp_path: Path) -> None:
     # the bad cell is data row 707 (1-based), in the third chunk of 300 rows
     path = tmp_path / "t.jsonl"
     lines = [json.dumps({"y": i, "p": "x" if i == 706 else i}) for i in range(1000)]
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(InputError, match=r"column 'p', row 707: expected a number, got 'x'"):
-        list(tables.iter_chunks(path, numbers=["y", "p"], chunk_rows=300))
+        _floats_of(path, 300)
 
 
-def test_iter_chunks_converts_with_the_chunk_offset(tmp_path: Path) -> None:
+def test_chunks_convert_with_the_chunk_offset(tmp_path: Path) -> None:
     # Parquet carries its types: the text "x" in a string column reaches
     # numeric_array, which must count the 600 rows of the two chunks before it.
     path = tmp_path / "t.parquet"
@@ -373,4 +357,4 @@ def test_iter_chunks_converts_with_the_chunk_offset(tmp_path: Path) -> None:
     values[706] = "x"
     pd.DataFrame({"y": range(1000), "p": values}).to_parquet(path)
     with pytest.raises(InputError, match=r"column 'p', row 707: expected a number, got 'x'"):
-        list(tables.iter_chunks(path, numbers=["y", "p"], chunk_rows=300))
+        _floats_of(path, 300)
