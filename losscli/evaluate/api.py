@@ -272,7 +272,7 @@ def _consume(
 
 
 def evaluate_file(
-    source: str,
+    source: str | Input,
     *,
     fmt: str | None = None,
     true: str | None = None,
@@ -318,8 +318,10 @@ def evaluate_file(
     ``keras`` (:mod:`losscli.losses.conventions`).
     ``filter_text``: ``--filter`` (:mod:`losscli.io.filter`): only the rows it keeps.
     ``row_offset``: the input row of the file's first row (rows in messages count
-    from it). ``sink`` (:mod:`losscli.evaluate.state`): the run returns
-    ``sink(engine, rows read)`` instead of the report."""
+    from it). ``source`` may be an input already opened (one file of a dataset with
+    its keys: :func:`losscli.io.dataset.part_input`). ``sink``
+    (:mod:`losscli.evaluate.state`): the run returns ``sink(engine, rows read)``
+    instead of the report."""
     boot = ci_settings(
         ci, resamples=resamples, seed=seed, baseline=baseline, test=test, correction=correction
     )
@@ -360,11 +362,13 @@ def evaluate_file(
         raise inp.located(exc) from None
 
 
-def _open_input(source: str, fmt: str | None, filter_text: str | None) -> Input:
+def _open_input(source: str | Input, fmt: str | None, filter_text: str | None) -> Input:
     """What ``source`` names: one file (read as before), a dataset, a store's URL;
-    ``filter_text`` parsed before anything is read."""
+    ``filter_text`` parsed before anything is read (an opened input: itself)."""
     from losscli.io.dataset import open_input
 
+    if not isinstance(source, str):
+        return source
     return open_input(source, fmt=fmt, filter_text=filter_text)
 
 

@@ -6,9 +6,10 @@ by Dask between processes) merge exactly (:mod:`losscli.evaluate.merging`), so t
 report is the local engine's on the same rows, up to the order of floating-point sums:
 
 * **partitions**: the input's files in a stable sorted order (a directory
-  recursively, a glob, or one file): :func:`partitions`, which uses the dataset
-  listing of :mod:`losscli.io.dataset` where that module exists (``list_parts``) and
-  lists local files itself otherwise. Parquet files (without ``--filter``) are placed
+  recursively, a glob, or one file): :func:`partitions`, the dataset listing of
+  :mod:`losscli.io.dataset`; a Hive dataset's keys are columns of each partition,
+  typed as the local engine types them (the listing decides it, the workers read
+  :func:`losscli.io.dataset.part_input`). Parquet files (without ``--filter``) are placed
   from their footers (:func:`placed`): each partition knows its first row's input
   row, and a file larger than the balanced share of a worker is cut into runs of row
   groups (:func:`split_row_groups`, read on the worker as one Arrow table and
@@ -51,14 +52,6 @@ from losscli.errors import InputError, LossCliError, UsageError
 SPLIT_EVERY = 8
 #: the ``--ci`` options (the leaves need the seed; the rest is the report's)
 _CI_OPTIONS = ("ci", "resamples", "seed", "baseline", "test", "correction")
-_FORMATS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-}
 
 
 #: a Parquet file is cut into runs of row groups of about this many rows at most
@@ -72,13 +65,19 @@ class Partition:
     """One partition: ``name`` as messages show it, ``location`` as the readers take it;
     ``row_groups``: the row groups of a Parquet file it reads (``None``: the whole
     file); ``offset``: the input row of its first row in the whole (``None``: rows
-    counted across the partitions in order, positions relative)."""
+    counted across the partitions in order, positions relative); ``keys``: its Hive
+    partition keys, columns of its rows as in the local engine."""
 
     name: str
     location: str
     fmt: str | None
     row_groups: tuple[int, ...] | None = None
     offset: int | None = None
+    #: a Hive dataset's keys, this file's values of them (typed by the whole dataset,
+    #: :class:`losscli.io.dataset.Part`) and the dataset's root
+    keys: tuple[str, ...] = ()
+    values: tuple[tuple[str, str | int], ...] = ()
+    root: str = ""
 
 
 def evaluate_dask(
@@ -102,7 +101,8 @@ def evaluate_dask(
     gates = gate_mod.parse_gates(fail_if)
     ci = {k: options.pop(k, None) for k in _CI_OPTIONS}
     boot = ci_settings(**ci)
-    parts = partitions(source, options.get("fmt"))
+    name = sources.display_name(source)
+    parts = partitions(source, options.get("fmt"), options.get("filter_text"))
     dask, distributed = _imports()
     with _client(distributed, scheduler) as client:
         workers = max(1, len(client.nthreads()))
@@ -119,7 +119,9 @@ def evaluate_dask(
             raise
         except Exception as exc:  # (distributed's errors: a dead worker, a lost scheduler)
             raise _cluster_error(exc) from None
-    return finish(state, sources.display_name(source), gates, ci=boot, baseline=ci["baseline"])
+    if state is None:  # (every partition's rows left out by --filter)
+        raise InputError(f"{name}: no data rows match --filter {options['filter_text']!r}")
+    return finish(state, name, gates, ci=boot, baseline=ci["baseline"])
 
 
 def reduce_tree(dask: Any, parts: Sequence[Partition], options: dict[str, Any], k: int) -> Any:
@@ -133,14 +135,20 @@ def reduce_tree(dask: Any, parts: Sequence[Partition], options: dict[str, Any], 
     return level[0]
 
 
-def part_state(part: Partition, options: dict[str, Any]) -> dict[str, Any]:
+def part_state(part: Partition, options: dict[str, Any]) -> dict[str, Any] | None:
     """One partition's state (on a worker): the local engine on its file, or on its
-    row groups (read as one Arrow table, then the engine on the frame)."""
+    row groups (read as one Arrow table, then the engine on the frame); ``None``: a
+    file of a dataset whose rows ``--filter`` all left out (as in the local engine,
+    only a dataset without rows is an error)."""
     from losscli.evaluate.state import state_of_file, state_of_frame
+    from losscli.io.dataset import NoDataRows
 
     opts = options | {"fmt": part.fmt or options.get("fmt")}
     if part.row_groups is None:
-        state = state_of_file(part.location, row_offset=part.offset, **opts)
+        try:
+            state = state_of_file(_source(part, opts), row_offset=part.offset, **opts)
+        except NoDataRows:
+            return None
     else:
         state = state_of_frame(
             _row_groups(part), row_offset=part.offset, source=part.name, **_frame_options(opts)
@@ -149,17 +157,44 @@ def part_state(part: Partition, options: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
+def _part(part: Partition) -> Any:
+    from losscli.io.dataset import Part
+
+    return Part(part.name, part.location, part.fmt or "", None, part.values)
+
+
+def _source(part: Partition, options: dict[str, Any]) -> Any:
+    """What the local engine reads for a whole-file partition: its path, or (Hive
+    keys, ``--filter``) the file as a part of its dataset, its keys as columns
+    (``filter_text`` moves into the input)."""
+    if not part.keys and options.get("filter_text") is None:
+        return part.location
+    from losscli.io.dataset import part_input
+
+    filter_text = options.pop("filter_text", None)
+    return part_input(_part(part), root=part.root, keys=part.keys, filter_text=filter_text)
+
+
 def _row_groups(part: Partition) -> Any:
+    """A run of row groups as a frame, with the Hive keys as constant columns of the
+    local engine's types (an integer key: float64, as the dataset reader gives it)."""
+    import numpy as np
+
     from losscli.io import parquet
     from losscli.io.sources import resolve
 
     assert part.row_groups is not None
+    if part.keys:  # (a key that is also a column of the file: the dataset's error)
+        _source(part, {}).columns()
     pf = parquet.open_file(resolve(part.location, "parquet"))
     try:
         table = pf.read_row_groups(list(part.row_groups), use_threads=False)
     finally:
         pf.close()
-    return table.to_pandas()
+    df = table.to_pandas()
+    for key, value in part.values:
+        df[key] = np.full(len(df), value, dtype=np.float64 if isinstance(value, int) else object)
+    return df
 
 
 def _frame_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -255,12 +290,15 @@ def split_row_groups(
     return out
 
 
-def merge_group(states: list[dict[str, Any]]) -> dict[str, Any]:
+def merge_group(found: list[dict[str, Any] | None]) -> dict[str, Any] | None:
     """A node of the tree: consecutive states merged (checked to merge: the first
-    partition that decided another task, say, is named)."""
+    partition that decided another task, say, is named); ``None``: no rows below."""
     from losscli.evaluate.merging import Merger
     from losscli.evaluate.state import check_mergeable
 
+    states = [s for s in found if s is not None]
+    if not states:
+        return None
     check_mergeable(states, [s["file"] for s in states])
     return Merger(states[0]).merge_all(states)
 
@@ -268,58 +306,25 @@ def merge_group(states: list[dict[str, Any]]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- partitions
 
 
-def partitions(source: str, fmt: str | None = None) -> list[Partition]:
-    """The partitions of ``source``: :mod:`losscli.io.dataset`'s listing where it exists,
-    else :func:`list_files`."""
-    import importlib
+def partitions(
+    source: str, fmt: str | None = None, filter_text: str | None = None
+) -> list[Partition]:
+    """The partitions of ``source``: :mod:`losscli.io.dataset`'s listing (a dataset's
+    files with their Hive keys, those ``--filter`` rules out by their keys left out)."""
+    from losscli.io import dataset
 
-    try:
-        dataset = importlib.import_module("losscli.io.dataset")
-    except ImportError:
-        return list_files(source, fmt)
+    if dataset.is_dataset(source):
+        ds = dataset.kept_dataset(source, fmt=fmt, filter_text=filter_text)
+        if not ds.parts:
+            raise InputError(f"{ds.name}: no data rows match --filter {filter_text!r}")
+        return [
+            Partition(p.name, p.location, p.fmt, keys=ds.keys, values=p.partition, root=ds.root)
+            for p in ds.parts
+        ]
     return [
         Partition(p.name, p.location, p.fmt)
         for p in dataset.list_parts(source, fmt=fmt, count_rows=False)
     ]
-
-
-def list_files(source: str, fmt: str | None = None) -> list[Partition]:
-    """A local file, or the files of a directory (recursively) or of a glob, sorted;
-    every file of one format (the first file's)."""
-    import glob
-    import os
-
-    if source == "-":
-        raise UsageError("--engine dask reads files, not stdin")
-    if os.path.isdir(source):
-        found = sorted(
-            os.path.join(root, f)
-            for root, dirs, files in os.walk(source)
-            for f in files
-            if not f.startswith((".", "_"))
-        )
-    elif any(c in source for c in "*?["):
-        found = sorted(p for p in glob.glob(source, recursive=True) if os.path.isfile(p))
-    else:
-        return [Partition(source, source, fmt)]
-    kinds = {_kind(p, fmt) for p in found} - {None}
-    if not found or not kinds:
-        raise InputError(f"{source}: no CSV, TSV, JSON Lines or Parquet file in it")
-    first = _kind(found[0], fmt) or next(iter(kinds))
-    files = [p for p in found if _kind(p, fmt) is not None]
-    other = next((p for p in files if _kind(p, fmt) != first), None)
-    if other is not None:
-        raise InputError(f"{source}: {other} is not {first} as {files[0]} is (one format only)")
-    return [Partition(p, p, fmt or first) for p in files]
-
-
-def _kind(path: str, fmt: str | None) -> str | None:
-    import os
-
-    name = path.lower()
-    for ext in (".gz", ".bz2", ".xz", ".zst"):
-        name = name.removesuffix(ext)
-    return fmt or _FORMATS.get(os.path.splitext(name)[1])
 
 
 # --------------------------------------------------------------------------- cluster

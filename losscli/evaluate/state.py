@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from losscli.evaluate.grouped import GroupStates
     from losscli.evaluate.plan import Setting
     from losscli.evaluate.report import EvaluationReport
+    from losscli.io.dataset import DatasetInput
     from losscli.losses import Accumulator
     from losscli.uncertainty.analysis import Settings
 
@@ -381,10 +382,13 @@ def _check_positive(engine: Engine) -> None:
 # --------------------------------------------------------------------------- library
 
 
-def state_of_file(source: str, *, row_offset: int | None = None, **options: Any) -> State:
-    """The state of a file's evaluation (``options``: those of
-    :func:`~losscli.evaluate.evaluate_file`); ``row_offset``: the input row of its first
-    row in the whole (positions are then absolute; see the module docstring)."""
+def state_of_file(
+    source: str | DatasetInput, *, row_offset: int | None = None, **options: Any
+) -> State:
+    """The state of a file's evaluation (``source``: a path, or an input opened;
+    ``options``: those of :func:`~losscli.evaluate.evaluate_file`); ``row_offset``: the
+    input row of its first row in the whole (positions are then absolute; see the
+    module docstring)."""
     from losscli.evaluate.api import evaluate_file
 
     state: Any = evaluate_file(

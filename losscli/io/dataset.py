@@ -58,6 +58,11 @@ NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 Arrays = tuple[int, dict[str, Any]]
 
 
+class NoDataRows(InputError):
+    """A dataset input (or the rows ``--filter`` kept of it) holds no data row: an
+    error for the whole input, nothing for one file of it read apart."""
+
+
 @dataclass(frozen=True)
 class Part:
     """One file of a dataset: ``name`` in messages, ``location`` to hand to the
@@ -274,6 +279,14 @@ def list_parts(
     return [_counted(p) for p in parts]
 
 
+def kept_dataset(source: str, *, fmt: str | None = None, filter_text: str | None = None) -> Dataset:
+    """The dataset ``source`` (:func:`discover`) without the files ``--filter`` rules
+    out by their partition values (an engine that reads the files apart)."""
+    ds = discover(source, fmt)
+    flt = parse(filter_text) if filter_text else None
+    return Dataset(ds.name, ds.fmt, ds.root, tuple(_kept(ds.parts, flt)), ds.keys)
+
+
 def _single_format(source: str, fmt: str | None) -> str:
     from losscli.io.sources import resolve
 
@@ -437,7 +450,7 @@ class DatasetInput:
             base += reader.rows_of_last
         if base == 0:
             why = f" match --filter {self.flt.text!r}" if self.flt is not None else ""
-            raise InputError(f"{self.name}: no data rows{why}")
+            raise NoDataRows(f"{self.name}: no data rows{why}")
 
     def locate(self, row: int) -> tuple[Part, int] | None:
         """The file holding the 1-based dataset row ``row``, and its row there."""
@@ -461,6 +474,25 @@ class DatasetInput:
             column=exc.column,
             row=row,
         )
+
+
+class PartInput(DatasetInput):
+    """One file of a dataset read alone, its Hive keys as columns typed as the whole
+    dataset types them (:attr:`Part.partition`): what an engine that reads the files
+    apart (``--engine dask``) hands each file to. Its rows are the file's, so an
+    engine error is the file's error as it is."""
+
+    def located(self, exc: InputError) -> InputError:
+        return exc
+
+
+def part_input(
+    part: Part, *, root: str, keys: Sequence[str], filter_text: str | None = None
+) -> PartInput:
+    """The input of ``part`` alone (see :class:`PartInput`); ``root``: the dataset's
+    (``--filter`` on Parquet reads through ``pyarrow.dataset`` from it)."""
+    flt = parse(filter_text) if filter_text is not None else None
+    return PartInput(Dataset(part.name, part.fmt, root, (part,), tuple(keys)), flt)
 
 
 def open_input(

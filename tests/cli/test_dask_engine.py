@@ -281,3 +281,61 @@ def test_a_bad_row_in_a_later_row_group_names_the_files_row(tmp_path: Path, sche
     local = error_line(str(path), "--dropna")
     assert "row 4322" in local
     assert error_line(str(path), "--engine", "dask", "--scheduler", scheduler, "--dropna") == local
+
+
+# --------------------------------------------------------------------------- Hive keys
+
+
+def _hive(tmp_path: Path) -> Path:
+    """A Hive dataset written by pyarrow (``model=…/day=…/hour=…/part-0.parquet``:
+    two text keys and an integer one); one file of 1,200 rows in row groups of 200 is
+    larger than a partition's share (⌈2,000 / 4⌉ rows on 2 workers), so it is cut."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    df = _frame(2000, seed=3).drop(columns=["region"])
+    cuts = {("tree", "2026-11-29", 3): 1200, ("tree", "2026-11-30", 4): 300}
+    cuts |= {("lin", "2026-11-29", 3): 300, ("lin", "2026-11-30", 12): 200}
+    root, start = tmp_path / "hive", 0
+    for (model, day, hour), n in cuts.items():
+        folder = root / f"model={model}" / f"day={day}" / f"hour={hour}"
+        folder.mkdir(parents=True)
+        table = pa.Table.from_pandas(df.iloc[start : start + n], preserve_index=False)
+        pq.write_table(table, folder / "part-0.parquet", row_group_size=200)
+        start += n
+    return root
+
+
+HIVE = {
+    "by-model": ("--by", "model"),
+    "by-hour": ("--by", "hour", "--weight", "w"),
+    "filter-key": ("--filter", 'day >= "2026-11-30"', "--by", "model"),
+    "filter-int-key": ("--filter", "hour < 12", "--by", "day"),
+    "filter-rows": ("--filter", 'model = "tree" or y_true > 3', "--by", "hour"),
+}
+
+
+@pytest.mark.parametrize("opts", sorted(HIVE))
+def test_hive_keys_are_columns(tmp_path: Path, scheduler: str, opts: str) -> None:
+    """The partition keys are columns of every partition (whole files, runs of row
+    groups, files read with --filter), typed as the local engine types them."""
+    root = _hive(tmp_path)
+    args = (*HIVE[opts], "--dropna")
+    local = _doc(str(root), *args)
+    close(_doc(str(root), "--engine", "dask", "--scheduler", scheduler, *args), local)
+    assert len({r["group"] for r in local["results"]} - {None}) >= 2
+
+
+def test_a_partition_the_filter_empties(tmp_path: Path, scheduler: str) -> None:
+    """A file whose rows --filter all leaves out adds nothing (the local engine's
+    dataset); a filter that leaves no row anywhere is the local engine's error."""
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    (folder / "a.csv").write_text("y_true,y_pred\n1,2\n3,4\n")
+    (folder / "b.csv").write_text("y_true,y_pred\n10,2\n30,4\n5,5\n")
+    dask_args = ("--engine", "dask", "--scheduler", scheduler)
+    local = _doc(str(folder), "--filter", "y_true > 5")
+    close(_doc(str(folder), "--filter", "y_true > 5", *dask_args), local)
+    assert local["rows"] == 2
+    none = (str(folder), "--filter", "y_true > 50")
+    assert error_line(*none, *dask_args) == error_line(*none)
