@@ -267,25 +267,31 @@ def _declared(parts: list[Part], index: _Index) -> dict[str, Any]:
 
 
 def _chan(parts: list[dict[str, np.ndarray]], index: _Index) -> dict[str, np.ndarray]:
-    """R²'s per-group (Σw, ȳ_w, M2) of many parts by the many-way Chan formula
-    (W = Σ W_i, ȳ = Σ W_i ȳ_i / W, M2 = Σ M2_i + Σ W_i (ȳ_i − ȳ)²), Σw e² summed, and
-    whether each group's truth varies (within a part, or between the parts' values)."""
+    """R²'s per-group (Σw, d̄, M2) of many parts, about one pivot per group: c = the
+    first part's pivot c_1 (each part's d̄_i is about its own pivot c_i, and
+    m_i = (c_i − c) + d̄_i is exact where d̄_i is: c_i and c are truth values of one
+    group, Sterbenz), then the many-way Chan formula (W = Σ W_i, d̄ = Σ W_i m_i / W,
+    M2 = Σ M2_i + Σ W_i (m_i − d̄)²); Σw e² summed, and whether each group's truth
+    varies (within a part, or between the parts' pivots). Nothing is summed at the
+    scale of the truth's offset, so a merge keeps the digits of a direct run."""
     import numpy as np
 
-    w, m, m2, sse, ref, seen, varies = (np.concatenate([p[k] for p in parts]) for k in R2_ARRAYS)
+    w, d, m2, sse, ref, seen, varies = (np.concatenate([p[k] for p in parts]) for k in R2_ARRAYS)
     total = index.sum([w])
+    first = index.first(ref, seen)
+    pivot = first[index.index]
+    m = np.where(seen, (ref - pivot) + d, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.where(total > 0, index.sum([w * m]) / np.where(total > 0, total, 1.0), 0.0)
     dev = m - mean[index.index]
-    first = index.first(ref, seen)
     return {
         "weight": total,
-        "mean": mean,
+        "dmean": mean,
         "m2": index.sum([m2]) + index.sum([w * dev * dev]),
         "sse": index.sum([sse]),
         "ref": first,
         "seen": index.sum([seen]),
-        "varies": index.sum([varies]) | index.sum([seen & (ref != first[index.index])]),
+        "varies": index.sum([varies]) | index.sum([seen & (ref != pivot)]),
     }
 
 

@@ -53,11 +53,11 @@ if TYPE_CHECKING:
     from losscli.losses import Accumulator
     from losscli.uncertainty.analysis import Settings
 
-SCHEMA = "losscli.state/2"
+SCHEMA = "losscli.state/3"
 #: a state: see the module docstring (and docs/merge.md for the file format)
 State = dict[str, Any]
 #: R2States' per-group arrays in a state (``grouped.r2.SAVED``)
-R2_ARRAYS = ("weight", "mean", "m2", "sse", "ref", "seen", "varies")
+R2_ARRAYS = ("weight", "dmean", "m2", "sse", "ref", "seen", "varies")
 
 
 # --------------------------------------------------------------------------- capture

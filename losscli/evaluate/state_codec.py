@@ -6,8 +6,10 @@ when read (no pickle). Numbers are exact: a float is written by Python's ``repr`
 which reads back to the same double (the shortest round-trip form), and a value that
 JSON cannot hold (NaN, ±inf) is a tagged object. The format (docs/merge.md):
 
-* the top level is the state's dict, ``"schema": "losscli.state/2"`` first (a ``/1``
-  file, the same without ``bootstrap``, is read as a state without bucket sums);
+* the top level is the state's dict, ``"schema": "losscli.state/3"`` first (a ``/2``
+  file, whose ``--by`` R² arrays hold each group's mean of y, ``mean``, instead of its
+  mean about the pivot, ``dmean``, is read with dmean = mean − ref, as it was read
+  before; a ``/1`` file is a ``/2`` without ``bootstrap``: a state without bucket sums);
 * a numpy array is ``{"$array": DTYPE, "shape": [...], ...}`` with DTYPE ``float64``,
   ``int64`` or ``bool``, flattened in C order: numbers as ``"base64"`` (of their
   little-endian bytes: exact, decoded by one C call, where a JSON list costs a Python
@@ -31,9 +33,12 @@ from typing import Any
 
 from losscli.errors import InputError
 
-SCHEMA = "losscli.state/2"
+SCHEMA = "losscli.state/3"
 #: read too: the same keys but ``bootstrap`` (a state without bucket sums)
 SCHEMA_1 = "losscli.state/1"
+#: read too: R²'s per-group ``mean`` of y itself where /3 has ``dmean``, the mean
+#: about the group's pivot (``ref``)
+SCHEMA_2 = "losscli.state/2"
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _DTYPES = ("float64", "int64", "bool")
 #: the byte order of base64 arrays (little-endian, whatever the machine)
@@ -130,8 +135,11 @@ def loads(text: str | bytes, name: str) -> dict[str, Any]:
         raise InputError(f"{name}: damaged state file ({_why(exc)})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("schema"), str):
         raise InputError(f'{name}: not a losscli state file (no "schema")')
+    older = doc["schema"] in (SCHEMA_1, SCHEMA_2)
     if doc["schema"] == SCHEMA_1 and "bootstrap" not in doc:
-        doc = dict(doc, schema=SCHEMA, bootstrap=None)  # (/1: /2 without bucket sums)
+        doc = dict(doc, bootstrap=None)  # (/1: /2 without bucket sums)
+    if older:
+        doc = dict(doc, schema=SCHEMA)
     if doc["schema"] != SCHEMA:
         raise InputError(
             f"{name}: state schema {doc['schema']!r} is not {SCHEMA!r} (made by another "
@@ -139,9 +147,27 @@ def loads(text: str | bytes, name: str) -> dict[str, Any]:
         )
     try:
         _check(doc)
+        if older:
+            _r2_about_pivots(doc)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise InputError(f"{name}: damaged state file ({_why(exc)})") from None
     return doc
+
+
+def _r2_about_pivots(state: dict[str, Any]) -> None:
+    """A ``/1`` or ``/2`` state's ``--by`` R² arrays as ``/3`` holds them: each
+    group's mean about its pivot, dmean = mean − ref (groups not seen: mean)."""
+    import numpy as np
+
+    for items in state["models"] or ():
+        for item in items:
+            if item["kind"] == "r2":
+                arrays = dict(item["arrays"])
+                mean = arrays.pop("mean")
+                seen = np.asarray(arrays["seen"], dtype=bool)
+                dmean = mean - np.where(seen, arrays["ref"], 0.0)
+                order = ("weight", "dmean", *(k for k in arrays if k != "weight"))
+                item["arrays"] = {k: dmean if k == "dmean" else arrays[k] for k in order}
 
 
 def _why(exc: Exception) -> str:

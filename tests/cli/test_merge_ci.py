@@ -187,7 +187,7 @@ def test_a_version_1_state_reads_as_a_state_without_buckets(tmp_path: Path) -> N
     df = _frame("regression", n=200)
     (state,) = _saved(df, 1, tmp_path)
     doc = json.loads(Path(state).read_text())
-    assert doc["schema"] == "losscli.state/2" and list(doc)[-1] == "bootstrap"
+    assert doc["schema"] == "losscli.state/3" and list(doc)[-1] == "bootstrap"
     assert doc["bootstrap"]["seed"] == 12345 and doc["bootstrap"]["buckets"] == 4096
     old = {k: v for k, v in doc.items() if k != "bootstrap"} | {"schema": "losscli.state/1"}
     v1 = tmp_path / "v1.lstate"

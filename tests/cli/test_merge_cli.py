@@ -185,6 +185,6 @@ def test_the_state_file_is_json_with_a_schema(tmp_path: Path) -> None:
     (state,) = _saved([SAMPLES / "regression.csv"])
     doc = json.loads(Path(state).read_text())
     assert list(doc)[:2] == ["schema", "losscli"]
-    assert doc["schema"] == "losscli.state/2"
+    assert doc["schema"] == "losscli.state/3"
     assert doc["rows_read"] == 500
     os.remove(state)

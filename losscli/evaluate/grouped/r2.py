@@ -16,9 +16,12 @@ group's): m = Σ W_g m_g / W with m_g = (c_g − c) + d̄_g, M2 = Σ M2_g + Σ W
 loaded into one ``R2Accumulator`` (with its ``pivot``), so its skip reason and result
 are the library's.
 
-A saved state (``losscli.state/1``, :meth:`R2States.saved` / :meth:`R2States.load`)
-holds the weighted mean of y itself (c_g + d̄_g), as before the pivot: the state files
-and :mod:`losscli.evaluate.merging` are unchanged.
+A saved state (``losscli.state/3``, :meth:`R2States.saved` / :meth:`R2States.load`)
+holds the arrays themselves, d̄_g about the pivot c_g included (``dmean``), so a state
+keeps the digits of the run; :mod:`losscli.evaluate.merging` merges states about each
+group's first pivot. (``/1`` and ``/2`` held the mean of y itself, c_g + d̄_g, which at
+y ≈ 1e12 is rounded to ~1e-4: :mod:`losscli.evaluate.state_codec` reads them as they
+were read.)
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ if TYPE_CHECKING:
     from losscli.losses import Accumulator, Batch
 
 #: the per-group arrays of a saved state, in the order of ``state.R2_ARRAYS``
-SAVED = ("weight", "mean", "m2", "sse", "ref", "seen", "varies")
-_OWN = ("weight", "dmean", "m2", "sse", "ref", "seen", "varies")
+SAVED = ("weight", "dmean", "m2", "sse", "ref", "seen", "varies")
+_OWN = SAVED
 _SCRATCH = ("sd",)
 #: rows per step of the chunk loops (a cache-sized temporary)
 _STEP = 1 << 16
@@ -160,15 +163,12 @@ class R2States(GroupStates):
 
     def saved(self, n: int) -> dict[str, np.ndarray]:
         """The first ``n`` groups' arrays as a saved state holds them (:data:`SAVED`;
-        ``mean``: the weighted mean of y itself, c_g + d̄_g; copies)."""
-        out = {name: grown(getattr(self, name), n)[:n].copy() for name in _OWN}
-        out["mean"] = out.pop("dmean") + out["ref"]
-        return {name: out[name] for name in SAVED}
+        copies)."""
+        return {name: grown(getattr(self, name), n)[:n].copy() for name in SAVED}
 
     def load(self, arrays: dict[str, Any], n: int) -> None:
         """The arrays of a saved state (:meth:`saved`) over ``n`` groups."""
         import numpy as np
 
         for name in SAVED:
-            setattr(self, name if name != "mean" else "dmean", grown(np.asarray(arrays[name]), n))
-        self.dmean = self.dmean - np.where(self.seen, self.ref, 0.0)
+            setattr(self, name, grown(np.asarray(arrays[name]), n))
