@@ -357,9 +357,25 @@ def evaluate_file(
         coalesce=by is not None,
     )
     try:
-        return _run(chunks, name=name, layout=layout, opts=opts, progress=progress, sink=sink)
+        out = _run(chunks, name=name, layout=layout, opts=opts, progress=progress, sink=sink)
     except InputError as exc:
         raise inp.located(exc) from None
+    if sink is not None:
+        return out
+    return _renumbered(out, inp)
+
+
+def _renumbered(report: EvaluationReport, inp: Input) -> EvaluationReport:
+    """``report`` with the rows its texts name as the input's rows (``--filter``: the
+    engine counted the rows kept)."""
+    reasons = inp.renumbered([s.reason for s in report.skipped])
+    warnings = inp.renumbered(report.warnings)
+    if reasons == [s.reason for s in report.skipped] and warnings == report.warnings:
+        return report
+    skipped = [
+        dataclasses.replace(s, reason=r) for s, r in zip(report.skipped, reasons, strict=True)
+    ]
+    return dataclasses.replace(report, skipped=skipped, warnings=warnings)
 
 
 def _open_input(source: str | Input, fmt: str | None, filter_text: str | None) -> Input:

@@ -54,6 +54,8 @@ _GLOB = re.compile(r"[*?\[]")
 _INT = re.compile(r"^[-+]?\d{1,18}$")
 #: the directory value of a null partition key (Hive's name, which every writer uses)
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+#: a row named in a report's text (a row the engine counted)
+_ROW = re.compile(r"\brow (\d+)\b")
 
 Arrays = tuple[int, dict[str, Any]]
 
@@ -345,6 +347,9 @@ class FileInput:
     def located(self, exc: InputError) -> InputError:
         return exc
 
+    def renumbered(self, texts: Sequence[str]) -> list[str]:
+        return list(texts)
+
 
 class DatasetInput:
     """Many files (:class:`Dataset`) read one after the other as one input."""
@@ -367,6 +372,9 @@ class DatasetInput:
         self._starts: list[int] = []
         self._parts: list[Part] = []
         self._columns: list[str] | None = None
+        self._types: dict[str, str] = {}
+        #: one file read with --filter (not a dataset): rows in messages are its rows
+        self.single = len(dataset.parts) == 1 and dataset.parts[0].name == self.name
 
     def file_columns(self) -> list[str]:
         """The first file's columns; CSV/TSV files of a header and no rows before
@@ -440,14 +448,19 @@ class DatasetInput:
 
         self.file_columns()  # which keys the files hold themselves
         self._starts, self._parts = [], []
+        self._types = dict(column_types or {})
         reader = dataset_read.Reader(self, list(columns), column_types or {}, chunk_rows, coalesce)
         base = 0
-        for part, batches in reader.parts():
-            self._starts.append(base)
-            self._parts.append(part)
-            for offset, arrays in batches:
-                yield base + offset, arrays
-            base += reader.rows_of_last
+        try:
+            for part, batches in reader.parts():
+                self._starts.append(base)
+                self._parts.append(part)
+                for offset, arrays in batches:
+                    yield base + offset, arrays
+                base += reader.rows_of_last
+        except InputError as exc:
+            exc.file_rows = True  # type: ignore[attr-defined]  # (a reader's: its file's rows)
+            raise
         if base == 0:
             why = f" match --filter {self.flt.text!r}" if self.flt is not None else ""
             raise NoDataRows(f"{self.name}: no data rows{why}")
@@ -460,13 +473,20 @@ class DatasetInput:
         return self._parts[i], row - self._starts[i]
 
     def located(self, exc: InputError) -> InputError:
-        """An engine error about a dataset row, completed with its file and row."""
-        if exc.row is None or exc.file != self.name:
+        """An engine error about a dataset row, completed with its file and row. With
+        ``--filter`` the engine counted the rows kept: its "row N" become the file's
+        rows (:meth:`renumbered`); a reader's error names its file's rows already."""
+        if getattr(exc, "file_rows", False) or exc.file not in (None, self.name):
             return exc
-        found = self.locate(exc.row)
+        if self.flt is not None and (exc.row is None or self.single):
+            found = self.locate(exc.row) if exc.row is not None else None
+            row = self._source_row(*found)[1] if found is not None else exc.row
+            (text,) = self.renumbered([str(exc)])
+            return InputError(text, file=exc.file, column=exc.column, row=row)
+        found = self.locate(exc.row) if exc.row is not None else None
         if found is None:
             return exc
-        part, row = found
+        part, row = self._source_row(*found)
         after = " of those --filter kept" if self.flt is not None else ""
         return InputError(
             f"{exc} (dataset row {exc.row}{after}: {part.name}, row {row})",
@@ -474,6 +494,40 @@ class DatasetInput:
             column=exc.column,
             row=row,
         )
+
+    def _source_row(self, part: Part, row: int) -> tuple[Part, int]:
+        """The file's 1-based data row of its ``row``-th row read (with ``--filter``:
+        of those kept, counted again in the file)."""
+        if self.flt is None:
+            return part, row
+        from losscli.io.filter import source_rows
+
+        found = source_rows(
+            part.location, part.fmt, self.flt, dict(part.partition), self._types, [row]
+        )
+        return part, found.get(row, row)
+
+    def renumbered(self, texts: Sequence[str]) -> list[str]:
+        """Texts of the run (skip reasons, warnings, errors) whose "row N" counts the
+        rows ``--filter`` kept, with the file's row instead (a dataset: the file's
+        row added to the count)."""
+        if self.flt is None:
+            return list(texts)
+
+        def row_of(m: re.Match[str]) -> str:
+            kept = int(m.group(1))
+            found = self.locate(kept)
+            if found is None:
+                return m.group(0)
+            part, row = found
+            if self.flt is not None and on_partition(self.flt, dict(part.partition)) is True:
+                return m.group(0)  # (its file's rows all kept: a row of the files read)
+            part, row = self._source_row(part, row)
+            if self.single:
+                return f"row {row}"
+            return f"row {kept} of those --filter kept ({part.name}, row {row})"
+
+        return [_ROW.sub(row_of, t) for t in texts]
 
 
 class PartInput(DatasetInput):

@@ -260,3 +260,46 @@ def _expression(tree: Any) -> Any:
     for part in parts[1:]:
         out = (out & part) if tree.kind == "and" else (out | part)
     return out
+
+
+def source_rows(
+    location: str,
+    fmt: str,
+    flt: Filter,
+    values: dict[str, Any],
+    types: dict[str, str],
+    kept: list[int],
+) -> dict[int, int]:
+    """The file's 1-based data rows of the rows ``kept`` (1-based among the rows
+    ``flt`` keeps of the file at ``location``; ``values``: its partition values,
+    ``types``: how the run read its columns). The rows the run was given are the kept
+    ones, so its messages count them; this reads the filter's columns of the file
+    again (only when a message names a row) and counts every row."""
+    import numpy as np
+    import pyarrow as pa
+
+    from losscli.io import tables
+    from losscli.io.scanner import ArrayBatch
+
+    expr = to_expression(flt)
+    read = [c for c in flt.columns() if c not in values]
+    if not read:  # (a filter on partition keys only keeps every row of a file it reads)
+        return {k: k for k in kept}
+    wanted, out = sorted(set(kept)), {}
+    start = seen = 0
+    for batch in tables.iter_batches(location, fmt=fmt, columns=read, column_types=types):
+        table = pa.Table.from_batches(
+            [batch.to_arrow() if isinstance(batch, ArrayBatch) else batch]
+        )
+        for key, value in values.items():
+            table = table.append_column(key, pa.repeat(value, table.num_rows))
+        rows = np.arange(start, start + table.num_rows)
+        index = table.append_column("\0row", pa.array(rows)).filter(expr).column("\0row")
+        found = index.to_numpy()
+        while wanted and wanted[0] <= seen + len(found):
+            k = wanted.pop(0)
+            out[k] = int(found[k - seen - 1]) + 1
+        if not wanted:
+            break
+        start, seen = start + table.num_rows, seen + len(found)
+    return out

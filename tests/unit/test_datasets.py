@@ -276,16 +276,27 @@ def test_filter_keeps_the_rows_pandas_keeps(
     root, frame = hive(tmp_path, suffix)
     single = _single(tmp_path, frame[keep(frame)], f"single{suffix}")
     _same(
-        run_json(str(root), "--filter", expr, "--by", "model"),
-        run_json(str(single), "--by", "model"),
+        _rows_out(run_json(str(root), "--filter", expr, "--by", "model")),
+        _rows_out(run_json(str(single), "--by", "model")),
     )
+
+
+def _rows_out(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` without the rows its skip reasons name: a filtered run names its
+    files' rows (tests/cli/test_filter_rows.py), a file of the kept rows its own."""
+    import re
+
+    skipped = [
+        s | {"reason": re.sub(r" at row \d+.*", " at row …", s["reason"])} for s in doc["skipped"]
+    ]
+    return doc | {"skipped": skipped}
 
 
 def test_filter_on_one_file(tmp_path: Path) -> None:
     frame = _frame(3, 200)
     path = _single(tmp_path, frame, "one.parquet")
     kept = _single(tmp_path, frame[frame.y_true < 0], "kept.csv")
-    _same(run_json(str(path), "--filter", "y_true < 0"), run_json(str(kept)))
+    _same(_rows_out(run_json(str(path), "--filter", "y_true < 0")), _rows_out(run_json(str(kept))))
 
 
 def test_partition_pruning_never_opens_the_files_it_rules_out(tmp_path: Path) -> None:
