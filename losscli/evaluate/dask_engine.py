@@ -76,7 +76,8 @@ class Partition:
     #: a Hive dataset's keys, this file's values of them (typed by the whole dataset,
     #: :class:`losscli.io.dataset.Part`) and the dataset's root
     keys: tuple[str, ...] = ()
-    values: tuple[tuple[str, str | int], ...] = ()
+    values: tuple[tuple[str, str | int | None], ...] = ()
+    kinds: tuple[tuple[str, str], ...] = ()
     root: str = ""
 
 
@@ -172,28 +173,39 @@ def _source(part: Partition, options: dict[str, Any]) -> Any:
     from losscli.io.dataset import part_input
 
     filter_text = options.pop("filter_text", None)
-    return part_input(_part(part), root=part.root, keys=part.keys, filter_text=filter_text)
+    return part_input(
+        _part(part),
+        root=part.root,
+        keys=part.keys,
+        kinds=dict(part.kinds),
+        filter_text=filter_text,
+    )
 
 
 def _row_groups(part: Partition) -> Any:
     """A run of row groups as a frame, with the Hive keys as constant columns of the
-    local engine's types (an integer key: float64, as the dataset reader gives it)."""
+    local engine's types (a number key: float64, as the dataset reader gives it, a
+    null key NaN; a key the file holds as a column: the file's column)."""
     import numpy as np
 
     from losscli.io import parquet
     from losscli.io.sources import resolve
 
     assert part.row_groups is not None
-    if part.keys:  # (a key that is also a column of the file: the dataset's error)
-        _source(part, {}).columns()
     pf = parquet.open_file(resolve(part.location, "parquet"))
     try:
         table = pf.read_row_groups(list(part.row_groups), use_threads=False)
     finally:
         pf.close()
     df = table.to_pandas()
+    kinds = dict(part.kinds)
     for key, value in part.values:
-        df[key] = np.full(len(df), value, dtype=np.float64 if isinstance(value, int) else object)
+        if key in df.columns:
+            continue
+        if kinds.get(key) == "number":
+            df[key] = np.full(len(df), np.nan if value is None else value, dtype=np.float64)
+        else:
+            df[key] = np.full(len(df), value, dtype=object)
     return df
 
 
@@ -314,11 +326,19 @@ def partitions(
     from losscli.io import dataset
 
     if dataset.is_dataset(source):
-        ds = dataset.kept_dataset(source, fmt=fmt, filter_text=filter_text)
+        ds, kinds = dataset.kept_dataset(source, fmt=fmt, filter_text=filter_text)
         if not ds.parts:
             raise InputError(f"{ds.name}: no data rows match --filter {filter_text!r}")
         return [
-            Partition(p.name, p.location, p.fmt, keys=ds.keys, values=p.partition, root=ds.root)
+            Partition(
+                p.name,
+                p.location,
+                p.fmt,
+                keys=ds.keys,
+                values=p.partition,
+                kinds=tuple(kinds.items()),
+                root=ds.root,
+            )
             for p in ds.parts
         ]
     return [

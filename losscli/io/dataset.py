@@ -281,12 +281,16 @@ def list_parts(
     return [_counted(p) for p in parts]
 
 
-def kept_dataset(source: str, *, fmt: str | None = None, filter_text: str | None = None) -> Dataset:
+def kept_dataset(
+    source: str, *, fmt: str | None = None, filter_text: str | None = None
+) -> tuple[Dataset, dict[str, str]]:
     """The dataset ``source`` (:func:`discover`) without the files ``--filter`` rules
-    out by their partition values (an engine that reads the files apart)."""
+    out by their partition values (an engine that reads the files apart), and its
+    keys' kinds over every file (:func:`key_kinds`, as :class:`DatasetInput` has them)."""
     ds = discover(source, fmt)
     flt = parse(filter_text) if filter_text else None
-    return Dataset(ds.name, ds.fmt, ds.root, tuple(_kept(ds.parts, flt)), ds.keys)
+    kept = Dataset(ds.name, ds.fmt, ds.root, tuple(_kept(ds.parts, flt)), ds.keys)
+    return kept, key_kinds(ds)
 
 
 def _single_format(source: str, fmt: str | None) -> str:
@@ -363,12 +367,7 @@ class DatasetInput:
             assert flt is not None
             raise InputError(f"{self.name}: no data rows match --filter {flt.text!r}")
         self.first = self.kept[0]
-        self._kinds = {
-            k: "number"
-            if any(isinstance(dict(p.partition)[k], int) for p in dataset.parts)
-            else "text"
-            for k in dataset.keys
-        }
+        self._kinds = key_kinds(dataset)
         self._starts: list[int] = []
         self._parts: list[Part] = []
         self._columns: list[str] | None = None
@@ -419,7 +418,7 @@ class DatasetInput:
             self.first = part
             return columns
         why = f" match --filter {self.flt.text!r}" if self.flt is not None else ""
-        raise InputError(f"{self.name}: no data rows{why} (every file has a header only)")
+        raise NoDataRows(f"{self.name}: no data rows{why} (every file has a header only)")
 
     def columns(self) -> list[str]:
         return [*self.file_columns(), *self.dataset.keys]
@@ -532,21 +531,40 @@ class DatasetInput:
 
 class PartInput(DatasetInput):
     """One file of a dataset read alone, its Hive keys as columns typed as the whole
-    dataset types them (:attr:`Part.partition`): what an engine that reads the files
-    apart (``--engine dask``) hands each file to. Its rows are the file's, so an
-    engine error is the file's error as it is."""
+    dataset types them (:attr:`Part.partition`, ``kinds``: :meth:`key_kinds` of the
+    dataset): what an engine that reads the files apart (``--engine dask``) hands
+    each file to. Its rows are the file's, so an engine error is the file's error
+    as it is."""
+
+    def __init__(self, dataset: Dataset, flt: Filter | None, kinds: dict[str, str]) -> None:
+        super().__init__(dataset, flt)
+        self._kinds = dict(kinds)
 
     def located(self, exc: InputError) -> InputError:
         return exc
 
 
+def key_kinds(ds: Dataset) -> dict[str, str]:
+    """Each partition key's kind over the dataset's files: "number" when its values
+    are integers (nulls aside), else "text"."""
+    return {
+        k: "number" if any(isinstance(dict(p.partition)[k], int) for p in ds.parts) else "text"
+        for k in ds.keys
+    }
+
+
 def part_input(
-    part: Part, *, root: str, keys: Sequence[str], filter_text: str | None = None
+    part: Part,
+    *,
+    root: str,
+    keys: Sequence[str],
+    kinds: dict[str, str],
+    filter_text: str | None = None,
 ) -> PartInput:
     """The input of ``part`` alone (see :class:`PartInput`); ``root``: the dataset's
     (``--filter`` on Parquet reads through ``pyarrow.dataset`` from it)."""
     flt = parse(filter_text) if filter_text is not None else None
-    return PartInput(Dataset(part.name, part.fmt, root, (part,), tuple(keys)), flt)
+    return PartInput(Dataset(part.name, part.fmt, root, (part,), tuple(keys)), flt, kinds)
 
 
 def open_input(
