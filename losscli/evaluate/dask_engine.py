@@ -165,10 +165,10 @@ def _part(part: Partition) -> Any:
 
 
 def _source(part: Partition, options: dict[str, Any]) -> Any:
-    """What the local engine reads for a whole-file partition: its path, or (Hive
-    keys, ``--filter``) the file as a part of its dataset, its keys as columns
-    (``filter_text`` moves into the input)."""
-    if not part.keys and options.get("filter_text") is None:
+    """What the local engine reads for a whole-file partition: its path (one file),
+    or the file as a part of its dataset (its keys as columns, a header-only CSV a
+    part of no rows; ``filter_text`` moves into the input)."""
+    if not part.root and options.get("filter_text") is None:
         return part.location
     from losscli.io.dataset import part_input
 

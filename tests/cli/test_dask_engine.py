@@ -327,12 +327,15 @@ def test_hive_keys_are_columns(tmp_path: Path, scheduler: str, opts: str) -> Non
 
 
 def test_a_partition_the_filter_empties(tmp_path: Path, scheduler: str) -> None:
-    """A file whose rows --filter all leaves out adds nothing (the local engine's
-    dataset); a filter that leaves no row anywhere is the local engine's error."""
+    """A file whose rows --filter all leaves out, or of a header only, adds nothing
+    (the local engine's dataset); a filter that leaves no row anywhere is the local
+    engine's error."""
     folder = tmp_path / "ds"
     folder.mkdir()
     (folder / "a.csv").write_text("y_true,y_pred\n1,2\n3,4\n")
     (folder / "b.csv").write_text("y_true,y_pred\n10,2\n30,4\n5,5\n")
+    (folder / "c.csv").write_text("y_true,y_pred\n")  # (a header only: a part of no rows)
+    close(_doc(str(folder), "--engine", "dask", "--scheduler", scheduler), _doc(str(folder)))
     dask_args = ("--engine", "dask", "--scheduler", scheduler)
     local = _doc(str(folder), "--filter", "y_true > 5")
     close(_doc(str(folder), "--filter", "y_true > 5", *dask_args), local)
