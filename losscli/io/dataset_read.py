@@ -109,7 +109,6 @@ class Reader:
         import pyarrow as pa
 
         assert self.inp.flt is not None
-        expr = to_expression(self.inp.flt)
         wanted = [c for c in self.inp.flt.columns() if c not in values and c not in self.data]
         read = [*self.data, *wanted]
         kept = 0
@@ -126,6 +125,7 @@ class Reader:
             for key, value in values.items():
                 kind = pa.int64() if self.inp.key_kind(key) == "number" else pa.string()
                 table = table.append_column(key, pa.repeat(pa.scalar(value, kind), table.num_rows))
+            expr = to_expression(self.inp.flt, table.schema)
             table = _filtered(table, expr, self.inp.flt.text)
             if table.num_rows == 0:
                 continue
@@ -146,7 +146,7 @@ class Reader:
         ]
         schema = pa.schema([*first_schema, *key_fields])
         dset = _arrow_dataset(self.inp.dataset.root, kept, schema, key_fields)
-        expr = to_expression(self.inp.flt) if self.inp.flt is not None else None
+        expr = to_expression(self.inp.flt, schema) if self.inp.flt is not None else None
         for part, fragment in zip(kept, dset.get_fragments(), strict=True):
             physical = _footer_schema(part, fragment)
             diff = _type_diff(physical, first_schema)

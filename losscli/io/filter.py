@@ -233,17 +233,20 @@ def _decide(tree: Any, values: dict[str, Any], text: str) -> bool | None:
     return None if any(p is None for p in parts) else False
 
 
-def to_expression(flt: Filter) -> Any:
-    """The predicate as a ``pyarrow.compute.Expression``."""
-    return _expression(flt.tree)
+def to_expression(flt: Filter, schema: Any = None) -> Any:
+    """The predicate as a ``pyarrow.compute.Expression``. With the ``schema`` of the
+    rows it filters, a quoted literal compared with a date or timestamp column is that
+    column's type (``day >= "2026-11-01"`` on a date a CSV or Parquet file holds, as on
+    a Hive key), and a literal of the wrong kind is one clear UsageError."""
+    return _expression(flt.tree, schema, flt.text)
 
 
-def _expression(tree: Any) -> Any:
+def _expression(tree: Any, schema: Any, text: str) -> Any:
     import pyarrow.compute as pc
 
     if isinstance(tree, Compare):
         field = pc.field(tree.column)
-        value = pc.scalar(tree.value)
+        value = _literal(tree, schema, text)
         ops = {
             "==": field.__eq__,
             "!=": field.__ne__,
@@ -253,13 +256,40 @@ def _expression(tree: Any) -> Any:
             ">=": field.__ge__,
         }
         return ops[tree.op](value)
-    parts = [_expression(item) for item in tree.items]
+    parts = [_expression(item, schema, text) for item in tree.items]
     if tree.kind == "not":
         return ~parts[0]
     out = parts[0]
     for part in parts[1:]:
         out = (out & part) if tree.kind == "and" else (out | part)
     return out
+
+
+def _literal(tree: Compare, schema: Any, text: str) -> Any:
+    """``tree``'s literal as a pyarrow scalar of the column's kind (see
+    :func:`to_expression`)."""
+    import pyarrow as pa
+
+    value = pa.scalar(tree.value)
+    if schema is None or tree.column not in schema.names:
+        return value
+    kind = schema.field(tree.column).type
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    is_text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    if pa.types.is_temporal(kind) and isinstance(tree.value, str):
+        try:
+            return value.cast(kind)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise _bad(
+                text, f"column {tree.column!r} holds {kind}; {tree.value!r} is not one"
+            ) from None
+    if pa.types.is_temporal(kind):
+        raise _bad(text, f'column {tree.column!r} holds {kind}; compare it with "quoted text"')
+    if is_text != isinstance(tree.value, str) and not pa.types.is_null(kind):
+        held = "text" if is_text else "numbers"
+        raise _bad(text, f"column {tree.column!r} holds {held}; compare it with {held}")
+    return value
 
 
 def source_rows(
@@ -281,7 +311,6 @@ def source_rows(
     from losscli.io import tables
     from losscli.io.scanner import ArrayBatch
 
-    expr = to_expression(flt)
     read = [c for c in flt.columns() if c not in values]
     if not read:  # (a filter on partition keys only keeps every row of a file it reads)
         return {k: k for k in kept}
@@ -294,6 +323,7 @@ def source_rows(
         for key, value in values.items():
             table = table.append_column(key, pa.repeat(value, table.num_rows))
         rows = np.arange(start, start + table.num_rows)
+        expr = to_expression(flt, table.schema)
         index = table.append_column("\0row", pa.array(rows)).filter(expr).column("\0row")
         found = index.to_numpy()
         while wanted and wanted[0] <= seen + len(found):
