@@ -438,6 +438,7 @@ def merge_states(
     if not states:
         raise UsageError("no state to merge")
     shown = list(names) if names is not None else [str(s["file"]) for s in states]
+    states = positioned(states, shown)
     check_mergeable(states, shown)
     if ci is not None:
         from losscli.evaluate import bucket_state
@@ -447,6 +448,24 @@ def merge_states(
 
     merged = Merger(states[0]).merge_all(states)
     return finish(merged, name or merged_name(shown), gates, ci=ci, baseline=baseline)
+
+
+def positioned(states: Sequence[State], names: Sequence[str]) -> list[State]:
+    """The states with one kind of positions. A first state saved without
+    ``--row-offset`` starts at input row 0, so beside states saved with it, its
+    relative positions are absolute ones (the usual way to shard: the first shard
+    without the flag, the others with ``--row-offset N``); any other mix is an
+    :class:`InputError` naming the state and what to do."""
+    kinds = [s["positions"] for s in states]
+    if "absolute" not in kinds or "relative" not in kinds[1:]:
+        return (
+            [dict(s, positions="absolute") for s in states] if "absolute" in kinds else list(states)
+        )
+    at = kinds.index("relative", 1)
+    raise InputError(
+        f"{names[at]} was saved without --row-offset, but other states with it: save "
+        "every shard after the first with --row-offset N (its first row's place in the whole)"
+    )
 
 
 def check_mergeable(states: Sequence[State], names: Sequence[str]) -> None:
