@@ -13,7 +13,6 @@ from __future__ import annotations
 import gzip
 import http.server
 import json
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +26,7 @@ moto_server = pytest.importorskip("moto.server")
 s3fs = pytest.importorskip("s3fs")
 
 from test_real_datasets import FRAME, WRITERS, _check  # noqa: E402
-from test_remote_sources import _AWS, _free_port, _RangeHandler  # noqa: E402
+from test_remote_sources import _RangeHandler, moto_bucket  # noqa: E402
 
 run_json = Cli("evaluate").run_json
 #: not test_remote_sources' bucket: moto keeps one store per process, whichever
@@ -68,26 +67,8 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def s3(local: Path) -> Iterator[str]:
-    port = _free_port()
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    saved = {k: os.environ.get(k) for k in (*_AWS, "AWS_ENDPOINT_URL")}
-    os.environ.update({**_AWS, "AWS_ENDPOINT_URL": endpoint})
-    try:
-        fs = s3fs.S3FileSystem(endpoint_url=endpoint, skip_instance_cache=True)
-        fs.mkdir(BUCKET)
-        for key, data in _tree(local).items():
-            fs.pipe(f"{BUCKET}/{key}", data)
+    with moto_bucket(BUCKET, _tree(local), set_endpoint=True) as endpoint:
         yield endpoint
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        s3fs.S3FileSystem.clear_instance_cache()
-        server.stop()
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> None:

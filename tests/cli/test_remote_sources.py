@@ -7,6 +7,7 @@ every bad input is one line, exit 2, nothing written. Nothing leaves 127.0.0.1."
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.server
 import json
@@ -98,20 +99,25 @@ _AWS = {
 }
 
 
-@pytest.fixture(scope="module")
-def s3_server(local: tuple[Path, dict[str, bytes]]) -> Iterator[str]:
-    """moto's S3 API on 127.0.0.1 holding the objects in the bucket ``preds``."""
+@contextlib.contextmanager
+def moto_bucket(
+    bucket: str, objects: dict[str, bytes], *, set_endpoint: bool = False
+) -> Iterator[str]:
+    """moto's S3 API on 127.0.0.1 holding ``objects`` (key → bytes) in ``bucket``,
+    with the fake credentials ``_AWS`` (and, ``set_endpoint``, ``AWS_ENDPOINT_URL``)
+    set in this process while it runs, restored after; yields its endpoint."""
     port = _free_port()
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
-    saved = {k: os.environ.get(k) for k in _AWS}
-    os.environ.update(_AWS)
+    env = {**_AWS, "AWS_ENDPOINT_URL": endpoint} if set_endpoint else _AWS
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     try:
         fs = s3fs.S3FileSystem(endpoint_url=endpoint, skip_instance_cache=True)
-        fs.mkdir(BUCKET)
-        for key, data in local[1].items():
-            fs.pipe(f"{BUCKET}/{key}", data)
+        fs.mkdir(bucket)
+        for key, data in objects.items():
+            fs.pipe(f"{bucket}/{key}", data)
         yield endpoint
     finally:
         for k, v in saved.items():
@@ -121,6 +127,13 @@ def s3_server(local: tuple[Path, dict[str, bytes]]) -> Iterator[str]:
                 os.environ[k] = v
         s3fs.S3FileSystem.clear_instance_cache()
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def s3_server(local: tuple[Path, dict[str, bytes]]) -> Iterator[str]:
+    """moto's S3 API on 127.0.0.1 holding the objects in the bucket ``preds``."""
+    with moto_bucket(BUCKET, local[1]) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
