@@ -198,16 +198,6 @@ def judge(
     return dataclasses.replace(report, gates=gate_mod.judge_report(gates, report, gate_on))
 
 
-def check_gate_on(gate_on: str, gates: Sequence[gate_mod.Gate], ci: Settings | None) -> str:
-    """``gate_on`` checked before any row is read: one of ``GATE_ON``, and ``ci``
-    only with intervals when a threshold gate is given."""
-    if gate_on not in gate_mod.GATE_ON:
-        raise UsageError(f"--gate-on {gate_on!r}: expected one of {', '.join(gate_mod.GATE_ON)}")
-    if gate_on == "ci" and ci is None and any(not g.comparative for g in gates):
-        raise UsageError(gate_mod.GATE_ON_CI_NEEDS_CI)
-    return gate_on
-
-
 class _Counted:
     """The chunks with their offsets moved by ``--row-offset``, counting the input rows
     read (a saved state records them: :mod:`losscli.evaluate.state`)."""
@@ -341,7 +331,7 @@ def evaluate_file(
         baseline,
         convention=check_convention(convention, (params or LossParams()).given.get("eps")),
         row_offset=row_offset,
-        gate_on=check_gate_on(gate_on, gates, boot),
+        gate_on=gate_mod.check_gate_on(gate_on, gates, has_ci=boot is not None),
     )
     resolve_task(task, positive)
     check_options(losses, opts.params)
@@ -538,7 +528,7 @@ def evaluate_frame(
         baseline,
         convention=conv,
         row_offset=row_offset,
-        gate_on=check_gate_on(gate_on, gates, boot),
+        gate_on=gate_mod.check_gate_on(gate_on, gates, has_ci=boot is not None),
     )
     resolve_task(task, positive)
     frame = df.set_axis(columns, axis=1)

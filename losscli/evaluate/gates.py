@@ -349,6 +349,16 @@ class _Judge:
         return GateOutcome(gate, a, None, delta, failed, "difference", low, high, p, b, self.level)
 
 
+def check_gate_on(gate_on: str, gates: Sequence[Gate], *, has_ci: bool) -> str:
+    """``gate_on`` as given, when it is one of ``GATE_ON`` and, for ``ci``, there are
+    intervals to judge the threshold gates on (a UsageError otherwise)."""
+    if gate_on not in GATE_ON:
+        raise UsageError(f"--gate-on {gate_on!r}: expected one of {', '.join(GATE_ON)}")
+    if gate_on == "ci" and not has_ci and any(not g.comparative for g in gates):
+        raise UsageError(GATE_ON_CI_NEEDS_CI)
+    return gate_on
+
+
 def judge(
     gates: Sequence[Gate],
     results: Sequence[tuple[str, str | None, str, float]],
@@ -368,10 +378,7 @@ def judge(
     (low, high)), ``comparisons`` and ``level`` are those of ``--ci`` (``level``
     None: no ``--ci``, every gate is judged on the point values). A gate naming an
     unknown model, or a loss that was not evaluated, is a UsageError (exit 2)."""
-    if gate_on not in GATE_ON:
-        raise UsageError(f"--gate-on {gate_on!r}: expected one of {', '.join(GATE_ON)}")
-    if gate_on == "ci" and level is None and any(not g.comparative for g in gates):
-        raise UsageError(GATE_ON_CI_NEEDS_CI)
+    check_gate_on(gate_on, gates, has_ci=level is not None)
     ctx = _Judge(
         overall={(m, loss): v for m, g, loss, v in results if g is None},
         intervals=dict(intervals or {}),
