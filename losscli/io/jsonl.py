@@ -158,10 +158,26 @@ def error(res: Source, exc: BaseException) -> InputError:
         return InputError(f"{res.name}: column {col!r} holds text where numbers are expected")
     found_bad = find_row(res, None)
     if found_bad is not None:
-        return InputError(f"{res.name}: line {found_bad[0]} {found_bad[1]}")
+        return InputError(f"{res.name}: line {found_bad[0]} {found_bad[1]}{_array_hint(res)}")
     if "empty" in text.lower() and "json" in text.lower():
         return InputError(f"{res.name} is empty (no JSON objects)")
     return InputError(f"{res.name} is not valid JSON Lines ({text})")
+
+
+def _array_hint(res: Source) -> str:
+    """A JSON array document (``[{...}, ...]``, pandas' default ``to_json``) is the
+    usual way a file fails here: say how to make JSON Lines of it."""
+    with contextlib.suppress(Exception):
+        stream = res.open_binary()
+        try:
+            if stream.read(4096).lstrip().startswith(b"["):
+                return (
+                    "; it is a JSON array, and losscli reads JSON Lines (one object per "
+                    "line): convert it with jq -c '.[]'"
+                )
+        finally:
+            stream.close()
+    return ""
 
 
 def find_row(res: Source, column: str | None) -> tuple[int, str] | None:

@@ -2,7 +2,7 @@
 file to read, its name in messages, its format and compression), checked before any
 parser sees it. Stdlib only.
 
-* The format is told by the suffix (``.csv .tsv .tab .parquet .pq .jsonl .ndjson``,
+* The format is told by the suffix (``.csv .tsv .tab .parquet .pq .jsonl .ndjson .json``,
   CSV/TSV/JSONL optionally followed by ``.gz .gzip .bz2 .xz .zst .zstd``) or by
   ``fmt``. ``-`` reads stdin: CSV unless ``fmt`` says otherwise; Parquet is recognised
   by its magic bytes ``PAR1`` and gzip/bz2/xz/zstd by theirs.
@@ -52,6 +52,9 @@ _SUFFIX_FORMAT = {
     ".pq": "parquet",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
+    # JSON Lines is what Spark (part-*.json) and pandas' to_json(lines=True) write
+    # under .json; a JSON array document is refused with a hint (losscli.io.jsonl)
+    ".json": "jsonl",
 }
 
 SourceLike = str | os.PathLike[str]
@@ -208,7 +211,7 @@ def resolve(source: SourceLike, fmt: str | None) -> Source:
     if fmt is None and named is None and regular:
         raise InputError(
             f"cannot tell the format of {name} from its name; use --format "
-            f"{'|'.join(FORMATS)} (known suffixes: .csv .tsv .parquet .pq .jsonl .ndjson, "
+            f"{'|'.join(FORMATS)} (known suffixes: .csv .tsv .parquet .pq .jsonl .ndjson .json, "
             "optionally + .gz .bz2 .xz .zst)"
         )
     if not regular:

@@ -60,7 +60,7 @@ def write_format(tmp_path: Path, name: str) -> Path:
         FRAME.to_parquet(path)
         return path
     data = {"csv": _csv_bytes(), "tsv": _csv_bytes("\t"), "jsonl": _jsonl_bytes()}
-    data["ndjson"] = data["jsonl"]
+    data["ndjson"] = data["json"] = data["jsonl"]
     path.write_bytes(_compress(data[fmt], compression))
     return path
 
@@ -72,6 +72,7 @@ ALL_NAMES = [
     "p.pq",
     "p.jsonl",
     "p.ndjson",
+    "p.json",
     "p.csv.gz",
     "p.csv.bz2",
     "p.csv.xz",
@@ -80,6 +81,7 @@ ALL_NAMES = [
     "p.tsv.zst",
     "p.jsonl.gz",
     "p.jsonl.xz",
+    "p.json.gz",
 ]
 
 
@@ -358,3 +360,18 @@ def test_chunks_convert_with_the_chunk_offset(tmp_path: Path) -> None:
     pd.DataFrame({"y": range(1000), "p": values}).to_parquet(path)
     with pytest.raises(InputError, match=r"column 'p', row 707: expected a number, got 'x'"):
         _floats_of(path, 300)
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_a_json_array_is_refused_with_the_way_to_json_lines(
+    tmp_path: Path, indent: int | None
+) -> None:
+    """pandas' default ``to_json(orient="records")`` writes one array, not JSON
+    Lines; the message says so and how to convert it."""
+    path = tmp_path / "p.json"
+    FRAME.to_json(path, orient="records", indent=indent)
+    with pytest.raises(InputError) as info:
+        tables.read_frame(path)
+    text = str(info.value)
+    assert text.startswith(f"{path}: line 1 ")
+    assert "it is a JSON array" in text and "jq -c '.[]'" in text
