@@ -2,7 +2,8 @@
 pyarrow ``write_dataset`` (Hive, Parquet and CSV), dask ``to_parquet`` (with its
 ``_metadata`` / ``_common_metadata`` side files) and ``to_csv`` (``0.part`` files),
 DuckDB ``COPY ... PARTITION_BY``, polars ``write_parquet(partition_by=)``, each run
-here; and Spark's output in its shape (Spark does not install here): the shape of
+here; and Spark's output in its shape (Spark itself writes its layouts in
+tests/cli/test_spark_writer.py; this file keeps the rarer parts of them): the shape of
 ``part-00000-<uuid>-c000.snappy.parquet`` beside ``_SUCCESS``, ``._SUCCESS.crc`` and
 ``.part-….crc`` files, ``__HIVE_DEFAULT_PARTITION__`` for a null key, CSV parts with a
 header each, gzip CSV parts, a ``_temporary`` directory of an unfinished job.
