@@ -377,7 +377,13 @@ def _client(distributed: Any, scheduler: str | None) -> Iterator[Any]:
         return
     with (
         distributed.LocalCluster(
-            processes=True, dashboard_address=None, silence_logs=logging.ERROR
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+            # the scheduler serves its HTTP routes (health, metrics) even without a
+            # dashboard, on 8787 by default: a free port, so a second run or another
+            # cluster on the machine does not make it warn
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
