@@ -74,7 +74,7 @@ class Partition:
     row_groups: tuple[int, ...] | None = None
     offset: int | None = None
     #: a Hive dataset's keys, this file's values of them (typed by the whole dataset,
-    #: :class:`losscli.io.dataset.Part`) and the dataset's root
+    #: :class:`losscli.io.listing.Part`) and the dataset's root
     keys: tuple[str, ...] = ()
     values: tuple[tuple[str, str | int | None], ...] = ()
     kinds: tuple[tuple[str, str], ...] = ()
@@ -159,7 +159,7 @@ def part_state(part: Partition, options: dict[str, Any]) -> dict[str, Any] | Non
 
 
 def _part(part: Partition) -> Any:
-    from losscli.io.dataset import Part
+    from losscli.io.listing import Part
 
     return Part(part.name, part.location, part.fmt or "", None, part.values)
 
@@ -321,7 +321,7 @@ def merge_group(found: list[dict[str, Any] | None]) -> dict[str, Any] | None:
 def partitions(
     source: str, fmt: str | None = None, filter_text: str | None = None
 ) -> list[Partition]:
-    """The partitions of ``source``: :mod:`losscli.io.dataset`'s listing (a dataset's
+    """The partitions of ``source``: :mod:`losscli.io.listing`'s listing (a dataset's
     files with their Hive keys, those ``--filter`` rules out by their keys left out)."""
     from losscli.io import dataset
 

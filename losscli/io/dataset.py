@@ -1,22 +1,16 @@
 """Datasets: a directory, a glob or a store prefix of many files read as one input.
 
-* **What is a dataset**: a local directory (every file inside it, recursively), a
-  glob (``'preds/2026-*.parquet'``, quoted so the shell leaves it alone), or a URL of
-  a store "directory" or glob (``s3://bucket/preds/``). Files and directories whose
-  name starts with ``.`` or ``_`` are skipped (``_SUCCESS``, ``_metadata``, ``.crc``:
-  what Spark, Hive and pyarrow leave beside the data, and what pyarrow skips too), and
-  files named ``…_$folder$`` or ``…._COPYING_`` (Hadoop's, skipped by Spark).
-  The files are read in the sorted order of their paths, one after the other.
-* **One format, one schema**: every file must be of the first one's format (told by
-  its suffix, or all of ``--format``) and hold the same columns (Parquet: with the
-  same types); the first file that differs is named (exit 2). An empty directory or a
-  glob that matches nothing is an error too.
-* **Hive partitions**: directories named ``key=value`` (``model=tree/day=2026-11-30/``)
-  give every file below them the column ``key`` (an integer when every value of the
-  key is one, else text), usable as any column (``--by day``, ``--weight``...); when
-  the files hold a column ``key`` themselves (polars writes both), theirs is read. The
-  value ``__HIVE_DEFAULT_PARTITION__`` is a missing value (what Hive, Spark, pyarrow,
-  pandas, DuckDB and polars write for a null key, and what pyarrow reads back as null).
+* **Which files** (:mod:`losscli.io.listing`): every data file of the folder, the glob
+  or the store prefix (hidden and side files skipped, a Delta table refused), in the
+  sorted order of their paths, with their Hive partition values; they are read one
+  after the other.
+* **One format, one schema**: every file must be of the first one's format and hold
+  the same columns (Parquet: with the same types); the first file that differs is
+  named (exit 2).
+* **Hive partitions**: the ``key=value`` directories give every file below them the
+  column ``key`` (an integer when every value of the key is one, else text), usable
+  as any column (``--by day``, ``--weight``...); when the files hold a column ``key``
+  themselves (polars writes both), theirs is read.
 * **Rows**: the data rows are numbered on across the files (the first file's rows are
   1…n₁, the second's n₁+1…), which is what the engine counts; an error the engine
   raises about row N is completed with the file holding it and its row there
@@ -30,30 +24,34 @@
   reader whatever the number of files.
 * :func:`list_parts` is the listing other engines split work by (one run per part).
 
-Cut so: this module knows files of a dataset and their order; each file is still
-read by the single-file readers, and :class:`FileInput` is the single-file input
-unchanged, so a plain file reads exactly as before.
+Cut so: this module is the dataset as one input (its row numbering, the map from a
+kept row back to its file's row); which files are data is :mod:`losscli.io.listing`,
+the per-file loop :mod:`losscli.io.dataset_read`. Each file is still read by the
+single-file readers, and :class:`FileInput` is the single-file input unchanged, so a
+plain file reads exactly as before.
 """
 
 from __future__ import annotations
 
 import bisect
-import os
 import re
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from losscli.errors import InputError
-from losscli.io import remote, tables
+from losscli.io import tables
 from losscli.io.filter import Filter, on_partition, parse
-from losscli.io.sources import FORMATS, display_name, name_format
+from losscli.io.listing import (
+    Dataset,
+    Part,
+    discover,
+    is_dataset,
+    is_remote_folder,
+    key_kinds,
+)
+from losscli.io.sources import display_name
 
-_GLOB = re.compile(r"[*?\[]")
-_INT = re.compile(r"^[-+]?\d{1,18}$")
-#: the directory value of a null partition key (Hive's name, which every writer uses)
-NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 #: a row named in a report's text (a row the engine counted)
 _ROW = re.compile(r"\brow (\d+)\b")
 
@@ -65,199 +63,7 @@ class NoDataRows(InputError):
     error for the whole input, nothing for one file of it read apart."""
 
 
-@dataclass(frozen=True)
-class Part:
-    """One file of a dataset: ``name`` in messages, ``location`` to hand to the
-    readers of :mod:`losscli.io.tables` (a path or a URL), its format, its row count
-    (Parquet: from the footer, before any filter; else None) and its Hive partition
-    values ``((key, value), ...)`` (int or str; None for a null key)."""
-
-    name: str
-    location: str
-    fmt: str
-    rows: int | None = None
-    partition: tuple[tuple[str, str | int | None], ...] = ()
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """The files of a dataset in reading order, and the partition keys they share."""
-
-    name: str
-    fmt: str
-    root: str
-    parts: tuple[Part, ...]
-    keys: tuple[str, ...]
-
-
-# --------------------------------------------------------------------------- discovery
-
-
-def is_dataset(source: str) -> bool:
-    """Whether ``source`` names many files: a directory, a glob, a store prefix
-    (a URL that ends with ``/`` or holds a glob). Stdlib only."""
-    if source == "-":
-        return False
-    if remote.is_url(source):
-        rest = source.split("://", 1)[1]
-        web = remote.scheme(source) in ("http", "https")
-        return not web and (rest.endswith("/") or bool(_GLOB.search(rest)))
-    if os.path.isdir(source):
-        return True
-    return bool(_GLOB.search(source)) and not os.path.lexists(source)
-
-
-#: name endings of what is not data either: Hadoop's S3 directory markers
-#: (``day=2026-11-30_$folder$``, empty objects) and ``hdfs dfs -put``'s file in
-#: transit (``part-0.csv._COPYING_``), which Spark's file index skips too
-_NOT_DATA = ("_$folder$", "._COPYING_")
-
-
-def _hidden(relative: str) -> bool:
-    segs = [seg for seg in relative.split("/") if seg]
-    return any(seg.startswith((".", "_")) for seg in segs) or (
-        bool(segs) and segs[-1].endswith(_NOT_DATA)
-    )
-
-
-def _local_files(source: str) -> tuple[str, list[str]]:
-    """``(root, sorted file paths)`` of a local directory or glob."""
-    import glob
-
-    if os.path.isdir(source):
-        root = source
-        if os.path.isdir(os.path.join(source, "_delta_log")):
-            _refuse_delta(source)
-        found: list[str] = []
-        for folder, dirs, files in os.walk(source):
-            dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
-            found.extend(os.path.join(folder, f) for f in files)
-    else:
-        root = _glob_root(source)
-        found = [p for p in glob.glob(source, recursive=True) if os.path.isfile(p)]
-    rel = {p: os.path.relpath(p, root).replace(os.sep, "/") for p in found}
-    return root, sorted((p for p in found if not _hidden(rel[p])), key=lambda p: rel[p])
-
-
-def _glob_root(pattern: str) -> str:
-    """The directory part of a glob before its first wildcard."""
-    head = _GLOB.split(pattern, maxsplit=1)[0]
-    return head if head.endswith(("/", os.sep)) else (os.path.dirname(head) or ".")
-
-
-def _remote_files(source: str) -> tuple[str, list[str]]:
-    found = remote.resolve(source)
-    if isinstance(found, remote.Remote):
-        return source.rsplit("/", 1)[0], [source]
-    glob = bool(_GLOB.search(source.split("://", 1)[1]))
-    root = (_glob_root(source) if glob else source).rstrip("/")
-    if not glob and any(u[len(root) :].startswith("/_delta_log/") for u in found):
-        _refuse_delta(source)
-    # a key ending in "/" is a directory marker (an S3 console's "Create folder")
-    return root, [u for u in found if not u.endswith("/") and not _hidden(u[len(root) :])]
-
-
-def _partition(relative: str) -> list[tuple[str, str | None]]:
-    """The Hive ``key=value`` directories of a file's path below the root (None for
-    :data:`NULL_PARTITION`)."""
-    from urllib.parse import unquote
-
-    out: list[tuple[str, str | None]] = []
-    for seg in relative.split("/")[:-1]:
-        key, eq, value = seg.partition("=")
-        if eq and key:
-            out.append((unquote(key), None if value == NULL_PARTITION else unquote(value)))
-    return out
-
-
-def discover(source: str, fmt: str | None = None) -> Dataset:
-    """The files of the dataset ``source`` (see the module docstring), or InputError:
-    nothing found, a file of another format, partition keys that differ, a Delta
-    Lake table (:func:`_refuse_delta`)."""
-    name = display_name(source)
-    root, files = _remote_files(source) if remote.is_url(source) else _local_files(source)
-    if not files:
-        if os.path.isdir(source) or source.endswith("/"):
-            raise InputError(
-                f"{name} is a directory with no data files "
-                "(.csv .tsv .parquet .pq .jsonl .ndjson, optionally + .gz .bz2 .xz .zst)"
-            )
-        raise InputError(f"no file matches {name}")
-    chosen, parts = _typed_files(name, root, files, fmt)
-    keys, parts = _partitions(name, root, parts)
-    return Dataset(name, chosen, root, tuple(parts), keys)
-
-
-def _refuse_delta(source: str) -> None:
-    """A Delta Lake table's directory (``_delta_log/`` beside the data) also holds
-    the Parquet files that later versions removed or overwrote: read as a dataset
-    it would count their rows too (as pyarrow's and Spark's Parquet readers do), so
-    it is refused. A quoted glob still reads the files it names."""
-    raise InputError(
-        f"{display_name(source)} is a Delta Lake table (it has a _delta_log): its "
-        "directory also holds files that later versions removed; write the version to "
-        "evaluate to Parquet first (deltalake: DeltaTable(PATH).to_pyarrow_dataset()), "
-        "or name the files with a quoted glob to read every one of them"
-    )
-
-
-def _typed_files(name: str, root: str, files: list[str], fmt: str | None) -> tuple[str, list[Part]]:
-    parts: list[Part] = []
-    chosen = fmt
-    for path in files:
-        named, _ = name_format(path)
-        this = fmt or named
-        shown = display_name(path)
-        if this is None:
-            raise InputError(
-                f"{name}: cannot tell the format of {shown} from its name; a dataset holds "
-                f"files of one format (use --format {'|'.join(FORMATS)} to read every file so)"
-            )
-        if chosen is None:
-            chosen = this
-        if this == chosen:
-            parts.append(Part(shown, path, this))
-            continue
-        raise InputError(
-            f"{name}: {shown} is {this}, but {parts[0].name} is {chosen}: "
-            "a dataset holds files of one format"
-        )
-    assert chosen is not None
-    return chosen, parts
-
-
-def _partitions(name: str, root: str, parts: list[Part]) -> tuple[tuple[str, ...], list[Part]]:
-    """The Hive keys every file shares (the same keys, in the same order), the
-    values typed: int when every value of a key is an integer."""
-    found = [_partition(_relative(root, p.location)) for p in parts]
-    keys = tuple(k for k, _ in found[0])
-    for part, pairs in zip(parts, found, strict=True):
-        if tuple(k for k, _ in pairs) != keys:
-            raise InputError(
-                f"{name}: {part.name} has the partition keys ({', '.join(k for k, _ in pairs)}), "
-                f"but {parts[0].name} has ({', '.join(keys)}): the files of a dataset must agree"
-            )
-    ints = [_all_ints([pairs[i][1] for pairs in found]) for i in range(len(keys))]
-    typed = []
-    for part, pairs in zip(parts, found, strict=True):
-        values = tuple(
-            (k, int(v) if ints[i] and v is not None else v) for i, (k, v) in enumerate(pairs)
-        )
-        typed.append(Part(part.name, part.location, part.fmt, None, values))
-    return keys, typed
-
-
-def _all_ints(values: list[str | None]) -> bool:
-    """Whether a key is a number: every value that is not null is an integer (and
-    one is not null)."""
-    present = [v for v in values if v is not None]
-    return bool(present) and all(_INT.match(v) for v in present)
-
-
-def _relative(root: str, location: str) -> str:
-    if remote.is_url(location):
-        return location[len(root) :].lstrip("/")
-    return os.path.relpath(location, root).replace(os.sep, "/")
+# --------------------------------------------------------------------------- listing
 
 
 def list_parts(
@@ -544,15 +350,6 @@ class PartInput(DatasetInput):
         return exc
 
 
-def key_kinds(ds: Dataset) -> dict[str, str]:
-    """Each partition key's kind over the dataset's files: "number" when its values
-    are integers (nulls aside), else "text"."""
-    return {
-        k: "number" if any(isinstance(dict(p.partition)[k], int) for p in ds.parts) else "text"
-        for k in ds.keys
-    }
-
-
 def part_input(
     part: Part,
     *,
@@ -573,7 +370,7 @@ def open_input(
     """The input a run reads: one file as before, or a dataset (a directory, a glob,
     a store prefix; or one file with ``--filter``)."""
     flt = parse(filter_text) if filter_text is not None else None
-    if is_dataset(source) or _remote_folder(source):
+    if is_dataset(source) or is_remote_folder(source):
         ds = discover(source, fmt)
     elif flt is not None:
         from losscli.io.sources import resolve
@@ -588,14 +385,6 @@ def open_input(
     if flt is not None:
         _check_filter(ds, flt)
     return DatasetInput(ds, flt)
-
-
-def _remote_folder(source: str) -> bool:
-    """Whether a URL without a trailing ``/`` names a store "directory" (one look-up;
-    a web URL is always one file)."""
-    if not remote.is_url(source) or remote.scheme(source) in ("http", "https"):
-        return False
-    return not isinstance(remote.resolve(source), remote.Remote)
 
 
 def _check_filter(ds: Dataset, flt: Filter) -> None:

@@ -18,8 +18,9 @@
 * CSV, TSV, JSON Lines with a row filter: the batches go through Arrow,
   ``Table.filter`` with the filter's expression.
 
-Cut so: what knows pyarrow.dataset and the per-file loop is here, the listing and the
-row map in :mod:`losscli.io.dataset`, so each stays one screen to read.
+Cut so: what knows pyarrow.dataset and the per-file loop is here, the row map in
+:mod:`losscli.io.dataset` and the listing in :mod:`losscli.io.listing`, so each stays
+one screen to read.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from losscli.io.scanner import ArrayBatch
 from losscli.io.sources import short
 
 if TYPE_CHECKING:
-    from losscli.io.dataset import DatasetInput, Part
+    from losscli.io.dataset import DatasetInput
+    from losscli.io.listing import Part
 
 Arrays = tuple[int, dict[str, Any]]
 
