@@ -120,9 +120,21 @@ def evaluate_dask(
             raise
         except Exception as exc:  # (distributed's errors: a dead worker, a lost scheduler)
             raise _cluster_error(exc) from None
-    if state is None:  # (every partition's rows left out by --filter)
-        raise InputError(f"{name}: no data rows match --filter {options['filter_text']!r}")
+    if state is None:  # (every partition empty, or its rows left out by --filter)
+        raise _no_rows(source, name, options)
     return finish(state, name, gates, ci=boot, baseline=ci["baseline"])
+
+
+def _no_rows(source: str, name: str, options: dict[str, Any]) -> InputError:
+    """The local engine's error for a dataset without a data row: its files' headers
+    read on the driver (each of them 0 bytes or a header only), else --filter's."""
+    from losscli.io.dataset import DatasetInput, open_input
+
+    filter_text = options.get("filter_text")
+    inp = open_input(source, fmt=options.get("fmt"), filter_text=filter_text)
+    if isinstance(inp, DatasetInput):
+        inp.file_columns()  # (raises NoDataRows when every file is so)
+    return InputError(f"{name}: no data rows match --filter {filter_text!r}")
 
 
 def reduce_tree(dask: Any, parts: Sequence[Partition], options: dict[str, Any], k: int) -> Any:
@@ -224,13 +236,18 @@ def _frame_options(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def part_rows(part: Partition, options: dict[str, Any]) -> int:
-    """The input rows of a partition (on a worker; CSV and JSON Lines are read)."""
-    from losscli.io.dataset import open_input
+    """The input rows of a partition (on a worker; CSV and JSON Lines are read; a
+    part of no rows: 0)."""
+    from losscli.io.dataset import NoDataRows, open_input
 
-    inp = open_input(part.location, fmt=part.fmt, filter_text=options.get("filter_text"))
+    source = _source(part, dict(options))
+    inp = open_input(source, fmt=part.fmt) if isinstance(source, str) else source
     rows = 0
-    for offset, arrays in inp.iter_arrays(columns=inp.columns()[:1]):
-        rows = offset + len(next(iter(arrays.values())))
+    try:
+        for offset, arrays in inp.iter_arrays(columns=inp.columns()[:1]):
+            rows = offset + len(next(iter(arrays.values())))
+    except NoDataRows:
+        return 0
     return rows
 
 

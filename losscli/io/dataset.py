@@ -214,9 +214,17 @@ class DatasetInput:
         self.first = next(p for p in self.kept if p.location == self.first.location)
 
     def _first_with_rows(self) -> list[str]:
+        """The columns of the first file with rows: CSV/TSV files of a header only and
+        0-byte text files (:func:`~losscli.io.dataset_read.is_empty`) are parts of no
+        rows; a file given alone (with ``--filter``) is read as it is."""
         from losscli.io.csv import HeaderOnly
+        from losscli.io.dataset_read import is_empty
 
+        empty = 0
         for part in self.kept:
+            if not self.single and is_empty(part):
+                empty += 1
+                continue
             try:
                 columns = tables.read_columns(part.location, fmt=part.fmt)
             except HeaderOnly:
@@ -224,7 +232,11 @@ class DatasetInput:
             self.first = part
             return columns
         why = f" match --filter {self.flt.text!r}" if self.flt is not None else ""
-        raise NoDataRows(f"{self.name}: no data rows{why} (every file has a header only)")
+        each = {0: "has a header only", len(self.kept): "is 0 bytes"}
+        raise NoDataRows(
+            f"{self.name}: no data rows{why} "
+            f"(every file {each.get(empty, 'is 0 bytes or has a header only')})"
+        )
 
     def columns(self) -> list[str]:
         return [*self.file_columns(), *self.dataset.keys]
@@ -345,6 +357,7 @@ class PartInput(DatasetInput):
     def __init__(self, dataset: Dataset, flt: Filter | None, kinds: dict[str, str]) -> None:
         super().__init__(dataset, flt)
         self._kinds = dict(kinds)
+        self.single = False  # (a part of a dataset, a 0-byte one a part of no rows)
 
     def located(self, exc: InputError) -> InputError:
         return exc

@@ -78,7 +78,8 @@ class Reader:
                 diff = _type_diff(_footer_schema(part, None), first_schema)
             else:
                 found, rows = _header(part)
-                diff = _name_diff(found, expected) if set(found) != set(expected) else None
+                agree = found is None or set(found) == set(expected)
+                diff = None if agree else _name_diff(found or [], expected)
             if diff is not None:
                 raise _differs(part, self.inp.first, diff)
             self.rows_of_last = 0
@@ -196,11 +197,27 @@ class Reader:
             raise _invalid(part, exc) from None
 
 
-def _header(part: Part) -> tuple[list[str], bool]:
-    """A text file's columns, and whether it has rows: a header without rows is a
-    part of none (Spark and pyarrow read it so), not an error."""
+def is_empty(part: Part) -> bool:
+    """Whether a CSV/TSV/JSON Lines part is 0 bytes as stored (compressed or not):
+    a part of no rows in a dataset, what Hadoop and Spark write for an empty task or
+    partition and read back as none (so do pandas' ``to_csv(header=False)`` and
+    polars' ``write_ndjson`` of an empty frame). A Parquet file of 0 bytes is no
+    Parquet file: not one."""
+    if part.fmt == "parquet":
+        return False
+    from losscli.io.sources import resolve
+
+    return resolve(part.location, part.fmt).size() == 0
+
+
+def _header(part: Part) -> tuple[list[str] | None, bool]:
+    """A text file's columns (None: a 0-byte part, :func:`is_empty`), and whether it
+    has rows: a header without rows is a part of none (Spark and pyarrow read it
+    so), not an error."""
     from losscli.io.csv import HeaderOnly
 
+    if is_empty(part):
+        return None, False
     try:
         return tables.read_columns(part.location, fmt=part.fmt), True
     except HeaderOnly as exc:

@@ -342,3 +342,24 @@ def test_a_partition_the_filter_empties(tmp_path: Path, scheduler: str) -> None:
     assert local["rows"] == 2
     none = (str(folder), "--filter", "y_true > 50")
     assert error_line(*none, *dask_args) == error_line(*none)
+
+
+def test_zero_byte_parts(tmp_path: Path, scheduler: str) -> None:
+    """0-byte CSV parts (pandas' ``to_csv(header=False)`` of an empty shard; what
+    Spark and Hadoop write for an empty task) are parts of no rows, first and in the
+    middle, with ``--ci`` too (their rows counted 0 before the offsets); a dataset of
+    them only is the local engine's one error line."""
+    df = _frame(900, seed=4)
+    folder, whole = _dataset(tmp_path, df, 3, "csv")
+    for name in ("part-000.csv", "part-01a.csv"):
+        df.head(0).to_csv(folder / name, header=False, index=False)
+        assert (folder / name).stat().st_size == 0
+    dask_args = ("--engine", "dask", "--scheduler", scheduler)
+    _same_ci(
+        _doc(str(folder), *dask_args, "--ci", "--dropna"), _doc(str(whole), "--ci", "--dropna")
+    )
+    for name in ("part-00.csv", "part-01.csv", "part-02.csv"):
+        (folder / name).write_bytes(b"")
+    local = error_line(str(folder))
+    assert local.endswith("no data rows (every file is 0 bytes)")
+    assert error_line(str(folder), *dask_args) == local
