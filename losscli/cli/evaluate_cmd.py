@@ -142,7 +142,7 @@ def _evaluate(
         metavar="FILE",
         help="Predictions file: CSV, TSV, Parquet, JSON Lines (optionally .gz/.bz2/.xz/.zst), "
         "or - for stdin; a directory or a quoted glob of such files (Hive key=value "
-        "directories become columns); an s3:// gs:// az:// https:// URL.",
+        "directories become columns); an s3:// gs:// az:// https:// hf:// URL.",
     ),
     true: str | None = true_option(),
     pred: list[str] | None = pred_option(

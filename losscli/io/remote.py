@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from losscli.errors import InputError
+from losscli.io import hub
 
 #: scheme → (the fsspec protocol, the Python module of its backend, losscli's extra)
 EXTRAS: dict[str, tuple[str, str, str]] = {
@@ -38,6 +39,7 @@ EXTRAS: dict[str, tuple[str, str, str]] = {
     "abfss": ("abfs", "adlfs", "azure"),
     "http": ("http", "aiohttp", "http"),
     "https": ("https", "aiohttp", "http"),
+    "hf": ("hf", "huggingface_hub", "hf"),
 }
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 #: Bytes an object is read in (one ranged request each), for CSV and JSON Lines.
@@ -83,7 +85,7 @@ def filesystem(url: str) -> tuple[Any, str]:
     to install when its backend is missing."""
     name = scheme(url)
     if name not in EXTRAS:
-        known = ", ".join(f"{s}://" for s in ("s3", "gs", "az", "https"))
+        known = ", ".join(f"{s}://" for s in ("s3", "gs", "az", "https", "hf"))
         raise InputError(f"cannot read {url}: unknown URL scheme {name!r} (known: {known})")
     protocol, module, extra = EXTRAS[name]
     try:
@@ -106,6 +108,9 @@ def filesystem(url: str) -> tuple[Any, str]:
 
 def failure(url: str, exc: BaseException) -> InputError:
     """A store's error as one line naming the URL."""
+    said = hub.failure(url, exc) if scheme(url) == "hf" else None
+    if said is not None:
+        return said
     text = " ".join(str(exc).split())[:200] or type(exc).__name__
     cause = exc.__cause__
     if isinstance(exc, FileNotFoundError) and isinstance(cause, OSError | ConnectionError):
@@ -139,6 +144,8 @@ def resolve(url: str) -> Remote | list[str]:
             found = sorted(p for p in fs.glob(path) if not fs.isdir(p))
         except Exception as exc:
             raise failure(url, exc) from None
+        if scheme(url) == "hf":
+            found = hub.checked(fs, found, url, listing=False)
         return [_url_of(url, p) for p in found]
     fs, path, meta = info(url)
     if meta.get("type") == "directory":
@@ -146,7 +153,11 @@ def resolve(url: str) -> Remote | list[str]:
             found = sorted(fs.find(path))
         except Exception as exc:
             raise failure(url, exc) from None
+        if scheme(url) == "hf":
+            found = hub.checked(fs, found, url, listing=True)
         return [_url_of(url, p) for p in found]
+    if scheme(url) == "hf":
+        hub.checked(fs, [path], url, listing=False)
     size = meta.get("size")
     return Remote(fs, path, int(size) if size is not None else -1, url)
 
