@@ -34,6 +34,9 @@ from losscli.errors import InputError
 
 #: how to give the Hub a token, in the Hub's own words
 _LOGIN = "set HF_TOKEN or run `hf auth login`"
+#: the HTTP clients whose errors mean the Hub was not reached (huggingface_hub 2 uses
+#: httpx2; its errors are not the Hub's answers)
+_TRANSPORTS = ("httpx", "httpx2", "httpcore", "httpcore2")
 #: the repositories (endpoint, repository@revision) whose files this process read
 _PROBED: set[tuple[str, str]] = set()
 
@@ -69,6 +72,13 @@ def failure(url: str, exc: BaseException) -> InputError | None:
         return InputError(f"cannot read {url}: {_http_reason(err)}")
     if isinstance(exc, FileNotFoundError):
         return InputError(f"file not found: {url}")
+    if type(exc).__module__.split(".")[0] in _TRANSPORTS:
+        from huggingface_hub import constants
+
+        reason = " ".join(str(exc).split())[:160] or type(exc).__name__
+        return InputError(
+            f"cannot read {url}: cannot reach the Hub at {constants.ENDPOINT} ({reason})"
+        )
     return None
 
 

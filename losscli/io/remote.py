@@ -1,4 +1,5 @@
-"""Object stores and URLs (``s3://``, ``gs://``, ``az://``, ``https://``) through fsspec.
+"""Object stores and URLs (``s3://``, ``gs://``, ``az://``, ``https://``; ``hf://``, the
+Hugging Face Hub, with what only it needs in :mod:`losscli.io.hub`) through fsspec.
 
 * Each scheme needs its fsspec backend, an optional extra of losscli
   (:data:`EXTRAS`: ``pip install 'losscli[s3]'`` and so on); without it the run

@@ -99,7 +99,12 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     for name in ("private", "gated"):
         _write_preds(folders[name])
     hub = Hub(accounts=(GOOD, OTHER), folders=folders)
-    hub.add(Repo("datasets", "acme/preds", {"main": folders["preds"], "v1": folders["preds-v1"]}))
+    revisions = {
+        "main": folders["preds"],
+        "v1": folders["preds-v1"],
+        "refs/pr/1": folders["preds-v1"],
+    }
+    hub.add(Repo("datasets", "acme/preds", revisions))
     hub.add(Repo("datasets", "acme/shards", {"main": folders["shards"]}))
     hub.add(Repo("models", "acme/regressor", {"main": folders["model"]}))
     hub.add(Repo("spaces", "acme/demo", {"main": folders["space"]}))
@@ -204,6 +209,7 @@ def test_a_revision_reads_that_revision(hub: Hub, env: dict[str, str]) -> None:
     _same(hf_json(env, "hf://datasets/acme/preds@v1/one.csv"), local)
     commit = hub.repos[("datasets", "acme/preds")].commit("v1")
     _same(hf_json(env, f"hf://datasets/acme/preds@{commit}/one.csv"), local)
+    _same(hf_json(env, "hf://datasets/acme/preds@refs/pr/1/one.csv"), local)
     assert local["rows"] == 120  # not main's one.csv
     assert any("/resolve/v1/one.csv" in r.path for r in hub.log)
 
@@ -417,3 +423,17 @@ def test_save_state_of_a_hub_dataset_merges_to_the_local_report(
     for doc in (merged, local):
         doc.pop("file")
     assert json.dumps(merged, sort_keys=True) == json.dumps(local, sort_keys=True)
+
+
+def test_an_unreachable_hub_names_its_endpoint(env: dict[str, str]) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # (closed again: nothing listens there)
+    endpoint = f"http://127.0.0.1:{port}"
+    line = hf_error({**env, "HF_ENDPOINT": endpoint}, "hf://datasets/acme/preds/one.csv")
+    assert line.startswith(
+        f"losscli: error: cannot read hf://datasets/acme/preds/one.csv: cannot reach the Hub "
+        f"at {endpoint} ("
+    ), line
