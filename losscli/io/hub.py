@@ -3,8 +3,8 @@
 
 * What a URL names is HfFileSystem's: ``hf://datasets/OWNER/REPO/PATH``,
   ``hf://spaces/OWNER/REPO/PATH``, ``hf://OWNER/REPO/PATH`` (a model repository),
-  each with an optional ``@REVISION`` after the repository (a branch, a tag, a commit;
-  ``refs/pr/N`` quoted as ``refs%2Fpr%2FN``).
+  each with an optional ``@REVISION`` after the repository (a branch, a tag, a commit,
+  ``refs/pr/N``).
 * Credentials and the endpoint are the Hub's standard environment, read by
   huggingface_hub itself: ``HF_TOKEN``, else the token file that ``hf auth login``
   writes (under ``HF_HOME``); ``HF_ENDPOINT`` for a private Hub or a mirror. losscli
@@ -121,5 +121,7 @@ def probe(fs: Any, path: str, url: str) -> None:
         with fs.open(path, "rb", block_size=1, cache_type="none") as fh:
             fh.read(1)
     except Exception as exc:
-        raise failure(url, exc) or InputError(f"cannot read {url}: {exc}") from None
+        from losscli.io import remote
+
+        raise remote.failure(url, exc) from None
     _PROBED.add(key)
