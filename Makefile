@@ -21,7 +21,18 @@ $(STAMP): pyproject.toml $(wildcard losscli/_native/*.c losscli/_native/*.h)
 	$(BIN)/python -m compileall -q losscli
 	@touch $(STAMP)
 
-venv: $(STAMP) ## Create the virtual environment and install losscli with its dev tools
+# Azurite, Microsoft's Azure Storage emulator (npm), for the az:// tests of
+# tests/cli/test_store_emulators.py; installed once per version (without npm those
+# tests skip, saying so)
+AZURITE_VERSION := 3.37.0
+AZURITE := $(VENV)/azurite/.installed-$(AZURITE_VERSION)
+
+$(AZURITE): | $(STAMP)
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --prefix $(VENV)/azurite --no-audit --no-fund --silent azurite@$(AZURITE_VERSION) && touch $@; \
+	else echo "npm not found: Azurite not installed (the az:// emulator tests skip)" >&2; fi
+
+venv: $(STAMP) $(AZURITE) ## Create the virtual environment and install losscli with its dev tools
 
 demo: $(STAMP) ## Run losscli on the sample data
 	$(BIN)/losscli evaluate sample_data/regression.csv
@@ -42,7 +53,7 @@ fmt: $(STAMP) ## Format the code with ruff
 typecheck: $(STAMP) ## mypy on the package
 	$(BIN)/mypy losscli
 
-pytest: $(STAMP) ## Run the test suite only
+pytest: $(STAMP) $(AZURITE) ## Run the test suite only
 	$(BIN)/pytest
 
 test: lint typecheck pytest ## Lint, type-check and run the tests
