@@ -195,7 +195,7 @@ def azure(
 
 def _served(request: pytest.FixtureRequest, scheme: str) -> Path:
     """The store of ``scheme`` running; the local folder of its objects."""
-    request.getfixturevalue("gcs" if scheme == "gs" else "azure")
+    request.getfixturevalue("gcs" if scheme in ("gs", "gcs") else "azure")
     local: tuple[Path, dict[str, bytes]] = request.getfixturevalue("local")
     return local[0]
 
@@ -214,7 +214,7 @@ def fresh() -> Iterator[None]:
 SCHEMES = ("gs", "az", "abfs")
 
 
-@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("scheme", [*SCHEMES, "gcs", "abfss"])
 @pytest.mark.parametrize("key", ["one.parquet", "one.csv.gz"])
 def test_an_object_equals_the_local_file(
     request: pytest.FixtureRequest, scheme: str, key: str
