@@ -381,3 +381,19 @@ def test_the_dask_engine_reads_the_store(
     want = run_json(str(local[0] / prefix), *args)
     assert got.pop("file") != want.pop("file")
     assert_close(got, want)
+
+
+def test_the_install_brings_azurite() -> None:
+    """``make venv`` (so a clean clone's ``make test``) installs the Azurite these
+    tests start, at the version named here, where they look for it."""
+    root = Path(__file__).resolve().parents[2]
+    plan = subprocess.run(
+        ["make", "-n", "venv", "VENV=/nonexistent/venv"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "npm install --prefix /nonexistent/venv/azurite" in plan
+    assert "azurite@3.37.0" in plan
+    assert AZURITE.relative_to(sys.prefix) == Path("azurite/node_modules/.bin/azurite-blob")
