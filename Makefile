@@ -11,6 +11,12 @@ CODE := losscli tests $(wildcard benchmarks sample_data)
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
+# Azurite, Microsoft's Azure Storage emulator (npm), for the az:// tests of
+# tests/cli/test_store_emulators.py: installed by the install below, once per version
+# (without npm those tests skip, saying so).
+AZURITE_VERSION := 3.37.0
+AZURITE := $(VENV)/azurite/.installed-$(AZURITE_VERSION)
+
 # The C scanner (losscli/_native) is compiled by the install, so a change to it
 # re-runs the install; the bytecode is compiled as pip does for a wheel.
 $(STAMP): pyproject.toml $(wildcard losscli/_native/*.c losscli/_native/*.h)
@@ -19,6 +25,10 @@ $(STAMP): pyproject.toml $(wildcard losscli/_native/*.c losscli/_native/*.h)
 	$(BIN)/python -m pip install --quiet -e '.[dev,plot,bench]'
 	$(BIN)/python -c "import losscli._fastcsv" || { echo "the C scanner did not build (is a C compiler installed?)" >&2; exit 1; }
 	$(BIN)/python -m compileall -q losscli
+	@if test -f $(AZURITE); then :; elif command -v npm >/dev/null 2>&1; then \
+	  echo "npm install --prefix $(VENV)/azurite azurite@$(AZURITE_VERSION)"; \
+	  npm install --prefix $(VENV)/azurite --no-audit --no-fund --silent azurite@$(AZURITE_VERSION) && touch $(AZURITE); \
+	else echo "npm not found: Azurite not installed (the az:// emulator tests skip)" >&2; fi
 	@touch $(STAMP)
 
 venv: $(STAMP) ## Create the virtual environment and install losscli with its dev tools

@@ -10,6 +10,19 @@ Hugging Face Hub, with what only it needs in :mod:`losscli.io.hub`) through fssp
   taken from ``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL`` here and handed to s3fs
   as ``endpoint_url``: botocore reads these variables itself only in versions that
   know them, so losscli does not depend on which one is installed.
+* GCS (``gs://``): gcsfs reads ``GOOGLE_APPLICATION_CREDENTIALS`` (or gcloud's
+  default login) and ``STORAGE_EMULATOR_HOST`` itself. With an emulator
+  (``STORAGE_EMULATOR_HOST`` set) losscli opens gcsfs's JSON-API filesystem
+  (``gcsfs.core.GCSFileSystem``) rather than gcsfs's default one, which first asks
+  the gRPC Storage Control API each bucket's layout (an emulator serves only the JSON
+  API: a minute's retries per call); and anonymously, as google-cloud-storage's own
+  client does with an emulator, unless ``GOOGLE_APPLICATION_CREDENTIALS`` names a
+  credentials file (then that file, and one that is not a credential is an error).
+* Azure (``az://``, ``abfs://``): adlfs reads ``AZURE_STORAGE_CONNECTION_STRING``
+  (the way to an emulator such as Azurite: its ``BlobEndpoint``), or
+  ``AZURE_STORAGE_ACCOUNT_NAME`` with ``AZURE_STORAGE_ACCOUNT_KEY`` or
+  ``AZURE_STORAGE_SAS_TOKEN``, or a service principal / Azure's default credential
+  itself; losscli passes nothing.
 * Nothing is downloaded first: :class:`Remote` opens the object as a file that reads
   ranges on demand (Parquet reads its footer and the column chunks it needs; CSV and
   JSON Lines are read front to back in blocks).
@@ -98,6 +111,8 @@ def filesystem(url: str) -> tuple[Any, str]:
         raise InputError(
             f"reading {name}:// URLs needs the {module} package: pip install 'losscli[{extra}]'"
         ) from None
+    if protocol == "gcs" and os.environ.get("STORAGE_EMULATOR_HOST"):
+        return _gcs_emulator(url)
     from fsspec.core import url_to_fs
 
     try:
@@ -105,6 +120,26 @@ def filesystem(url: str) -> tuple[Any, str]:
     except Exception as exc:
         raise failure(url, exc) from None
     return fs, path
+
+
+def _gcs_emulator(url: str) -> tuple[Any, str]:
+    """gcsfs's JSON-API filesystem for a GCS emulator (see the module docstring)."""
+    from fsspec.core import strip_protocol
+    from gcsfs.core import GCSFileSystem
+
+    token = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS") or "anon"
+    # gcsfs takes a token that is not a file for an OAuth access token and asks
+    # Google's token service about it: a missing file is said here instead
+    if token != "anon" and not os.path.isfile(token):
+        raise InputError(f"cannot read {url}: GOOGLE_APPLICATION_CREDENTIALS names no file")
+    try:
+        return GCSFileSystem(token=token), strip_protocol(url)
+    except Exception as exc:
+        why = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise InputError(
+            f"cannot read {url}: GOOGLE_APPLICATION_CREDENTIALS is not a credentials file"
+            f" gcsfs can use ({why})"
+        ) from None
 
 
 def failure(url: str, exc: BaseException) -> InputError:
@@ -164,7 +199,16 @@ def resolve(url: str) -> Remote | list[str]:
 
 
 def _url_of(url: str, path: str) -> str:
-    """A listed path as a URL of the same scheme as ``url``."""
+    """A listed path as a URL of the same scheme as ``url``; and of its account when
+    ``url`` names one (``abfs://CONTAINER@ACCOUNT.dfs.core.windows.net/…``, whose
+    listing says ``CONTAINER/…``), so that a file's URL still starts with the root's."""
     if is_url(path):
         return path
-    return f"{url.split('://', 1)[0]}://{path.lstrip('/')}"
+    head, rest = url.split("://", 1)
+    path = path.lstrip("/")
+    netloc = rest.split("/", 1)[0]
+    container, at, _ = netloc.partition("@")
+    first, _, below = path.partition("/")
+    if at and first == container:
+        return f"{head}://{netloc}/{below}"
+    return f"{head}://{path}"
