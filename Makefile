@@ -13,7 +13,7 @@ help: ## List the targets
 
 # Azurite, Microsoft's Azure Storage emulator (npm), for the az:// tests of
 # tests/cli/test_store_emulators.py: installed by the install below, once per version
-# (without npm those tests skip, saying so).
+# (without npm those tests fail, saying so; make demo does not need it).
 AZURITE_VERSION := 3.37.0
 AZURITE := $(VENV)/azurite/.installed-$(AZURITE_VERSION)
 
@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml $(wildcard losscli/_native/*.c losscli/_native/*.h)
 	@if test -f $(AZURITE); then :; elif command -v npm >/dev/null 2>&1; then \
 	  echo "npm install --prefix $(VENV)/azurite azurite@$(AZURITE_VERSION)"; \
 	  npm install --prefix $(VENV)/azurite --no-audit --no-fund --silent azurite@$(AZURITE_VERSION) && touch $(AZURITE); \
-	else echo "npm not found: Azurite not installed (the az:// emulator tests skip)" >&2; fi
+	else echo "npm not found: Azurite not installed (the az:// emulator tests will fail)" >&2; fi
 	@touch $(STAMP)
 
 venv: $(STAMP) ## Create the virtual environment and install losscli with its dev tools

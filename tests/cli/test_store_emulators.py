@@ -181,7 +181,7 @@ def azure(
     """Azurite's Blob service on 127.0.0.1, filled; yields the connection string."""
     found = AZURITE if AZURITE.exists() else shutil.which("azurite-blob")
     if found is None:
-        pytest.skip("Azurite is not installed (make venv installs it with npm)")
+        pytest.fail("Azurite is not installed: make venv installs it with npm (Node.js needed)")
     port = _free_port()
     tmp = tmp_path_factory.mktemp("azurite")
     argv = [str(found), "--blobHost", "127.0.0.1", "--blobPort", str(port)]
