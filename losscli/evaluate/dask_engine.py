@@ -7,7 +7,7 @@ report is the local engine's on the same rows, up to the order of floating-point
 
 * **partitions**: the input's files in a stable sorted order (a directory
   recursively, a glob, or one file): :func:`partitions`, the dataset listing of
-  :mod:`losscli.io.dataset`; a Hive dataset's keys are columns of each partition,
+  :mod:`losscli.io.listing`; a Hive dataset's keys are columns of each partition,
   typed as the local engine types them (the listing decides it, the workers read
   :func:`losscli.io.dataset.part_input`). Parquet files (without ``--filter``) are placed
   from their footers (:func:`placed`): each partition knows its first row's input
@@ -30,11 +30,21 @@ report is the local engine's on the same rows, up to the order of floating-point
   ``distributed.LocalCluster`` of worker processes sized to the machine (its defaults),
   without a dashboard, closed at the end.
 
+* **rows in messages** are the local engine's words for them: each leaf returns, with
+  its state, what it read (:class:`Read`: its rows, those ``--filter`` kept, and its
+  column types), so the driver maps a counted row to its file's row with the local
+  engine's :class:`~losscli.io.dataset.RowMap` (skip reasons, warnings, a loss asked
+  that the rows rule out). An error in a partition is the first in the order of the
+  rows (the leaves run again until the first that fails: the cluster reports the
+  first to fail in time); an engine error about a dataset file's row is worded as
+  the local dataset words it by running that file again named as the dataset after
+  the rows of the files before it (:func:`first_error`): the error path pays for
+  it, not the run.
+
 dask and distributed are an extra (``pip install 'losscli[dask]'``): they are imported
 only here, inside functions, so the local engine never loads them. A missing extra, an
 unreachable scheduler or a worker that dies are one :class:`~losscli.errors.InputError`
-line each; an error in a partition (a bad value) is the local engine's error for that
-file. Nothing is written unless the whole run succeeds (the CLI emits at the end).
+line each. Nothing is written unless the whole run succeeds (the CLI emits at the end).
 """
 
 from __future__ import annotations
@@ -44,9 +54,12 @@ import dataclasses
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from losscli.errors import InputError, LossCliError, UsageError
+
+if TYPE_CHECKING:
+    from losscli.io.dataset import RowMap
 
 #: states merged per node of the reduce tree
 SPLIT_EVERY = 8
@@ -115,14 +128,23 @@ def evaluate_dask(
             if progress:
                 with contextlib.redirect_stdout(sys.stderr):
                     distributed.progress(future, notebook=False, multi=False)
-            state = future.result()
-        except LossCliError:
-            raise
+            state, reads = future.result()
+        except LossCliError as exc:
+            raise first_error(client, dask, parts, leaf, exc, name) from None
         except Exception as exc:  # (distributed's errors: a dead worker, a lost scheduler)
             raise _cluster_error(exc) from None
     if state is None:  # (every partition empty, or its rows left out by --filter)
         raise _no_rows(source, name, options)
-    return finish(state, name, gates, ci=boot, baseline=ci["baseline"])
+    rows = _row_map(parts, reads, name, options.get("filter_text"))
+    try:
+        report = finish(state, name, gates, ci=boot, baseline=ci["baseline"])
+    except InputError as exc:  # (a loss asked that the rows do not allow)
+        raise (exc if rows is None else rows.located(exc)) from None
+    if rows is None:
+        return report
+    from losscli.evaluate.api import _renumbered
+
+    return _renumbered(report, rows)  # type: ignore[arg-type]  # (as an input renumbers)
 
 
 def _no_rows(source: str, name: str, options: dict[str, Any]) -> InputError:
@@ -138,8 +160,8 @@ def _no_rows(source: str, name: str, options: dict[str, Any]) -> InputError:
 
 
 def reduce_tree(dask: Any, parts: Sequence[Partition], options: dict[str, Any], k: int) -> Any:
-    """The delayed state of every partition's rows: leaves of one partition each,
-    nodes of ``k`` consecutive states (so the order of the partitions is kept)."""
+    """The delayed :data:`Leaf` of every partition's rows: leaves of one partition
+    each, nodes of ``k`` consecutive states (so the order of the partitions is kept)."""
     level = [dask.delayed(part_state, pure=True)(p, options) for p in parts]
     while len(level) > 1:
         level = [
@@ -148,26 +170,43 @@ def reduce_tree(dask: Any, parts: Sequence[Partition], options: dict[str, Any], 
     return level[0]
 
 
-def part_state(part: Partition, options: dict[str, Any]) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class Read:
+    """What one partition's run read: its rows (those ``--filter`` kept) and how it
+    read its columns (to count a file's rows again: :class:`~losscli.io.dataset.RowMap`)."""
+
+    rows: int
+    types: tuple[tuple[str, str], ...] = ()
+
+
+#: a node of the tree: the state of its rows (None: no rows), the :class:`Read` of
+#: each partition below it in order
+Leaf = tuple[dict[str, Any] | None, tuple[Read, ...]]
+
+
+def part_state(part: Partition, options: dict[str, Any]) -> Leaf:
     """One partition's state (on a worker): the local engine on its file, or on its
     row groups (read as one Arrow table, then the engine on the frame); ``None``: a
-    file of a dataset whose rows ``--filter`` all left out (as in the local engine,
-    only a dataset without rows is an error)."""
+    file of a dataset whose rows ``--filter`` all left out, or of none (as in the
+    local engine, only a dataset without rows is an error)."""
     from losscli.evaluate.state import state_of_file, state_of_frame
     from losscli.io.dataset import NoDataRows
 
     opts = options | {"fmt": part.fmt or options.get("fmt")}
+    types: dict[str, str] = {}
     if part.row_groups is None:
+        source = _source(part, opts)
         try:
-            state = state_of_file(_source(part, opts), row_offset=part.offset, **opts)
+            state = state_of_file(source, row_offset=part.offset, **opts)
         except NoDataRows:
-            return None
+            return None, (Read(0),)
+        types = getattr(source, "read_types", {})
     else:
         state = state_of_frame(
             _row_groups(part), row_offset=part.offset, source=part.name, **_frame_options(opts)
         )
     state["file"] = part.name
-    return state
+    return state, (Read(int(state["rows_read"]), tuple(types.items())),)
 
 
 def _part(part: Partition) -> Any:
@@ -176,21 +215,29 @@ def _part(part: Partition) -> Any:
     return Part(part.name, part.location, part.fmt or "", None, part.values)
 
 
-def _source(part: Partition, options: dict[str, Any]) -> Any:
+def _source(
+    part: Partition, options: dict[str, Any], name: str | None = None, first_row: int = 0
+) -> Any:
     """What the local engine reads for a whole-file partition: its path (one file),
-    or the file as a part of its dataset (its keys as columns, a header-only CSV a
-    part of no rows; ``filter_text`` moves into the input)."""
-    if not part.root and options.get("filter_text") is None:
-        return part.location
-    from losscli.io.dataset import part_input
+    the file with ``--filter`` as the local engine opens it, or the file as a part
+    of its dataset (its keys as columns, a header-only or 0-byte CSV a part of no
+    rows; with ``name``: named as the dataset, its rows after ``first_row``);
+    ``filter_text`` moves into the input."""
+    from losscli.io.dataset import open_input, part_input
 
     filter_text = options.pop("filter_text", None)
+    if not part.root:
+        if filter_text is None:
+            return part.location
+        return open_input(part.location, fmt=part.fmt, filter_text=filter_text)
     return part_input(
         _part(part),
         root=part.root,
         keys=part.keys,
         kinds=dict(part.kinds),
         filter_text=filter_text,
+        name=name,
+        first_row=first_row if name is not None else None,
     )
 
 
@@ -319,17 +366,110 @@ def split_row_groups(
     return out
 
 
-def merge_group(found: list[dict[str, Any] | None]) -> dict[str, Any] | None:
+def merge_group(found: list[Leaf]) -> Leaf:
     """A node of the tree: consecutive states merged (checked to merge: the first
-    partition that decided another task, say, is named); ``None``: no rows below."""
+    partition that decided another task, say, is named; ``None``: no rows below),
+    their partitions' reads in order."""
     from losscli.evaluate.merging import Merger
     from losscli.evaluate.state import check_mergeable
 
-    states = [s for s in found if s is not None]
+    reads = tuple(r for _, below in found for r in below)
+    states = [s for s, _ in found if s is not None]
     if not states:
-        return None
+        return None, reads
     check_mergeable(states, [s["file"] for s in states])
-    return Merger(states[0]).merge_all(states)
+    return Merger(states[0]).merge_all(states), reads
+
+
+# --------------------------------------------------------------------------- rows in messages
+
+
+def _row_map(
+    parts: Sequence[Partition], reads: Sequence[Read], name: str, flt: str | None
+) -> RowMap | None:
+    """With ``--filter``, the map of the rows the run counted (those kept, across the
+    partitions in order) to the files' rows, from the partitions' reads: the
+    local engine's :class:`~losscli.io.dataset.RowMap`, so messages word a row as it
+    does; None without (the rows counted are the input's)."""
+    if flt is None:
+        return None
+    import numpy as np
+
+    from losscli.io.dataset import RowMap
+    from losscli.io.filter import parse
+
+    starts = [int(v) for v in np.cumsum([0, *(r.rows for r in reads[:-1])])]
+    single = len(parts) == 1 and not parts[0].root
+    located = [_part(p) for p in parts]
+    return RowMap(name, parse(flt), single, starts, located, [dict(r.types) for r in reads])
+
+
+def first_error(
+    client: Any,
+    dask: Any,
+    parts: Sequence[Partition],
+    options: dict[str, Any],
+    exc: LossCliError,
+    name: str,
+) -> LossCliError:
+    """The local engine's error for the run that failed with ``exc``: the first
+    partition in order that fails (the cluster reports the first to fail in time;
+    the leaves run again, those before it to their end), and an engine error about
+    a row of a dataset's file worded as the local engine's dataset words it (the
+    rows of the files before it counted, the file run again named as the dataset:
+    :func:`worded_error`)."""
+    futures = client.compute([dask.delayed(part_state, pure=True)(p, options) for p in parts])
+    found, index = exc, None
+    for i, future in enumerate(futures):
+        error = future.exception()
+        if error is not None:
+            found, index = error, i
+            break
+    client.cancel(futures)
+    if not isinstance(found, LossCliError):
+        return _cluster_error(found)
+    if index is None or not _engine_row_error(found) or not parts[index].root:
+        return found
+    first = next(i for i, p in enumerate(parts) if p.location == parts[index].location)
+    whole = dataclasses.replace(parts[first], row_groups=None, offset=None)
+    before = _whole_files(parts[:first])
+    counts = client.gather(
+        client.compute([dask.delayed(part_rows, pure=True)(p, options) for p in before])
+    )
+    task = dask.delayed(worded_error, pure=True)(whole, options, name, int(sum(counts)))
+    worded = client.compute(task).result()
+    return worded if worded is not None else found
+
+
+def _engine_row_error(exc: LossCliError) -> bool:
+    """An error of the engine naming a row (a reader's names its file's row already)."""
+    return (
+        isinstance(exc, InputError) and exc.row is not None and not getattr(exc, "file_rows", False)
+    )
+
+
+def _whole_files(parts: Sequence[Partition]) -> list[Partition]:
+    """One whole-file partition per file of ``parts`` (runs of row groups joined)."""
+    seen: dict[str, Partition] = {}
+    for p in parts:
+        seen.setdefault(p.location, dataclasses.replace(p, row_groups=None, offset=None))
+    return list(seen.values())
+
+
+def worded_error(
+    part: Partition, options: dict[str, Any], name: str, first_row: int
+) -> InputError | None:
+    """(On a worker.) The error of the whole file ``part`` run again as the part of
+    the dataset ``name`` after ``first_row`` rows: the local engine's words for it."""
+    from losscli.evaluate.state import state_of_file
+
+    opts = options | {"fmt": part.fmt or options.get("fmt")}
+    source = _source(part, opts, name=name, first_row=first_row)
+    try:
+        state_of_file(source, row_offset=first_row, **opts)
+    except InputError as exc:
+        return exc
+    return None
 
 
 # --------------------------------------------------------------------------- partitions
