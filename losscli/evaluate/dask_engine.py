@@ -57,6 +57,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from losscli.errors import InputError, LossCliError, UsageError
+from losscli.evaluate.dask_plan import (
+    MAX_PART_BYTES,
+    MAX_PART_ROWS,
+    Partition,
+    combine,
+    group_rows,
+    members,
+    partitions,
+    split_row_groups,
+    stored_bytes,
+    target,
+)
 
 if TYPE_CHECKING:
     from losscli.io.dataset import RowMap
@@ -65,33 +77,6 @@ if TYPE_CHECKING:
 SPLIT_EVERY = 8
 #: the ``--ci`` options (the leaves need the seed; the rest is the report's)
 _CI_OPTIONS = ("ci", "resamples", "seed", "baseline", "test", "correction")
-
-
-#: a Parquet file is cut into runs of row groups of about this many rows at most
-MAX_PART_ROWS = 4 << 20
-#: and into at least this many partitions per worker when the rows allow it
-PARTS_PER_WORKER = 2
-
-
-@dataclass(frozen=True)
-class Partition:
-    """One partition: ``name`` as messages show it, ``location`` as the readers take it;
-    ``row_groups``: the row groups of a Parquet file it reads (``None``: the whole
-    file); ``offset``: the input row of its first row in the whole (``None``: rows
-    counted across the partitions in order, positions relative); ``keys``: its Hive
-    partition keys, columns of its rows as in the local engine."""
-
-    name: str
-    location: str
-    fmt: str | None
-    row_groups: tuple[int, ...] | None = None
-    offset: int | None = None
-    #: a Hive dataset's keys, this file's values of them (typed by the whole dataset,
-    #: :class:`losscli.io.listing.Part`) and the dataset's root
-    keys: tuple[str, ...] = ()
-    values: tuple[tuple[str, str | int | None], ...] = ()
-    kinds: tuple[tuple[str, str], ...] = ()
-    root: str = ""
 
 
 def evaluate_dask(
@@ -199,20 +184,24 @@ def part_state(part: Partition, options: dict[str, Any]) -> Leaf:
         try:
             state = state_of_file(source, row_offset=part.offset, **opts)
         except NoDataRows:
-            return None, (Read(0),)
+            return None, tuple(Read(0) for _ in members(part))
         types = getattr(source, "read_types", {})
     else:
         state = state_of_frame(
             _row_groups(part), row_offset=part.offset, source=part.name, **_frame_options(opts)
         )
     state["file"] = part.name
-    return state, (Read(int(state["rows_read"]), tuple(types.items())),)
+    rows = source.part_rows() if part.more else [int(state["rows_read"])]
+    return state, tuple(Read(n, tuple(types.items())) for n in rows)
 
 
 def _part(part: Partition) -> Any:
+    """The files of a partition as :class:`losscli.io.listing.Part` (one, or those of
+    a combined partition in order)."""
     from losscli.io.listing import Part
 
-    return Part(part.name, part.location, part.fmt or "", None, part.values)
+    found = [Part(p.name, p.location, p.fmt or "", None, p.values) for p in members(part)]
+    return found[0] if len(found) == 1 else found
 
 
 def _source(
@@ -284,7 +273,7 @@ def _frame_options(options: dict[str, Any]) -> dict[str, Any]:
 
 def part_rows(part: Partition, options: dict[str, Any]) -> int:
     """The input rows of a partition (on a worker; CSV and JSON Lines are read; a
-    part of no rows: 0)."""
+    part of no rows: 0; a combined partition: of all its files)."""
     from losscli.io.dataset import NoDataRows, open_input
 
     source = _source(part, dict(options))
@@ -307,63 +296,29 @@ def placed(
     ci: bool,
     workers: int,
 ) -> list[Partition]:
-    """The partitions with their input offsets: Parquet files (without ``--filter``)
-    from their footers, cut into runs of row groups of balanced rows
-    (:func:`split_row_groups`); otherwise, with ``--ci`` (bucket ids are global row
-    numbers), each file's rows counted on the cluster first."""
+    """The partitions (:mod:`losscli.evaluate.dask_plan`) with their input offsets:
+    Parquet files (without ``--filter``) from their footers, cut into runs of row
+    groups of balanced rows (:func:`split_row_groups`), small ones combined by rows;
+    otherwise small files combined by stored bytes, and with ``--ci`` (bucket ids are
+    global row numbers) each partition's rows counted on the cluster first."""
     import numpy as np
 
     if options.get("filter_text") is None and all(p.fmt == "parquet" for p in parts):
-        return split_row_groups(parts, [_group_rows(p) for p in parts], workers)
+        sizes = [group_rows(p) for p in parts]
+        cut = split_row_groups(parts, sizes, workers)
+        total = sum(sum(s) for s in sizes)
+        ends = [*(int(p.offset or 0) for p in cut[1:]), total]
+        rows = [end - int(p.offset or 0) for p, end in zip(cut, ends, strict=True)]
+        return combine(cut, rows, target(total, workers, MAX_PART_ROWS))
+    stored = [stored_bytes(p) for p in parts]
+    parts = combine(parts, stored, target(sum(stored), workers, MAX_PART_BYTES))
     if not ci:
-        return list(parts)
+        return parts
     counts = client.gather(
         client.compute([dask.delayed(part_rows, pure=True)(p, options) for p in parts])
     )
     starts = np.cumsum([0, *counts[:-1]])
     return [dataclasses.replace(p, offset=int(o)) for p, o in zip(parts, starts, strict=True)]
-
-
-def _group_rows(part: Partition) -> list[int]:
-    from losscli.io import parquet
-    from losscli.io.sources import resolve
-
-    pf = parquet.open_file(resolve(part.location, "parquet"))
-    try:
-        meta = pf.metadata
-        return [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
-    finally:
-        pf.close()
-
-
-def split_row_groups(
-    parts: Sequence[Partition], sizes: Sequence[Sequence[int]], workers: int
-) -> list[Partition]:
-    """Parquet partitions cut into runs of consecutive row groups of at most
-    ``target`` rows (a run holds one row group at least), with their input offsets:
-    ``target`` = min(:data:`MAX_PART_ROWS`, ⌈rows / (:data:`PARTS_PER_WORKER` ·
-    workers)⌉), so a single large file keeps every worker busy. A file no larger
-    than ``target`` stays whole."""
-    total = sum(sum(s) for s in sizes)
-    target = max(1, min(MAX_PART_ROWS, -(-total // (PARTS_PER_WORKER * workers))))
-    out: list[Partition] = []
-    start = 0
-    for part, rows in zip(parts, sizes, strict=True):
-        if sum(rows) <= target or len(rows) < 2:
-            out.append(dataclasses.replace(part, offset=start))
-            start += sum(rows)
-            continue
-        run: list[int] = []
-        held = 0
-        for i, n in enumerate(rows):
-            if run and held + n > target:
-                out.append(dataclasses.replace(part, row_groups=tuple(run), offset=start))
-                start, run, held = start + held, [], 0
-            run.append(i)
-            held += n
-        out.append(dataclasses.replace(part, row_groups=tuple(run), offset=start))
-        start += held
-    return out
 
 
 def merge_group(found: list[Leaf]) -> Leaf:
@@ -398,10 +353,10 @@ def _row_map(
     from losscli.io.dataset import RowMap
     from losscli.io.filter import parse
 
+    files = [_part(f) for p in parts for f in members(p)]
     starts = [int(v) for v in np.cumsum([0, *(r.rows for r in reads[:-1])])]
-    single = len(parts) == 1 and not parts[0].root
-    located = [_part(p) for p in parts]
-    return RowMap(name, parse(flt), single, starts, located, [dict(r.types) for r in reads])
+    single = len(files) == 1 and not parts[0].root
+    return RowMap(name, parse(flt), single, starts, files, [dict(r.types) for r in reads])
 
 
 def first_error(
@@ -418,6 +373,7 @@ def first_error(
     a row of a dataset's file worded as the local engine's dataset words it (the
     rows of the files before it counted, the file run again named as the dataset:
     :func:`worded_error`)."""
+    parts = [f for p in parts for f in _apart(p)]
     futures = client.compute([dask.delayed(part_state, pure=True)(p, options) for p in parts])
     found, index = exc, None
     for i, future in enumerate(futures):
@@ -439,6 +395,13 @@ def first_error(
     task = dask.delayed(worded_error, pure=True)(whole, options, name, int(sum(counts)))
     worded = client.compute(task).result()
     return worded if worded is not None else found
+
+
+def _apart(part: Partition) -> list[Partition]:
+    """A combined partition's files as partitions of their own (offsets unknown)."""
+    if not part.more:
+        return [part]
+    return [dataclasses.replace(f, offset=None) for f in members(part)]
 
 
 def _engine_row_error(exc: LossCliError) -> bool:
@@ -473,35 +436,6 @@ def worded_error(
 
 
 # --------------------------------------------------------------------------- partitions
-
-
-def partitions(
-    source: str, fmt: str | None = None, filter_text: str | None = None
-) -> list[Partition]:
-    """The partitions of ``source``: :mod:`losscli.io.listing`'s listing (a dataset's
-    files with their Hive keys, those ``--filter`` rules out by their keys left out)."""
-    from losscli.io import dataset
-
-    if dataset.is_dataset(source):
-        ds, kinds = dataset.kept_dataset(source, fmt=fmt, filter_text=filter_text)
-        if not ds.parts:
-            raise InputError(f"{ds.name}: no data rows match --filter {filter_text!r}")
-        return [
-            Partition(
-                p.name,
-                p.location,
-                p.fmt,
-                keys=ds.keys,
-                values=p.partition,
-                kinds=tuple(kinds.items()),
-                root=ds.root,
-            )
-            for p in ds.parts
-        ]
-    return [
-        Partition(p.name, p.location, p.fmt)
-        for p in dataset.list_parts(source, fmt=fmt, count_rows=False)
-    ]
 
 
 # --------------------------------------------------------------------------- cluster

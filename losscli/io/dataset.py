@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import itertools
 import re
 from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
@@ -177,6 +178,7 @@ class DatasetInput:
         self._kinds = key_kinds(dataset)
         self._starts: list[int] = []
         self._parts: list[Part] = []
+        self._read = 0
         self._columns: list[str] | None = None
         self._types: dict[str, str] = {}
         #: one file read with --filter (not a dataset): rows in messages are its rows
@@ -265,7 +267,7 @@ class DatasetInput:
         from losscli.io import dataset_read
 
         self.file_columns()  # which keys the files hold themselves
-        self._starts, self._parts = [], []
+        self._starts, self._parts, self._read = [], [], 0
         self._types = dict(column_types or {})
         reader = dataset_read.Reader(self, list(columns), column_types or {}, chunk_rows, coalesce)
         base = 0
@@ -276,6 +278,7 @@ class DatasetInput:
                 for offset, arrays in batches:
                     yield base + offset, arrays
                 base += reader.rows_of_last
+                self._read = base
         except InputError as exc:
             exc.file_rows = True  # type: ignore[attr-defined]  # (a reader's: its file's rows)
             raise
@@ -287,6 +290,12 @@ class DatasetInput:
     def read_types(self) -> dict[str, str]:
         """How the last run read the files' columns (:attr:`RowMap.types`)."""
         return dict(self._types)
+
+    def part_rows(self) -> list[int]:
+        """The rows read of each file of :attr:`kept` (those ``--filter`` kept), after
+        the last chunk."""
+        starts = [*self._starts, self._read]
+        return [b - a for a, b in itertools.pairwise(starts)]
 
     def rows(self) -> RowMap:
         """The map of the rows read so far (all of them after the last chunk)."""
@@ -388,13 +397,14 @@ class RowMap:
 
 
 class PartInput(DatasetInput):
-    """One file of a dataset read alone, its Hive keys as columns typed as the whole
-    dataset types them (:attr:`Part.partition`, ``kinds``: :meth:`key_kinds` of the
-    dataset): what an engine that reads the files apart (``--engine dask``) hands
-    each file to. Its rows are the file's, so an engine error is the file's error
-    as it is; given ``first_row`` (the rows of the dataset before the file, those
-    ``--filter`` kept, the run's ``row_offset`` too) and the dataset's name, an
-    engine error is worded as :class:`DatasetInput` words it for the whole."""
+    """One file of a dataset (or a run of consecutive files) read alone, its Hive
+    keys as columns typed as the whole dataset types them (:attr:`Part.partition`,
+    ``kinds``: :meth:`key_kinds` of the dataset): what an engine that reads the files
+    apart (``--engine dask``) hands each partition to. Its rows are its files', so
+    an engine error is its error as it is; given ``first_row`` (the rows of the
+    dataset before the file, those ``--filter`` kept, the run's ``row_offset`` too)
+    and the dataset's name, an engine error is worded as :class:`DatasetInput`
+    words it for the whole."""
 
     def __init__(
         self,
@@ -418,7 +428,7 @@ class PartInput(DatasetInput):
 
 
 def part_input(
-    part: Part,
+    part: Part | Sequence[Part],
     *,
     root: str,
     keys: Sequence[str],
@@ -427,11 +437,13 @@ def part_input(
     name: str | None = None,
     first_row: int | None = None,
 ) -> PartInput:
-    """The input of ``part`` alone (see :class:`PartInput`); ``root``: the dataset's
-    (``--filter`` on Parquet reads through ``pyarrow.dataset`` from it); ``name``:
-    the dataset's, with ``first_row``."""
+    """The input of ``part`` alone, or of consecutive parts read one after the other
+    (see :class:`PartInput`); ``root``: the dataset's (``--filter`` on Parquet reads
+    through ``pyarrow.dataset`` from it); ``name``: the dataset's, with ``first_row``
+    (default: the first part's)."""
     flt = parse(filter_text) if filter_text is not None else None
-    ds = Dataset(name or part.name, part.fmt, root, (part,), tuple(keys))
+    parts = (part,) if isinstance(part, Part) else tuple(part)
+    ds = Dataset(name or parts[0].name, parts[0].fmt, root, parts, tuple(keys))
     return PartInput(ds, flt, kinds, first_row)
 
 

@@ -420,3 +420,37 @@ def test_rows_named_under_a_filter_are_the_local_engines(tmp_path: Path, schedul
     local = _doc(str(one), *flt)
     assert "first violation at row 41" in json.dumps(local["skipped"])
     close(_doc(str(one), *flt, *dask_args), local)
+
+
+# --------------------------------------------------------------------------- small files
+
+
+def test_small_files_share_partitions(tmp_path: Path, scheduler: str) -> None:
+    """60 CSV files of 50 rows on 2 workers are 4 partitions of 15 files
+    (:mod:`losscli.evaluate.dask_plan`), read one after the other on a worker: the
+    local engine's report (msle's skip reason in file 37, --ci intervals of the
+    same seed: bucket ids are input rows, so a combined partition's offset is its
+    first file's), and a bad value in a combined partition is the local engine's
+    error line (the first in row order)."""
+    from losscli.evaluate.dask_plan import MAX_PART_BYTES, combine, partitions, stored_bytes, target
+
+    df = _frame(3000, seed=5)
+    folder, whole = _dataset(tmp_path, df, 60, "csv")
+    parts = partitions(str(folder))
+    sizes = [stored_bytes(p) for p in parts]
+    assert [
+        len(p.more) + 1 for p in combine(parts, sizes, target(sum(sizes), 2, MAX_PART_BYTES))
+    ] == [15] * 4
+    dask_args = ("--engine", "dask", "--scheduler", scheduler)
+    opts = ("--ci", "--by", "region", "--weight", "w", "--dropna")
+    got, want = _doc(str(folder), *dask_args, *opts), _doc(str(whole), *opts)
+    _same_ci(got, want)
+    assert got["skipped"] == want["skipped"]
+    assert "first violation at row 2501" in json.dumps(want["skipped"])
+    for i, row in ((41, 20), (44, 3)):  # (file 41's 21st row comes first)
+        frame = pd.read_csv(folder / f"part-{i:02d}.csv")
+        frame.loc[row, "pred_a"] = np.inf
+        frame.to_csv(folder / f"part-{i:02d}.csv", index=False)
+    local = error_line(str(folder), "--dropna")
+    assert "part-41.csv, row 21)" in local
+    assert error_line(str(folder), *dask_args, "--dropna") == local
