@@ -5,18 +5,16 @@ states (:mod:`losscli.evaluate.state`, in memory: plain dicts and numpy arrays, 
 by Dask between processes) merge exactly (:mod:`losscli.evaluate.merging`), so the
 report is the local engine's on the same rows, up to the order of floating-point sums:
 
-* **partitions**: the input's files in a stable sorted order (a directory
-  recursively, a glob, or one file): :func:`partitions`, the dataset listing of
-  :mod:`losscli.io.listing`; a Hive dataset's keys are columns of each partition,
-  typed as the local engine types them (the listing decides it, the workers read
-  :func:`losscli.io.dataset.part_input`). Parquet files (without ``--filter``) are placed
-  from their footers (:func:`placed`): each partition knows its first row's input
-  row, and a file larger than the balanced share of a worker is cut into runs of row
-  groups (:func:`split_row_groups`, read on the worker as one Arrow table and
-  evaluated as a frame), so one large file keeps every worker busy. A CSV or JSON
-  Lines file is a whole partition (a byte range would need a reader of part of a
-  file); with ``--ci`` its rows are counted on the cluster first, because a row's
-  bootstrap bucket is a function of its input row number;
+* **partitions** (:mod:`losscli.evaluate.dask_plan`): the input's files in a stable
+  sorted order, a Hive dataset's keys columns of each partition (the workers read
+  :func:`losscli.io.dataset.part_input`); a large Parquet file cut into runs of row
+  groups (read on the worker as one Arrow table and evaluated as a frame), small
+  files combined into partitions read as one input. Parquet partitions (without
+  ``--filter``) are placed from their footers (:func:`placed`): each knows its
+  first row's input row; a CSV or JSON Lines file is read whole by one task (a
+  byte range would need a reader of part of a file), and with ``--ci`` the rows of
+  each partition are counted on the cluster first, because a row's bootstrap
+  bucket is a function of its input row number;
 * **the tree**: ``dask.delayed`` leaves (one state per partition; positions absolute
   when the offsets are known, else relative to the partition's first row), reduced
   ``split_every`` states at a time by
