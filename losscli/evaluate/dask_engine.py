@@ -5,18 +5,16 @@ states (:mod:`losscli.evaluate.state`, in memory: plain dicts and numpy arrays, 
 by Dask between processes) merge exactly (:mod:`losscli.evaluate.merging`), so the
 report is the local engine's on the same rows, up to the order of floating-point sums:
 
-* **partitions**: the input's files in a stable sorted order (a directory
-  recursively, a glob, or one file): :func:`partitions`, the dataset listing of
-  :mod:`losscli.io.dataset`; a Hive dataset's keys are columns of each partition,
-  typed as the local engine types them (the listing decides it, the workers read
-  :func:`losscli.io.dataset.part_input`). Parquet files (without ``--filter``) are placed
-  from their footers (:func:`placed`): each partition knows its first row's input
-  row, and a file larger than the balanced share of a worker is cut into runs of row
-  groups (:func:`split_row_groups`, read on the worker as one Arrow table and
-  evaluated as a frame), so one large file keeps every worker busy. A CSV or JSON
-  Lines file is a whole partition (a byte range would need a reader of part of a
-  file); with ``--ci`` its rows are counted on the cluster first, because a row's
-  bootstrap bucket is a function of its input row number;
+* **partitions** (:mod:`losscli.evaluate.dask_plan`): the input's files in a stable
+  sorted order, a Hive dataset's keys columns of each partition (the workers read
+  :func:`losscli.io.dataset.part_input`); a large Parquet file cut into runs of row
+  groups (read on the worker as one Arrow table and evaluated as a frame), small
+  files combined into partitions read as one input. Parquet partitions (without
+  ``--filter``) are placed from their footers (:func:`placed`): each knows its
+  first row's input row; a CSV or JSON Lines file is read whole by one task (a
+  byte range would need a reader of part of a file), and with ``--ci`` the rows of
+  each partition are counted on the cluster first, because a row's bootstrap
+  bucket is a function of its input row number;
 * **the tree**: ``dask.delayed`` leaves (one state per partition; positions absolute
   when the offsets are known, else relative to the partition's first row), reduced
   ``split_every`` states at a time by
@@ -30,11 +28,21 @@ report is the local engine's on the same rows, up to the order of floating-point
   ``distributed.LocalCluster`` of worker processes sized to the machine (its defaults),
   without a dashboard, closed at the end.
 
+* **rows in messages** are the local engine's words for them: each leaf returns, with
+  its state, what it read (:class:`Read`: its rows, those ``--filter`` kept, and its
+  column types), so the driver maps a counted row to its file's row with the local
+  engine's :class:`~losscli.io.dataset.RowMap` (skip reasons, warnings, a loss asked
+  that the rows rule out). An error in a partition is the first in the order of the
+  rows (the leaves run again until the first that fails: the cluster reports the
+  first to fail in time); an engine error about a dataset file's row is worded as
+  the local dataset words it by running that file again named as the dataset after
+  the rows of the files before it (:func:`first_error`): the error path pays for
+  it, not the run.
+
 dask and distributed are an extra (``pip install 'losscli[dask]'``): they are imported
 only here, inside functions, so the local engine never loads them. A missing extra, an
 unreachable scheduler or a worker that dies are one :class:`~losscli.errors.InputError`
-line each; an error in a partition (a bad value) is the local engine's error for that
-file. Nothing is written unless the whole run succeeds (the CLI emits at the end).
+line each. Nothing is written unless the whole run succeeds (the CLI emits at the end).
 """
 
 from __future__ import annotations
@@ -44,41 +52,29 @@ import dataclasses
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from losscli.errors import InputError, LossCliError, UsageError
+from losscli.evaluate.dask_plan import (
+    MAX_PART_BYTES,
+    MAX_PART_ROWS,
+    Partition,
+    combine,
+    group_rows,
+    members,
+    partitions,
+    split_row_groups,
+    stored_bytes,
+    target,
+)
+
+if TYPE_CHECKING:
+    from losscli.io.dataset import RowMap
 
 #: states merged per node of the reduce tree
 SPLIT_EVERY = 8
 #: the ``--ci`` options (the leaves need the seed; the rest is the report's)
 _CI_OPTIONS = ("ci", "resamples", "seed", "baseline", "test", "correction")
-
-
-#: a Parquet file is cut into runs of row groups of about this many rows at most
-MAX_PART_ROWS = 4 << 20
-#: and into at least this many partitions per worker when the rows allow it
-PARTS_PER_WORKER = 2
-
-
-@dataclass(frozen=True)
-class Partition:
-    """One partition: ``name`` as messages show it, ``location`` as the readers take it;
-    ``row_groups``: the row groups of a Parquet file it reads (``None``: the whole
-    file); ``offset``: the input row of its first row in the whole (``None``: rows
-    counted across the partitions in order, positions relative); ``keys``: its Hive
-    partition keys, columns of its rows as in the local engine."""
-
-    name: str
-    location: str
-    fmt: str | None
-    row_groups: tuple[int, ...] | None = None
-    offset: int | None = None
-    #: a Hive dataset's keys, this file's values of them (typed by the whole dataset,
-    #: :class:`losscli.io.listing.Part`) and the dataset's root
-    keys: tuple[str, ...] = ()
-    values: tuple[tuple[str, str | int | None], ...] = ()
-    kinds: tuple[tuple[str, str], ...] = ()
-    root: str = ""
 
 
 def evaluate_dask(
@@ -115,14 +111,23 @@ def evaluate_dask(
             if progress:
                 with contextlib.redirect_stdout(sys.stderr):
                     distributed.progress(future, notebook=False, multi=False)
-            state = future.result()
-        except LossCliError:
-            raise
+            state, reads = future.result()
+        except LossCliError as exc:
+            raise first_error(client, dask, parts, leaf, exc, name) from None
         except Exception as exc:  # (distributed's errors: a dead worker, a lost scheduler)
             raise _cluster_error(exc) from None
     if state is None:  # (every partition empty, or its rows left out by --filter)
         raise _no_rows(source, name, options)
-    return finish(state, name, gates, ci=boot, baseline=ci["baseline"])
+    rows = _row_map(parts, reads, name, options.get("filter_text"))
+    try:
+        report = finish(state, name, gates, ci=boot, baseline=ci["baseline"])
+    except InputError as exc:  # (a loss asked that the rows do not allow)
+        raise (exc if rows is None else rows.located(exc)) from None
+    if rows is None:
+        return report
+    from losscli.evaluate.api import _renumbered
+
+    return _renumbered(report, rows)  # type: ignore[arg-type]  # (as an input renumbers)
 
 
 def _no_rows(source: str, name: str, options: dict[str, Any]) -> InputError:
@@ -138,8 +143,8 @@ def _no_rows(source: str, name: str, options: dict[str, Any]) -> InputError:
 
 
 def reduce_tree(dask: Any, parts: Sequence[Partition], options: dict[str, Any], k: int) -> Any:
-    """The delayed state of every partition's rows: leaves of one partition each,
-    nodes of ``k`` consecutive states (so the order of the partitions is kept)."""
+    """The delayed :data:`Leaf` of every partition's rows: leaves of one partition
+    each, nodes of ``k`` consecutive states (so the order of the partitions is kept)."""
     level = [dask.delayed(part_state, pure=True)(p, options) for p in parts]
     while len(level) > 1:
         level = [
@@ -148,49 +153,78 @@ def reduce_tree(dask: Any, parts: Sequence[Partition], options: dict[str, Any], 
     return level[0]
 
 
-def part_state(part: Partition, options: dict[str, Any]) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class Read:
+    """What one partition's run read: its rows (those ``--filter`` kept) and how it
+    read its columns (to count a file's rows again: :class:`~losscli.io.dataset.RowMap`)."""
+
+    rows: int
+    types: tuple[tuple[str, str], ...] = ()
+
+
+#: a node of the tree: the state of its rows (None: no rows), the :class:`Read` of
+#: each partition below it in order
+Leaf = tuple[dict[str, Any] | None, tuple[Read, ...]]
+
+
+def part_state(part: Partition, options: dict[str, Any]) -> Leaf:
     """One partition's state (on a worker): the local engine on its file, or on its
     row groups (read as one Arrow table, then the engine on the frame); ``None``: a
-    file of a dataset whose rows ``--filter`` all left out (as in the local engine,
-    only a dataset without rows is an error)."""
+    file of a dataset whose rows ``--filter`` all left out, or of none (as in the
+    local engine, only a dataset without rows is an error)."""
     from losscli.evaluate.state import state_of_file, state_of_frame
     from losscli.io.dataset import NoDataRows
 
     opts = options | {"fmt": part.fmt or options.get("fmt")}
+    types: dict[str, str] = {}
     if part.row_groups is None:
+        source = _source(part, opts)
         try:
-            state = state_of_file(_source(part, opts), row_offset=part.offset, **opts)
+            state = state_of_file(source, row_offset=part.offset, **opts)
         except NoDataRows:
-            return None
+            return None, tuple(Read(0) for _ in members(part))
+        types = getattr(source, "read_types", {})
     else:
         state = state_of_frame(
             _row_groups(part), row_offset=part.offset, source=part.name, **_frame_options(opts)
         )
     state["file"] = part.name
-    return state
+    rows = source.part_rows() if part.more else [int(state["rows_read"])]
+    return state, tuple(Read(n, tuple(types.items())) for n in rows)
 
 
 def _part(part: Partition) -> Any:
+    """The files of a partition as :class:`losscli.io.listing.Part` (one, or those of
+    a combined partition in order)."""
     from losscli.io.listing import Part
 
-    return Part(part.name, part.location, part.fmt or "", None, part.values)
+    found = [Part(p.name, p.location, p.fmt or "", None, p.values) for p in members(part)]
+    return found[0] if len(found) == 1 else found
 
 
-def _source(part: Partition, options: dict[str, Any]) -> Any:
+def _source(
+    part: Partition, options: dict[str, Any], name: str | None = None, first_row: int = 0
+) -> Any:
     """What the local engine reads for a whole-file partition: its path (one file),
-    or the file as a part of its dataset (its keys as columns, a header-only CSV a
-    part of no rows; ``filter_text`` moves into the input)."""
-    if not part.root and options.get("filter_text") is None:
-        return part.location
-    from losscli.io.dataset import part_input
+    the file with ``--filter`` as the local engine opens it, or the file as a part
+    of its dataset (its keys as columns, a header-only or 0-byte CSV a part of no
+    rows; with ``name``: named as the dataset, its rows after ``first_row``);
+    ``filter_text`` moves into the input."""
+    from losscli.io.dataset import open_input, part_input
 
     filter_text = options.pop("filter_text", None)
+    if not part.root:
+        if filter_text is None:
+            return part.location
+        return open_input(part.location, fmt=part.fmt, filter_text=filter_text)
     return part_input(
         _part(part),
         root=part.root,
         keys=part.keys,
         kinds=dict(part.kinds),
         filter_text=filter_text,
+        name=name,
+        first_row=first_row if name is not None else None,
     )
 
 
@@ -237,7 +271,7 @@ def _frame_options(options: dict[str, Any]) -> dict[str, Any]:
 
 def part_rows(part: Partition, options: dict[str, Any]) -> int:
     """The input rows of a partition (on a worker; CSV and JSON Lines are read; a
-    part of no rows: 0)."""
+    part of no rows: 0; a combined partition: of all its files)."""
     from losscli.io.dataset import NoDataRows, open_input
 
     source = _source(part, dict(options))
@@ -260,16 +294,24 @@ def placed(
     ci: bool,
     workers: int,
 ) -> list[Partition]:
-    """The partitions with their input offsets: Parquet files (without ``--filter``)
-    from their footers, cut into runs of row groups of balanced rows
-    (:func:`split_row_groups`); otherwise, with ``--ci`` (bucket ids are global row
-    numbers), each file's rows counted on the cluster first."""
+    """The partitions (:mod:`losscli.evaluate.dask_plan`) with their input offsets:
+    Parquet files (without ``--filter``) from their footers, cut into runs of row
+    groups of balanced rows (:func:`split_row_groups`), small ones combined by rows;
+    otherwise small files combined by stored bytes, and with ``--ci`` (bucket ids are
+    global row numbers) each partition's rows counted on the cluster first."""
     import numpy as np
 
     if options.get("filter_text") is None and all(p.fmt == "parquet" for p in parts):
-        return split_row_groups(parts, [_group_rows(p) for p in parts], workers)
+        sizes = [group_rows(p) for p in parts]
+        cut = split_row_groups(parts, sizes, workers)
+        total = sum(sum(s) for s in sizes)
+        ends = [*(int(p.offset or 0) for p in cut[1:]), total]
+        rows = [end - int(p.offset or 0) for p, end in zip(cut, ends, strict=True)]
+        return combine(cut, rows, target(total, workers, MAX_PART_ROWS))
+    stored = [stored_bytes(p) for p in parts]
+    parts = combine(parts, stored, target(sum(stored), workers, MAX_PART_BYTES))
     if not ci:
-        return list(parts)
+        return parts
     counts = client.gather(
         client.compute([dask.delayed(part_rows, pure=True)(p, options) for p in parts])
     )
@@ -277,91 +319,121 @@ def placed(
     return [dataclasses.replace(p, offset=int(o)) for p, o in zip(parts, starts, strict=True)]
 
 
-def _group_rows(part: Partition) -> list[int]:
-    from losscli.io import parquet
-    from losscli.io.sources import resolve
-
-    pf = parquet.open_file(resolve(part.location, "parquet"))
-    try:
-        meta = pf.metadata
-        return [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
-    finally:
-        pf.close()
-
-
-def split_row_groups(
-    parts: Sequence[Partition], sizes: Sequence[Sequence[int]], workers: int
-) -> list[Partition]:
-    """Parquet partitions cut into runs of consecutive row groups of at most
-    ``target`` rows (a run holds one row group at least), with their input offsets:
-    ``target`` = min(:data:`MAX_PART_ROWS`, ⌈rows / (:data:`PARTS_PER_WORKER` ·
-    workers)⌉), so a single large file keeps every worker busy. A file no larger
-    than ``target`` stays whole."""
-    total = sum(sum(s) for s in sizes)
-    target = max(1, min(MAX_PART_ROWS, -(-total // (PARTS_PER_WORKER * workers))))
-    out: list[Partition] = []
-    start = 0
-    for part, rows in zip(parts, sizes, strict=True):
-        if sum(rows) <= target or len(rows) < 2:
-            out.append(dataclasses.replace(part, offset=start))
-            start += sum(rows)
-            continue
-        run: list[int] = []
-        held = 0
-        for i, n in enumerate(rows):
-            if run and held + n > target:
-                out.append(dataclasses.replace(part, row_groups=tuple(run), offset=start))
-                start, run, held = start + held, [], 0
-            run.append(i)
-            held += n
-        out.append(dataclasses.replace(part, row_groups=tuple(run), offset=start))
-        start += held
-    return out
-
-
-def merge_group(found: list[dict[str, Any] | None]) -> dict[str, Any] | None:
+def merge_group(found: list[Leaf]) -> Leaf:
     """A node of the tree: consecutive states merged (checked to merge: the first
-    partition that decided another task, say, is named); ``None``: no rows below."""
+    partition that decided another task, say, is named; ``None``: no rows below),
+    their partitions' reads in order."""
     from losscli.evaluate.merging import Merger
     from losscli.evaluate.state import check_mergeable
 
-    states = [s for s in found if s is not None]
+    reads = tuple(r for _, below in found for r in below)
+    states = [s for s, _ in found if s is not None]
     if not states:
-        return None
+        return None, reads
     check_mergeable(states, [s["file"] for s in states])
-    return Merger(states[0]).merge_all(states)
+    return Merger(states[0]).merge_all(states), reads
+
+
+# --------------------------------------------------------------------------- rows in messages
+
+
+def _row_map(
+    parts: Sequence[Partition], reads: Sequence[Read], name: str, flt: str | None
+) -> RowMap | None:
+    """With ``--filter``, the map of the rows the run counted (those kept, across the
+    partitions in order) to the files' rows, from the partitions' reads: the
+    local engine's :class:`~losscli.io.dataset.RowMap`, so messages word a row as it
+    does; None without (the rows counted are the input's)."""
+    if flt is None:
+        return None
+    import numpy as np
+
+    from losscli.io.dataset import RowMap
+    from losscli.io.filter import parse
+
+    files = [_part(f) for p in parts for f in members(p)]
+    starts = [int(v) for v in np.cumsum([0, *(r.rows for r in reads[:-1])])]
+    single = len(files) == 1 and not parts[0].root
+    return RowMap(name, parse(flt), single, starts, files, [dict(r.types) for r in reads])
+
+
+def first_error(
+    client: Any,
+    dask: Any,
+    parts: Sequence[Partition],
+    options: dict[str, Any],
+    exc: LossCliError,
+    name: str,
+) -> LossCliError:
+    """The local engine's error for the run that failed with ``exc``: the first
+    partition in order that fails (the cluster reports the first to fail in time;
+    the leaves run again, those before it to their end), and an engine error about
+    a row of a dataset's file worded as the local engine's dataset words it (the
+    rows of the files before it counted, the file run again named as the dataset:
+    :func:`worded_error`)."""
+    parts = [f for p in parts for f in _apart(p)]
+    futures = client.compute([dask.delayed(part_state, pure=True)(p, options) for p in parts])
+    found, index = exc, None
+    for i, future in enumerate(futures):
+        error = future.exception()
+        if error is not None:
+            found, index = error, i
+            break
+    client.cancel(futures)
+    if not isinstance(found, LossCliError):
+        return _cluster_error(found)
+    if index is None or not _engine_row_error(found) or not parts[index].root:
+        return found
+    first = next(i for i, p in enumerate(parts) if p.location == parts[index].location)
+    whole = dataclasses.replace(parts[first], row_groups=None, offset=None)
+    before = _whole_files(parts[:first])
+    counts = client.gather(
+        client.compute([dask.delayed(part_rows, pure=True)(p, options) for p in before])
+    )
+    task = dask.delayed(worded_error, pure=True)(whole, options, name, int(sum(counts)))
+    worded = client.compute(task).result()
+    return worded if worded is not None else found
+
+
+def _apart(part: Partition) -> list[Partition]:
+    """A combined partition's files as partitions of their own (offsets unknown)."""
+    if not part.more:
+        return [part]
+    return [dataclasses.replace(f, offset=None) for f in members(part)]
+
+
+def _engine_row_error(exc: LossCliError) -> bool:
+    """An error of the engine naming a row (a reader's names its file's row already)."""
+    return (
+        isinstance(exc, InputError) and exc.row is not None and not getattr(exc, "file_rows", False)
+    )
+
+
+def _whole_files(parts: Sequence[Partition]) -> list[Partition]:
+    """One whole-file partition per file of ``parts`` (runs of row groups joined)."""
+    seen: dict[str, Partition] = {}
+    for p in parts:
+        seen.setdefault(p.location, dataclasses.replace(p, row_groups=None, offset=None))
+    return list(seen.values())
+
+
+def worded_error(
+    part: Partition, options: dict[str, Any], name: str, first_row: int
+) -> InputError | None:
+    """(On a worker.) The error of the whole file ``part`` run again as the part of
+    the dataset ``name`` after ``first_row`` rows: the local engine's words for it."""
+    from losscli.evaluate.state import state_of_file
+
+    opts = options | {"fmt": part.fmt or options.get("fmt")}
+    source = _source(part, opts, name=name, first_row=first_row)
+    try:
+        state_of_file(source, row_offset=first_row, **opts)
+    except InputError as exc:
+        return exc
+    return None
 
 
 # --------------------------------------------------------------------------- partitions
-
-
-def partitions(
-    source: str, fmt: str | None = None, filter_text: str | None = None
-) -> list[Partition]:
-    """The partitions of ``source``: :mod:`losscli.io.listing`'s listing (a dataset's
-    files with their Hive keys, those ``--filter`` rules out by their keys left out)."""
-    from losscli.io import dataset
-
-    if dataset.is_dataset(source):
-        ds, kinds = dataset.kept_dataset(source, fmt=fmt, filter_text=filter_text)
-        if not ds.parts:
-            raise InputError(f"{ds.name}: no data rows match --filter {filter_text!r}")
-        return [
-            Partition(
-                p.name,
-                p.location,
-                p.fmt,
-                keys=ds.keys,
-                values=p.partition,
-                kinds=tuple(kinds.items()),
-                root=ds.root,
-            )
-            for p in ds.parts
-        ]
-    return [
-        Partition(p.name, p.location, p.fmt)
-        for p in dataset.list_parts(source, fmt=fmt, count_rows=False)
-    ]
 
 
 # --------------------------------------------------------------------------- cluster

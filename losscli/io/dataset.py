@@ -34,6 +34,8 @@ plain file reads exactly as before.
 from __future__ import annotations
 
 import bisect
+import dataclasses
+import itertools
 import re
 from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
@@ -176,6 +178,7 @@ class DatasetInput:
         self._kinds = key_kinds(dataset)
         self._starts: list[int] = []
         self._parts: list[Part] = []
+        self._read = 0
         self._columns: list[str] | None = None
         self._types: dict[str, str] = {}
         #: one file read with --filter (not a dataset): rows in messages are its rows
@@ -264,7 +267,7 @@ class DatasetInput:
         from losscli.io import dataset_read
 
         self.file_columns()  # which keys the files hold themselves
-        self._starts, self._parts = [], []
+        self._starts, self._parts, self._read = [], [], 0
         self._types = dict(column_types or {})
         reader = dataset_read.Reader(self, list(columns), column_types or {}, chunk_rows, coalesce)
         base = 0
@@ -275,6 +278,7 @@ class DatasetInput:
                 for offset, arrays in batches:
                     yield base + offset, arrays
                 base += reader.rows_of_last
+                self._read = base
         except InputError as exc:
             exc.file_rows = True  # type: ignore[attr-defined]  # (a reader's: its file's rows)
             raise
@@ -282,12 +286,57 @@ class DatasetInput:
             why = f" match --filter {self.flt.text!r}" if self.flt is not None else ""
             raise NoDataRows(f"{self.name}: no data rows{why}")
 
+    @property
+    def read_types(self) -> dict[str, str]:
+        """How the last run read the files' columns (:attr:`RowMap.types`)."""
+        return dict(self._types)
+
+    def part_rows(self) -> list[int]:
+        """The rows read of each file of :attr:`kept` (those ``--filter`` kept), after
+        the last chunk."""
+        starts = [*self._starts, self._read]
+        return [b - a for a, b in itertools.pairwise(starts)]
+
+    def rows(self) -> RowMap:
+        """The map of the rows read so far (all of them after the last chunk)."""
+        types = [self._types] * len(self._parts)
+        return RowMap(self.name, self.flt, self.single, self._starts, self._parts, types)
+
     def locate(self, row: int) -> tuple[Part, int] | None:
         """The file holding the 1-based dataset row ``row``, and its row there."""
-        i = bisect.bisect_right(self._starts, row - 1) - 1
-        if i < 0:
-            return None
-        return self._parts[i], row - self._starts[i]
+        return self.rows().locate(row)
+
+    def located(self, exc: InputError) -> InputError:
+        return self.rows().located(exc)
+
+    def renumbered(self, texts: Sequence[str]) -> list[str]:
+        return self.rows().renumbered(texts)
+
+
+@dataclasses.dataclass(frozen=True)
+class RowMap:
+    """Where the rows a run counted come from: the rows of ``parts[i]`` follow the
+    ``starts[i]`` rows of the parts before it (with ``--filter``: the rows it kept),
+    ``types[i]``: how the run read that part's columns (to count its rows again);
+    ``single``: one file read with ``--filter`` (rows in messages are its rows).
+    :class:`DatasetInput` fills one as it reads; ``--engine dask`` builds one from
+    its partitions' counts, so both word a row alike."""
+
+    name: str
+    flt: Filter | None
+    single: bool
+    starts: Sequence[int]
+    parts: Sequence[Part]
+    types: Sequence[dict[str, str]]
+
+    def locate(self, row: int) -> tuple[Part, int] | None:
+        """The file holding the 1-based dataset row ``row``, and its row there."""
+        found = self._index(row)
+        return None if found is None else (self.parts[found[0]], found[1])
+
+    def _index(self, row: int) -> tuple[int, int] | None:
+        i = bisect.bisect_right(self.starts, row - 1) - 1
+        return None if i < 0 else (i, row - self.starts[i])
 
     def located(self, exc: InputError) -> InputError:
         """An engine error about a dataset row, completed with its file and row. With
@@ -295,12 +344,11 @@ class DatasetInput:
         rows (:meth:`renumbered`); a reader's error names its file's rows already."""
         if getattr(exc, "file_rows", False) or exc.file not in (None, self.name):
             return exc
+        found = self._index(exc.row) if exc.row is not None else None
         if self.flt is not None and (exc.row is None or self.single):
-            found = self.locate(exc.row) if exc.row is not None else None
             row = self._source_row(*found)[1] if found is not None else exc.row
             (text,) = self.renumbered([str(exc)])
             return InputError(text, file=exc.file, column=exc.column, row=row)
-        found = self.locate(exc.row) if exc.row is not None else None
         if found is None:
             return exc
         part, row = self._source_row(*found)
@@ -312,15 +360,16 @@ class DatasetInput:
             row=row,
         )
 
-    def _source_row(self, part: Part, row: int) -> tuple[Part, int]:
-        """The file's 1-based data row of its ``row``-th row read (with ``--filter``:
-        of those kept, counted again in the file)."""
+    def _source_row(self, i: int, row: int) -> tuple[Part, int]:
+        """The file's 1-based data row of the ``row``-th row read of ``parts[i]``
+        (with ``--filter``: of those kept, counted again in the file)."""
+        part = self.parts[i]
         if self.flt is None:
             return part, row
         from losscli.io.filter import source_rows
 
         found = source_rows(
-            part.location, part.fmt, self.flt, dict(part.partition), self._types, [row]
+            part.location, part.fmt, self.flt, dict(part.partition), self.types[i], [row]
         )
         return part, found.get(row, row)
 
@@ -328,18 +377,18 @@ class DatasetInput:
         """Texts of the run (skip reasons, warnings, errors) whose "row N" counts the
         rows ``--filter`` kept, with the file's row instead (a dataset: the file's
         row added to the count)."""
-        if self.flt is None:
+        flt = self.flt
+        if flt is None:
             return list(texts)
 
         def row_of(m: re.Match[str]) -> str:
             kept = int(m.group(1))
-            found = self.locate(kept)
+            found = self._index(kept)
             if found is None:
                 return m.group(0)
-            part, row = found
-            if self.flt is not None and on_partition(self.flt, dict(part.partition)) is True:
+            if on_partition(flt, dict(self.parts[found[0]].partition)) is True:
                 return m.group(0)  # (its file's rows all kept: a row of the files read)
-            part, row = self._source_row(part, row)
+            part, row = self._source_row(*found)
             if self.single:
                 return f"row {row}"
             return f"row {kept} of those --filter kept ({part.name}, row {row})"
@@ -348,33 +397,54 @@ class DatasetInput:
 
 
 class PartInput(DatasetInput):
-    """One file of a dataset read alone, its Hive keys as columns typed as the whole
-    dataset types them (:attr:`Part.partition`, ``kinds``: :meth:`key_kinds` of the
-    dataset): what an engine that reads the files apart (``--engine dask``) hands
-    each file to. Its rows are the file's, so an engine error is the file's error
-    as it is."""
+    """One file of a dataset (or a run of consecutive files) read alone, its Hive
+    keys as columns typed as the whole dataset types them (:attr:`Part.partition`,
+    ``kinds``: :meth:`key_kinds` of the dataset): what an engine that reads the files
+    apart (``--engine dask``) hands each partition to. Its rows are its files', so
+    an engine error is its error as it is; given ``first_row`` (the rows of the
+    dataset before the file, those ``--filter`` kept, the run's ``row_offset`` too)
+    and the dataset's name, an engine error is worded as :class:`DatasetInput`
+    words it for the whole."""
 
-    def __init__(self, dataset: Dataset, flt: Filter | None, kinds: dict[str, str]) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        flt: Filter | None,
+        kinds: dict[str, str],
+        first_row: int | None = None,
+    ) -> None:
         super().__init__(dataset, flt)
         self._kinds = dict(kinds)
+        self.first_row = first_row
         self.single = False  # (a part of a dataset, a 0-byte one a part of no rows)
 
+    def rows(self) -> RowMap:
+        found = super().rows()
+        shift = self.first_row or 0
+        return dataclasses.replace(found, starts=[s + shift for s in found.starts])
+
     def located(self, exc: InputError) -> InputError:
-        return exc
+        return exc if self.first_row is None else super().located(exc)
 
 
 def part_input(
-    part: Part,
+    part: Part | Sequence[Part],
     *,
     root: str,
     keys: Sequence[str],
     kinds: dict[str, str],
     filter_text: str | None = None,
+    name: str | None = None,
+    first_row: int | None = None,
 ) -> PartInput:
-    """The input of ``part`` alone (see :class:`PartInput`); ``root``: the dataset's
-    (``--filter`` on Parquet reads through ``pyarrow.dataset`` from it)."""
+    """The input of ``part`` alone, or of consecutive parts read one after the other
+    (see :class:`PartInput`); ``root``: the dataset's (``--filter`` on Parquet reads
+    through ``pyarrow.dataset`` from it); ``name``: the dataset's, with ``first_row``
+    (default: the first part's)."""
     flt = parse(filter_text) if filter_text is not None else None
-    return PartInput(Dataset(part.name, part.fmt, root, (part,), tuple(keys)), flt, kinds)
+    parts = (part,) if isinstance(part, Part) else tuple(part)
+    ds = Dataset(name or parts[0].name, parts[0].fmt, root, parts, tuple(keys))
+    return PartInput(ds, flt, kinds, first_row)
 
 
 def open_input(

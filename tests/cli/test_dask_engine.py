@@ -363,3 +363,94 @@ def test_zero_byte_parts(tmp_path: Path, scheduler: str) -> None:
     local = error_line(str(folder))
     assert local.endswith("no data rows (every file is 0 bytes)")
     assert error_line(str(folder), *dask_args) == local
+
+
+# --------------------------------------------------------------------------- --filter rows
+
+
+def _filtered_parts(tmp_path: Path) -> tuple[Path, dict[str, int]]:
+    """Four CSV files of 300 rows, ``keep`` alternating 1/0 row by row (``--filter
+    'keep == 1'`` keeps the odd file rows 1, 3, 5...), with bad values in kept rows:
+    a negative truth at file row 41 of part-1 (msle's skip reason), an infinite
+    prediction at file row 101 of part-2 and at file row 1 of part-3 (the first in
+    the order of the rows is part-2's, whichever worker fails first)."""
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    bad = {"part-1.csv": 41, "part-2.csv": 101}
+    for i in range(4):
+        df = _frame(300, seed=10 + i)[["y_true", "pred_a"]]
+        df["keep"] = np.arange(300) % 2 == 0
+        df["keep"] = df["keep"].astype(int)
+        if i == 1:
+            df.loc[40, "y_true"] = -1.0
+        if i == 2:
+            df.loc[100, "pred_a"] = np.inf
+        if i == 3:
+            df.loc[0, "pred_a"] = np.inf
+        df.to_csv(folder / f"part-{i}.csv", index=False)
+    return folder, bad
+
+
+def test_rows_named_under_a_filter_are_the_local_engines(tmp_path: Path, scheduler: str) -> None:
+    """With --filter the engine counts the rows kept; the messages name the file's
+    row as the local engine does (its ``(file, row N)``): the same stderr line for a
+    bad value (the first in row order) and for a loss asked that a row rules out,
+    the same skip reason, for a dataset and for one file. Hand count: the
+    kept rows are the odd file rows, so file row 2k-1 is kept row k; part-1's row 41
+    is kept row 150 + 21 = 171 of the dataset, part-2's row 101 kept row 300 + 51 = 351."""
+    folder, _ = _filtered_parts(tmp_path)
+    dask_args = ("--engine", "dask", "--scheduler", scheduler)
+    flt = ("--filter", "keep == 1", "--true", "y_true", "--pred", "pred_a")
+    local = error_line(str(folder), *flt)
+    assert local.endswith(
+        "row 351: the prediction is infinite (dataset row 351 of those --filter "
+        f"kept: {folder / 'part-2.csv'}, row 101)"
+    )
+    assert error_line(str(folder), *flt, *dask_args) == local
+    (folder / "part-2.csv").unlink()
+    (folder / "part-3.csv").unlink()
+    want = _doc(str(folder), *flt)
+    reason = f"row 171 of those --filter kept ({folder / 'part-1.csv'}, row 41)"
+    assert reason in json.dumps(want["skipped"])
+    close(_doc(str(folder), *flt, *dask_args), want)
+    asked = (str(folder), *flt, "--loss", "msle")  # (a loss asked: the skip is an error)
+    assert reason in error_line(*asked)
+    assert error_line(*asked, *dask_args) == error_line(*asked)
+    one = folder / "part-1.csv"
+    local = _doc(str(one), *flt)
+    assert "first violation at row 41" in json.dumps(local["skipped"])
+    close(_doc(str(one), *flt, *dask_args), local)
+
+
+# --------------------------------------------------------------------------- small files
+
+
+def test_small_files_share_partitions(tmp_path: Path, scheduler: str) -> None:
+    """60 CSV files of 50 rows on 2 workers are 4 partitions of 15 files
+    (:mod:`losscli.evaluate.dask_plan`), read one after the other on a worker: the
+    local engine's report (msle's skip reason in file 37, --ci intervals of the
+    same seed: bucket ids are input rows, so a combined partition's offset is its
+    first file's), and a bad value in a combined partition is the local engine's
+    error line (the first in row order)."""
+    from losscli.evaluate.dask_plan import MAX_PART_BYTES, combine, partitions, stored_bytes, target
+
+    df = _frame(3000, seed=5)
+    folder, whole = _dataset(tmp_path, df, 60, "csv")
+    parts = partitions(str(folder))
+    sizes = [stored_bytes(p) for p in parts]
+    assert [
+        len(p.more) + 1 for p in combine(parts, sizes, target(sum(sizes), 2, MAX_PART_BYTES))
+    ] == [15] * 4
+    dask_args = ("--engine", "dask", "--scheduler", scheduler)
+    opts = ("--ci", "--by", "region", "--weight", "w", "--dropna")
+    got, want = _doc(str(folder), *dask_args, *opts), _doc(str(whole), *opts)
+    _same_ci(got, want)
+    assert got["skipped"] == want["skipped"]
+    assert "first violation at row 2501" in json.dumps(want["skipped"])
+    for i, row in ((41, 20), (44, 3)):  # (file 41's 21st row comes first)
+        frame = pd.read_csv(folder / f"part-{i:02d}.csv")
+        frame.loc[row, "pred_a"] = np.inf
+        frame.to_csv(folder / f"part-{i:02d}.csv", index=False)
+    local = error_line(str(folder), "--dropna")
+    assert "part-41.csv, row 21)" in local
+    assert error_line(str(folder), *dask_args, "--dropna") == local
