@@ -92,6 +92,8 @@ def dask_figures(folder: Path, rows: int, runs: int) -> dict[str, Any]:
     import distributed
     import numpy as np
 
+    from losscli.evaluate import dask_engine
+
     df = _frame(rows, seed=1)
     ds = folder / "ds"
     ds.mkdir()
@@ -101,9 +103,7 @@ def dask_figures(folder: Path, rows: int, runs: int) -> dict[str, Any]:
     df.to_parquet(whole, index=False)
     one = str(ds / "part-00.parquet")
     start = time.perf_counter()
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    )
+    cluster = dask_engine.local_cluster(distributed, n_workers=2, threads_per_worker=1)
     startup = time.perf_counter() - start
     try:
         address = cluster.scheduler_address

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from losscli.errors import InputError, UsageError
 from losscli.evaluate import gates as gate_mod
@@ -352,10 +352,17 @@ def evaluate_file(
         raise inp.located(exc) from None
     if sink is not None:
         return out
-    return _renumbered(out, inp)
+    return renumbered(out, inp)
 
 
-def _renumbered(report: EvaluationReport, inp: Input) -> EvaluationReport:
+class _Renumbers(Protocol):
+    """What words a run's rows as its input's: an input, or ``--engine dask``'s
+    :class:`~losscli.io.dataset.RowMap`."""
+
+    def renumbered(self, texts: Sequence[str]) -> list[str]: ...
+
+
+def renumbered(report: EvaluationReport, inp: _Renumbers) -> EvaluationReport:
     """``report`` with the rows its texts name as the input's rows (``--filter``: the
     engine counted the rows kept)."""
     reasons = inp.renumbered([s.reason for s in report.skipped])

@@ -125,9 +125,9 @@ def evaluate_dask(
         raise (exc if rows is None else rows.located(exc)) from None
     if rows is None:
         return report
-    from losscli.evaluate.api import _renumbered
+    from losscli.evaluate.api import renumbered
 
-    return _renumbered(report, rows)  # type: ignore[arg-type]  # (as an input renumbers)
+    return renumbered(report, rows)
 
 
 def _no_rows(source: str, name: str, options: dict[str, Any]) -> InputError:
@@ -452,10 +452,8 @@ def _imports() -> tuple[Any, Any]:
 
 @contextlib.contextmanager
 def _client(distributed: Any, scheduler: str | None) -> Iterator[Any]:
-    """A client of ``scheduler``, or of a LocalCluster sized to the machine (worker
-    processes, no dashboard, quiet logs) that lives as long as the run."""
-    import logging
-
+    """A client of ``scheduler``, or of a :func:`local_cluster` sized to the machine
+    that lives as long as the run."""
     if scheduler is not None:
         try:
             client = distributed.Client(scheduler, timeout="10s")
@@ -464,19 +462,26 @@ def _client(distributed: Any, scheduler: str | None) -> Iterator[Any]:
         with client:
             yield client
         return
-    with (
-        distributed.LocalCluster(
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-            # the scheduler serves its HTTP routes (health, metrics) even without a
-            # dashboard, on 8787 by default: a free port, so a second run or another
-            # cluster on the machine does not make it warn
-            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    with local_cluster(distributed) as cluster, distributed.Client(cluster) as client:
         yield client
+
+
+def local_cluster(distributed: Any, **sizes: Any) -> Any:
+    """A ``distributed.LocalCluster`` of worker processes on this machine, no
+    dashboard, quiet logs; ``sizes``: ``n_workers``, ``threads_per_worker`` (default:
+    sized to the machine). The scheduler serves its HTTP routes (health, metrics)
+    even without a dashboard, on 8787 by default: here on a free 127.0.0.1 port, so
+    a second cluster on the machine does not make the run warn. The tests and the
+    benchmark start theirs with it too."""
+    import logging
+
+    return distributed.LocalCluster(
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        **sizes,
+    )
 
 
 def _cluster_error(exc: BaseException) -> InputError:

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from losscli.evaluate import dask_engine
+
 from conftest import Cli
 from conftest import assert_close as close
 
@@ -39,9 +41,7 @@ def scheduler() -> Iterator[str]:
     once (allowed-failures 0) instead of being retried on the other worker."""
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 0}),
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
+        dask_engine.local_cluster(distributed, n_workers=2, threads_per_worker=1) as cluster,
     ):
         yield cluster.scheduler_address
 

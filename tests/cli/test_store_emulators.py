@@ -360,14 +360,9 @@ def test_an_abfs_url_that_names_the_account(
 def scheduler(gcs: str, azure: str) -> Iterator[str]:
     """A two-process LocalCluster started with both stores' variables set."""
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        # (its HTTP routes on a free port, not 8787: other clusters run on the machine)
-        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-    ) as cluster:
+    from losscli.evaluate import dask_engine
+
+    with dask_engine.local_cluster(distributed, n_workers=2, threads_per_worker=1) as cluster:
         yield cluster.scheduler_address
 
 
