@@ -471,14 +471,17 @@ def local_cluster(distributed: Any, **sizes: Any) -> Any:
     dashboard, quiet logs; ``sizes``: ``n_workers``, ``threads_per_worker`` (default:
     sized to the machine). The scheduler serves its HTTP routes (health, metrics)
     even without a dashboard, on 8787 by default: here on a free 127.0.0.1 port, so
-    a second cluster on the machine does not make the run warn. The tests and the
-    benchmark start theirs with it too."""
+    a second cluster on the machine does not make the run warn. Logs below CRITICAL
+    are silenced: a task's failure and a dead worker reach the run through its
+    future, and on a loaded machine a worker's last heartbeat can race the
+    scheduler's close and log an ERROR with a traceback that the user should not
+    see. The tests and the benchmark start theirs with it too."""
     import logging
 
     return distributed.LocalCluster(
         processes=True,
         dashboard_address=None,
-        silence_logs=logging.ERROR,
+        silence_logs=logging.CRITICAL,
         scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         **sizes,
     )
