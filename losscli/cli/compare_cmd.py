@@ -53,6 +53,8 @@ NOT_SHARED = frozenset(
     {"file", "output", "output_file", "precision", "fail_if", "gate_on", "max_groups", "summary"}
     # evaluate's engine and shard options: compare evaluates on the local engine
     | {"save_state", "row_offset", "engine", "scheduler"}
+    # --columns (a headerless CSV's names): compare's --key join reads the files itself
+    | {"columns"}
 )
 #: evaluate option name → evaluate_file argument, where they differ
 RENAMED = {"pred": "preds", "loss": "losses"}

@@ -131,7 +131,9 @@ def _no_rows(source: str, name: str, options: dict[str, Any]) -> InputError:
     from losscli.io.dataset import DatasetInput, open_input
 
     filter_text = options.get("filter_text")
-    inp = open_input(source, fmt=options.get("fmt"), filter_text=filter_text)
+    inp = open_input(
+        source, fmt=options.get("fmt"), filter_text=filter_text, header=options.get("header")
+    )
     if isinstance(inp, DatasetInput):
         inp.file_columns()  # (raises NoDataRows when every file is so)
     return InputError(f"{name}: no data rows match --filter {filter_text!r}")
@@ -191,6 +193,7 @@ def _source(part: Partition, options: dict[str, Any]) -> Any:
         keys=part.keys,
         kinds=dict(part.kinds),
         filter_text=filter_text,
+        header=options.get("header"),
     )
 
 
@@ -241,7 +244,11 @@ def part_rows(part: Partition, options: dict[str, Any]) -> int:
     from losscli.io.dataset import NoDataRows, open_input
 
     source = _source(part, dict(options))
-    inp = open_input(source, fmt=part.fmt) if isinstance(source, str) else source
+    inp = (
+        open_input(source, fmt=part.fmt, header=options.get("header"))
+        if isinstance(source, str)
+        else source
+    )
     rows = 0
     try:
         for offset, arrays in inp.iter_arrays(columns=inp.columns()[:1]):

@@ -125,17 +125,20 @@ def _kept(parts: Sequence[Part], flt: Filter | None) -> Iterator[Part]:
 
 
 class FileInput:
-    """One file (or ``-``) read exactly as :mod:`losscli.io.tables` reads it."""
+    """One file (or ``-``) read exactly as :mod:`losscli.io.tables` reads it
+    (``header``: the names of a CSV/TSV without a header line, ``--columns``)."""
 
-    def __init__(self, source: str, fmt: str | None) -> None:
-        self.source, self.fmt = source, fmt
+    def __init__(self, source: str, fmt: str | None, header: Sequence[str] | None = None) -> None:
+        self.source, self.fmt, self.header = source, fmt, header
         self.name = display_name(source)
 
     def columns(self) -> list[str]:
-        return tables.read_columns(self.source, fmt=self.fmt)
+        return tables.read_columns(self.source, fmt=self.fmt, header=self.header)
 
     def sniff_types(self, columns: Sequence[str]) -> dict[str, str]:
-        return tables.sniff_types(self.source, fmt=self.fmt, columns=list(columns))
+        return tables.sniff_types(
+            self.source, fmt=self.fmt, columns=list(columns), header=self.header
+        )
 
     def iter_arrays(
         self,
@@ -152,6 +155,7 @@ class FileInput:
             column_types=column_types,
             chunk_rows=chunk_rows,
             coalesce=coalesce,
+            header=self.header,
         )
 
     def located(self, exc: InputError) -> InputError:
@@ -162,10 +166,13 @@ class FileInput:
 
 
 class DatasetInput:
-    """Many files (:class:`Dataset`) read one after the other as one input."""
+    """Many files (:class:`Dataset`) read one after the other as one input
+    (``header``: the names of CSV/TSV files without a header line, every file's)."""
 
-    def __init__(self, dataset: Dataset, flt: Filter | None) -> None:
-        self.dataset, self.flt = dataset, flt
+    def __init__(
+        self, dataset: Dataset, flt: Filter | None, header: Sequence[str] | None = None
+    ) -> None:
+        self.dataset, self.flt, self.header = dataset, flt, header
         self.name = dataset.name
         #: the files read: those ``--filter`` does not rule out by their partition values
         self.kept = list(_kept(dataset.parts, flt))
@@ -226,7 +233,7 @@ class DatasetInput:
                 empty += 1
                 continue
             try:
-                columns = tables.read_columns(part.location, fmt=part.fmt)
+                columns = tables.read_columns(part.location, fmt=part.fmt, header=self.header)
             except HeaderOnly:
                 continue
             self.first = part
@@ -249,7 +256,8 @@ class DatasetInput:
         keys = self.dataset.keys
         data = [c for c in columns if c not in keys]
         self.file_columns()  # which file is the first with rows
-        out = tables.sniff_types(self.first.location, fmt=self.first.fmt, columns=data)
+        first = self.first
+        out = tables.sniff_types(first.location, fmt=first.fmt, columns=data, header=self.header)
         out.update({c: self.key_kind(c) for c in columns if c in keys})
         return {c: out[c] for c in columns}
 
@@ -320,7 +328,13 @@ class DatasetInput:
         from losscli.io.filter import source_rows
 
         found = source_rows(
-            part.location, part.fmt, self.flt, dict(part.partition), self._types, [row]
+            part.location,
+            part.fmt,
+            self.flt,
+            dict(part.partition),
+            self._types,
+            [row],
+            header=self.header,
         )
         return part, found.get(row, row)
 
@@ -354,8 +368,14 @@ class PartInput(DatasetInput):
     each file to. Its rows are the file's, so an engine error is the file's error
     as it is."""
 
-    def __init__(self, dataset: Dataset, flt: Filter | None, kinds: dict[str, str]) -> None:
-        super().__init__(dataset, flt)
+    def __init__(
+        self,
+        dataset: Dataset,
+        flt: Filter | None,
+        kinds: dict[str, str],
+        header: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(dataset, flt, header)
         self._kinds = dict(kinds)
         self.single = False  # (a part of a dataset, a 0-byte one a part of no rows)
 
@@ -370,18 +390,24 @@ def part_input(
     keys: Sequence[str],
     kinds: dict[str, str],
     filter_text: str | None = None,
+    header: Sequence[str] | None = None,
 ) -> PartInput:
     """The input of ``part`` alone (see :class:`PartInput`); ``root``: the dataset's
     (``--filter`` on Parquet reads through ``pyarrow.dataset`` from it)."""
     flt = parse(filter_text) if filter_text is not None else None
-    return PartInput(Dataset(part.name, part.fmt, root, (part,), tuple(keys)), flt, kinds)
+    ds = Dataset(part.name, part.fmt, root, (part,), tuple(keys))
+    return PartInput(ds, flt, kinds, header)
 
 
 def open_input(
-    source: str, *, fmt: str | None = None, filter_text: str | None = None
+    source: str,
+    *,
+    fmt: str | None = None,
+    filter_text: str | None = None,
+    header: Sequence[str] | None = None,
 ) -> FileInput | DatasetInput:
     """The input a run reads: one file as before, or a dataset (a directory, a glob,
-    a store prefix; or one file with ``--filter``)."""
+    a store prefix; or one file with ``--filter``); ``header``: ``--columns``."""
     flt = parse(filter_text) if filter_text is not None else None
     if is_dataset(source) or is_remote_folder(source):
         ds = discover(source, fmt)
@@ -394,10 +420,10 @@ def open_input(
         part = Part(res.name, source, res.fmt)
         ds = Dataset(res.name, res.fmt, str(Path(source).parent), (part,), ())
     else:
-        return FileInput(source, fmt)
+        return FileInput(source, fmt, header)
     if flt is not None:
         _check_filter(ds, flt)
-    return DatasetInput(ds, flt)
+    return DatasetInput(ds, flt, header)
 
 
 def _check_filter(ds: Dataset, flt: Filter) -> None:
