@@ -310,7 +310,7 @@ def _guess_truth(cols: list[str], skip: set[str], source: str, have_preds: bool)
             return left
         raise InputError(
             f"cannot tell which column is the truth{where(source)}; columns are: "
-            f"{_listing(cols)}; {_calibration_note(cols)}{_FLAGS_HINT}"
+            f"{_listing(cols)}; {_calibration_note(cols)}{_data_note(cols)}{_FLAGS_HINT}"
         )
     # Several: prefer the one whose usual partner is present (y_true + y_pred, ...).
     present = {_key(c) for c in cols}
@@ -335,6 +335,26 @@ def _calibration_note(cols: Sequence[str]) -> str:
             "and mean predicted probability per bin), which holds no per-row predictions; "
         )
     return ""
+
+
+def _data_note(cols: Sequence[str]) -> str:
+    """Names that are numbers (``-1.93``, ``0.41``): the first line may be data (a
+    Spark part written without a header, beside a text column); the file readers
+    refuse a first line of numbers only themselves."""
+    numbers = []
+    for c in cols:
+        try:
+            float(c)
+        except ValueError:
+            continue
+        numbers.append(c)
+    if not numbers:
+        return ""
+    shown = ", ".join(numbers[:2])
+    return (
+        f"line 1 holds numbers ({shown}): if it is data, not a header, give the column "
+        "names with --columns NAME,NAME,...; "
+    )
 
 
 def _truth_by_elimination(cols: list[str], skip: set[str], source: str) -> str | None:

@@ -219,3 +219,9 @@ def test_probability_prefix_and_names() -> None:
         layout = detect_layout(["y_true", "y_pred", name])
         assert [m.columns for m in layout.models] == [(name,)]
         assert layout.unused == ((name, "y_pred", name),)
+
+
+def test_numbers_as_names_say_the_first_line_may_be_data() -> None:
+    """A Spark part without a header, a text column beside the numbers."""
+    with pytest.raises(InputError, match=r"line 1 holds numbers \(-1\.93, 0\.41\).*--columns"):
+        detect_layout(["-1.93", "0.41", "north"], source="part-0.csv")
