@@ -229,7 +229,7 @@ def _frame_options(options: dict[str, Any]) -> dict[str, Any]:
     :func:`~losscli.evaluate.evaluate_frame` takes them (loss parameters by keyword)."""
     from losscli.losses import registry
 
-    out = {k: v for k, v in options.items() if k not in ("fmt", "filter_text", "params")}
+    out = {k: v for k, v in options.items() if k not in ("fmt", "filter_text", "params", "header")}
     params = options.get("params")
     if params is not None:
         keyword = {p.name: kw for kw, p in registry.cli_params().items()}

@@ -306,3 +306,24 @@ def test_history_of_a_headerless_log_says_logs_have_headers(tmp_path: Path) -> N
     line = history.error_line(str(log), "--format", "csv")
     assert "line 1 holds only numbers" in line and "header line" in line
     assert "--columns" not in line
+
+
+def test_compare_two_headerless_runs(tmp_path: Path) -> None:
+    """``compare`` passes ``--columns`` to both evaluations, and to its ``--key`` join:
+    base and new are each file's sklearn values."""
+    rng = np.random.default_rng(3)
+    other = FRAME.assign(y_pred=FRAME["y_true"] + rng.normal(scale=0.8, size=N))
+    paths = []
+    for name, rows in (("base.csv", FRAME), ("new.csv", other)):
+        path = tmp_path / name
+        frame = rows.assign(row=np.arange(N))[["row", "y_true", "y_pred"]]
+        np.savetxt(path, frame.to_numpy(), delimiter=",")
+        paths.append(str(path))
+    compare = Cli("compare")
+    assert "--columns" in compare.error_line(*paths)
+    names = ("--columns", "row,y_true,y_pred", "--loss", "mse")
+    for extra in ((), ("--key", "row", "--ci")):
+        doc = compare.run_json(*paths, *names, *extra)
+        change = next(c for c in doc["changes"] if c["loss"] == "mse")
+        assert change["base"] == pytest.approx(_oracle(FRAME)["mse"], rel=1e-12)
+        assert change["new"] == pytest.approx(_oracle(other)["mse"], rel=1e-12)
