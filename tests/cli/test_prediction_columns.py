@@ -33,6 +33,8 @@ from conftest import Cli
 
 ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "tests" / "fixtures" / "predictions"
+#: the files evaluate refuses without flags
+REFUSED = ROOT / "tests" / "fixtures" / "ambiguous"
 
 evaluate = Cli("evaluate")
 merge = Cli("merge")
@@ -47,7 +49,8 @@ def _value(doc: dict[str, Any], model: str, loss: str) -> float:
 
 
 def _frame(name: str) -> pd.DataFrame:
-    return pd.read_csv(FIX / name, keep_default_na=False)
+    folder = REFUSED if (REFUSED / name).exists() else FIX
+    return pd.read_csv(folder / name, keep_default_na=False)
 
 
 @pytest.mark.parametrize(
@@ -80,7 +83,7 @@ def test_the_named_probability_is_still_taken_with_pred(tmp_path: Path) -> None:
     not a probability of class 1, so the numbers are the user's choice), no note."""
     frame = _frame("worst_errors.csv")
     doc, err = evaluate.run_json_stderr(
-        str(FIX / "worst_errors.csv"), "--true", "true", "--pred", "prob_true"
+        str(REFUSED / "worst_errors.csv"), "--true", "true", "--pred", "prob_true"
     )
     assert doc["models"] == ["prob_true"]
     assert "not used" not in err
@@ -92,11 +95,11 @@ def test_worst_errors_table_names_the_two_candidates() -> None:
     """``true,pred,prob_true,prob_pred,score``: once the per-row probabilities are
     left out, ``pred`` (labels) and ``score`` (numbers) are both candidates: one line
     naming both; ``--pred pred`` settles it."""
-    line = evaluate.error_line(str(FIX / "worst_errors.csv"))
+    line = evaluate.error_line(str(REFUSED / "worst_errors.csv"))
     assert "'pred'" in line and "'score'" in line and "--pred" in line
     assert "classes" not in line
     frame = _frame("worst_errors.csv")
-    doc = evaluate.run_json(str(FIX / "worst_errors.csv"), "--pred", "pred")
+    doc = evaluate.run_json(str(REFUSED / "worst_errors.csv"), "--pred", "pred")
     want = 1 - accuracy_score(frame["true"], frame["pred"])
     assert _value(doc, "pred", "zero_one") == pytest.approx(want, rel=1e-12)
 
@@ -113,7 +116,7 @@ def test_a_lone_row_probability_is_no_prediction(tmp_path: Path) -> None:
 def test_numbered_pred_columns_are_ambiguous() -> None:
     """``target,pred_0,pred_1,pred_2``: classes 0..2 or three models? One line naming
     the columns and both flags; ``--pred 'pred_*'`` gives sklearn's log loss."""
-    path = str(FIX / "oof_numbered.csv")
+    path = str(REFUSED / "oof_numbered.csv")
     line = evaluate.error_line(path)
     assert "pred_0, pred_1, pred_2" in line and "oof_numbered.csv" in line
     assert "--pred 'pred_*'" in line and "--pred pred_0 --pred pred_1 --pred pred_2" in line
@@ -163,7 +166,7 @@ def test_probability_class_columns_beside_a_label_pair() -> None:
 
 
 def test_a_calibration_table_is_not_predictions() -> None:
-    line = evaluate.error_line(str(FIX / "calibration_table.csv"))
+    line = evaluate.error_line(str(REFUSED / "calibration_table.csv"))
     assert "calibration table" in line and "calibration_table.csv" in line
 
 
