@@ -28,6 +28,7 @@ the engine is built:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -169,7 +170,7 @@ def _two_class_binary(layout: Layout, positive: str | None) -> Decision:
         assert m.classes is not None
         col = m.columns[m.classes.index(pos)]
         models.append(ModelCols(m.name, (col,), None, "probability"))
-    new = Layout(layout.target, tuple(models), False, layout.unused)
+    new = dataclasses.replace(layout, models=tuple(models), multiclass=False)
     return Decision(new, "binary", pos.strip(), classes=[neg.strip(), pos.strip()])
 
 

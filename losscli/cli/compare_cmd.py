@@ -30,6 +30,7 @@ from losscli.cli.evaluate_cmd import evaluate_command
 from losscli.cli.options import (
     Output,
     fail_if_option,
+    header_names,
     output_file_option,
     output_option,
     precision_option,
@@ -44,7 +45,7 @@ from losscli.losses import registry
 #: (beside the loss parameters, which come from the registry)
 SHARED = frozenset(
     {"true", "pred", "task", "fmt", "weight", "by", "dropna", "loss", "renormalize"}
-    | {"convention", "logits", "positive", "filter_text"}
+    | {"convention", "logits", "positive", "filter_text", "columns"}
     # the bootstrap: paired comparisons of two predictions files (--key --ci)
     | {"ci", "resamples", "seed", "baseline", "test", "correction"}
 )
@@ -55,7 +56,7 @@ NOT_SHARED = frozenset(
     | {"save_state", "row_offset", "engine", "scheduler"}
 )
 #: evaluate option name → evaluate_file argument, where they differ
-RENAMED = {"pred": "preds", "loss": "losses"}
+RENAMED = {"pred": "preds", "loss": "losses", "columns": "header"}
 #: evaluate option name → LossParams keyword, where they differ
 PARAM_RENAMED = {"quantile": "quantiles"}
 
@@ -118,6 +119,8 @@ def evaluate_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str,
     for name, value in options.items():
         if isinstance(value, Enum):
             value = value.value
+        elif name == "columns":  # (NAME,NAME,... → the names)
+            value = header_names(value)
         elif isinstance(value, list) or (value is None and name in _repeatable()):
             value = tuple(value or ())
         target = RENAMED.get(name, name)

@@ -28,9 +28,11 @@ from losscli.cli.options import (
     choice_option,
     ci_option,
     column_option,
+    columns_option,
     correction_option,
     fail_if_option,
     format_option,
+    header_names,
     is_number,
     max_groups_option,
     output_file_option,
@@ -153,6 +155,7 @@ def _evaluate(
     fmt: InputFormat | None = format_option(
         help="Input format when the name does not say: csv, tsv, parquet, jsonl."
     ),
+    columns: str | None = columns_option(),
     weight: str | None = column_option("--weight", "-w", help="Sample-weight column."),
     by: str | None = column_option("--by", help="Also report per value of this column."),
     max_groups: int = max_groups_option(),
@@ -258,6 +261,7 @@ def _evaluate(
     params = LossParams(renormalize=renormalize, logits=logits, **loss_params)
     options: dict[str, Any] = dict(
         fmt=fmt.value if fmt is not None else None,
+        header=header_names(columns),
         true=true,
         preds=tuple(pred or ()),
         task=task,

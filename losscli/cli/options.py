@@ -140,6 +140,32 @@ def format_option(help: str) -> Any:
     return choice_option(None, "--format", help=help)
 
 
+COLUMNS_HELP = (
+    "The column names of a CSV/TSV file without a header line (Spark's header=false "
+    "parts, np.savetxt), in file order, e.g. --columns y,p; for a dataset: of every file."
+)
+
+
+def columns_option(help: str = COLUMNS_HELP) -> Any:
+    """``--columns NAME,NAME,...``: the header a CSV/TSV file lacks (the value is
+    split by :func:`header_names`)."""
+    return typer.Option(None, "--columns", metavar="NAME,NAME,...", help=help)
+
+
+def header_names(text: str | None) -> tuple[str, ...] | None:
+    """``--columns``' value as names, each stripped of surrounding spaces; a
+    :class:`UsageError` for an empty name or one given twice."""
+    if text is None:
+        return None
+    names = tuple(n.strip() for n in text.split(","))
+    if not all(names):
+        raise UsageError(f"--columns {text!r} has an empty name; give NAME,NAME,... in file order")
+    twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if twice is not None:
+        raise UsageError(f"--columns names {twice!r} twice")
+    return names
+
+
 def switch(flag: str, *, help: str) -> Any:
     """An on/off flag, off by default (``--dropna``, ``--summary``, ``--significant``…)."""
     return typer.Option(False, flag, help=help)

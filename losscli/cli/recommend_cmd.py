@@ -14,6 +14,8 @@ import typer
 from losscli.cli._output import emit, warn
 from losscli.cli.options import (
     TableOrJson,
+    columns_option,
+    header_names,
     output_option,
     pred_option,
     task_option,
@@ -64,6 +66,10 @@ def recommend_command(
     fmt: str | None = value_option(
         "--format", metavar="FORMAT", help="Input format for --from: csv, tsv, parquet, jsonl."
     ),
+    columns: str | None = columns_option(
+        help="With --from: the column names of a CSV/TSV file without a header line, in "
+        "file order (e.g. --columns y,p)."
+    ),
     output: TableOrJson = output_option(TableOrJson),
 ) -> None:
     """Recommend a loss for your task, with the reason, from flags or from your data.
@@ -76,7 +82,8 @@ def recommend_command(
 
     side = asymmetric.value if asymmetric is not None else None
     if source is None:
-        for flag, value in (("--true", true), ("--pred", pred), ("--format", fmt)):
+        given = (("--true", true), ("--pred", pred), ("--format", fmt), ("--columns", columns))
+        for flag, value in given:
             if value is not None:
                 raise UsageError(f"{flag} needs --from FILE")
         rec = rules.recommend(
@@ -91,6 +98,7 @@ def recommend_command(
         rec = rules.recommend_from_file(
             source,
             fmt=fmt,
+            header=header_names(columns),
             true=true,
             pred=pred,
             task=task,

@@ -27,10 +27,16 @@ if TYPE_CHECKING:
 BASE_PREFIX, NEW_PREFIX = "base:", "new:"
 
 
-def _read(source: str, name: str, columns: Sequence[str], fmt: str | None) -> pd.DataFrame:
+def _read(
+    source: str,
+    name: str,
+    columns: Sequence[str],
+    fmt: str | None,
+    header: Sequence[str] | None = None,
+) -> pd.DataFrame:
     from losscli.io import tables
 
-    available = tables.read_columns(source, fmt=fmt)
+    available = tables.read_columns(source, fmt=fmt, header=header)
     for col in columns:
         if col not in available:
             raise InputError(
@@ -38,7 +44,7 @@ def _read(source: str, name: str, columns: Sequence[str], fmt: str | None) -> pd
                 file=name,
                 column=col,
             )
-    return tables.read_frame(source, fmt=fmt, columns=list(columns))
+    return tables.read_frame(source, fmt=fmt, columns=list(columns), header=header)
 
 
 def _keys(frame: pd.DataFrame, key: str, name: str) -> pd.Series:
@@ -91,15 +97,17 @@ def join_files(
     new_columns: Sequence[str],
     extra: Sequence[str] = (),
     fmt: str | None = None,
+    header: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The joined frame (see the module docstring). ``base``/``new``: (source, name);
-    ``*_columns``: each file's prediction columns; ``extra``: weight / ``--by``."""
+    ``*_columns``: each file's prediction columns; ``extra``: weight / ``--by``;
+    ``header``: ``--columns`` (both files' names, when they have no header line)."""
     import numpy as np
 
     if key == truth or key in base_columns or key in new_columns or key in extra:
         raise UsageError(f"--key {key!r} is the truth, a prediction, a weight or --by column")
-    b = _read(base[0], base[1], [key, truth, *base_columns, *extra], fmt)
-    n = _read(new[0], new[1], [key, truth, *new_columns, *extra], fmt)
+    b = _read(base[0], base[1], [key, truth, *base_columns, *extra], fmt, header)
+    n = _read(new[0], new[1], [key, truth, *new_columns, *extra], fmt, header)
     bk, nk = _keys(b, key, base[1]), _keys(n, key, new[1])
     _unjoined(bk, nk, base[1], new[1], key)
     _unjoined(nk, bk, new[1], base[1], key)

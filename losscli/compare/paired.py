@@ -24,7 +24,7 @@ from losscli.compare.join import BASE_PREFIX, NEW_PREFIX, join_files
 from losscli.errors import UsageError
 
 #: evaluate_file arguments that evaluate_frame does not take (it reads no file)
-_FILE_ONLY = ("fmt", "progress", "chunk_rows", "fail_if", "filter_text")
+_FILE_ONLY = ("fmt", "progress", "chunk_rows", "fail_if", "filter_text", "header")
 
 
 def _prediction_columns(report: Any) -> list[str]:
@@ -77,6 +77,7 @@ def paired_changes(
         new_columns=_prediction_columns(new_report),
         extra=extra,
         fmt=options.get("fmt"),
+        header=options.get("header"),
     )
     if not options.get("ci"):
         return None, None

@@ -36,6 +36,7 @@ from losscli.detect.names import (
     PAIRED_TRUTH_PREFIXES,
     PRED_NAMES,
     PRED_WORDS,
+    ROW_PROB_PREFIXES,
     SINGLE_PROB_PREFIXES,
     TRUTH_NAMES,
     TRUTH_PARTNERS,
@@ -70,6 +71,9 @@ class Layout:
     #: (model, column not used, column used): a label column beside the same
     #: model's probabilities (``lr_pred`` beside ``lr_proba``)
     unused: tuple[tuple[str, str, str], ...] = ()
+    #: (column, the column it names): per-row probabilities left out of the guess
+    #: (``prob_true`` beside ``true``: :func:`row_probabilities`)
+    ignored: tuple[tuple[str, str], ...] = ()
 
     @property
     def classes(self) -> tuple[str, ...] | None:
@@ -201,6 +205,7 @@ def detect_layout(
     """
     cols = list(columns)
     skip = {c for c in exclude if c in cols}
+    rows = {} if preds else row_probabilities(cols, skip)
 
     # -- predictions given ------------------------------------------------------------
     models: list[ModelCols] = []
@@ -218,36 +223,74 @@ def detect_layout(
     # -- truth ------------------------------------------------------------------------
     used = {c for m in models for c in m.columns}
     unused: tuple[tuple[str, str, str], ...] = ()
-    paired = None if true is not None or models else _paired(cols, skip)
+    guess = skip | set(rows)  # (what the guesses below may not take)
+    # (a class family beside true_<x>/predicted_<x> labels is the model: not the pair)
+    family = bool(_class_families(cols, guess))
+    paired = None if true is not None or models or family else _paired(cols, guess)
     if true is not None:
         target = _find_column(true, cols, source, "--true")
     elif paired is not None:
         target, models = paired
     else:
-        target = _guess_truth(cols, skip | used, source, bool(models))
+        target = _guess_truth(cols, guess | used, source, bool(models))
     if target in used:
         raise UsageError(f"column {target!r} cannot be both the truth and a prediction")
 
     # -- predictions guessed ----------------------------------------------------------
+    if not models and not family:
+        models = _paired_preds(target, cols, guess)  # (true_<x> with pred_<x>: the pair)
     if not models:
-        models = _paired_preds(target, cols, skip)  # (true_<x> with pred_<x>: the pair)
-    if not models:
-        models, unused = _guess_preds(cols, skip | {target}, source)
+        models, unused = _guess_preds(cols, guess | {target}, source)
     if not models and true is not None:
-        models = _fallback_pred(cols, skip | {target}, kinds)
+        models = _fallback_pred(cols, guess | {target}, kinds)
     if not models:
         if not require_pred:
             return Layout(target, (), False)
         raise InputError(
             f"found the truth column {target!r} but no prediction column{where(source)}; "
-            f"columns are: {_listing(cols)}; {_FLAGS_HINT}"
+            f"columns are: {_listing(cols)}; {_row_note(rows)}{_FLAGS_HINT}"
         )
 
     multiclass = any(m.classes is not None for m in models)
     final = _unique_names(models)
     if multiclass:
         final = _check_classes(final, source)
-    return Layout(target, final, multiclass, unused)
+    ignored = tuple((c, n) for c, n in rows.items() if c != target)
+    return Layout(target, final, multiclass, unused, ignored)
+
+
+def row_probabilities(cols: Sequence[str], skip: set[str]) -> dict[str, str]:
+    """``{column: the column it names}`` for the ``prob_<column>`` columns that are
+    one number per row: ``prob_true`` beside ``true``, ``prob_pred`` beside ``pred``.
+
+    Such a column is the probability the model gave to the value of the column it
+    names on that row (the true label's, the predicted label's: a board-square
+    evaluator writes ``true,pred,prob_pred,prob_true``, a worst-errors table
+    ``true,pred,prob_true,prob_pred``), not one class's probability: read as a class
+    family it would make classes named ``pred`` and ``true``, read alone as the
+    positive class's probability (``prob_failed``) it would give a wrong log loss.
+    A prefix counts only when every column it starts names another column
+    (``label,prob_false,prob_true`` has no column ``false``: classes). These columns
+    are never guessed as predictions; ``--pred`` still takes them."""
+    keys = {_key(c): c for c in cols}
+    out: dict[str, str] = {}
+    for prefix in ROW_PROB_PREFIXES:
+        members = [c for c in cols if _key(c).startswith(prefix) and len(_key(c)) > len(prefix)]
+        named = {c: keys.get(_key(c)[len(prefix) :]) for c in members if c not in skip}
+        if members and all(n is not None and n != c for c, n in named.items()):
+            out.update({c: n for c, n in named.items() if n is not None})
+    return out
+
+
+def _row_note(rows: Mapping[str, str]) -> str:
+    """Why the per-row probabilities were not taken (for the no-prediction message)."""
+    if not rows:
+        return ""
+    named = ", ".join(f"{c!r} (of column {n!r})" for c, n in rows.items())
+    return (
+        f"{named}: the probability of that column's value on each row, not a class's "
+        "(say --pred COL if it is the positive class's probability); "
+    )
 
 
 def _guess_truth(cols: list[str], skip: set[str], source: str, have_preds: bool) -> str:
@@ -267,7 +310,7 @@ def _guess_truth(cols: list[str], skip: set[str], source: str, have_preds: bool)
             return left
         raise InputError(
             f"cannot tell which column is the truth{where(source)}; columns are: "
-            f"{_listing(cols)}; {_FLAGS_HINT}"
+            f"{_listing(cols)}; {_calibration_note(cols)}{_data_note(cols)}{_FLAGS_HINT}"
         )
     # Several: prefer the one whose usual partner is present (y_true + y_pred, ...).
     present = {_key(c) for c in cols}
@@ -277,6 +320,40 @@ def _guess_truth(cols: list[str], skip: set[str], source: str, have_preds: bool)
     raise InputError(
         f"more than one column could be the truth{where(source)}: "
         f"{', '.join(candidates)}; pick one with --true COL; columns are: {_listing(cols)}"
+    )
+
+
+def _calibration_note(cols: Sequence[str]) -> str:
+    """``prob_true`` and ``prob_pred`` with no truth: scikit-learn's
+    ``calibration_curve`` returns ``(prob_true, prob_pred)``, the fraction of
+    positives and the mean predicted probability of each bin — a summary of
+    predictions, not predictions; the message says so."""
+    keys = {_key(c) for c in cols}
+    if {"prob_true", "prob_pred"} <= keys:
+        return (
+            "prob_true and prob_pred look like a calibration table (fraction of positives "
+            "and mean predicted probability per bin), which holds no per-row predictions; "
+        )
+    return ""
+
+
+def _data_note(cols: Sequence[str]) -> str:
+    """Names that are numbers (``-1.93``, ``0.41``): the first line may be data (a
+    Spark part written without a header, beside a text column); the file readers
+    refuse a first line of numbers only themselves."""
+    numbers = []
+    for c in cols:
+        try:
+            float(c)
+        except ValueError:
+            continue
+        numbers.append(c)
+    if not numbers:
+        return ""
+    shown = ", ".join(numbers[:2])
+    return (
+        f"line 1 holds numbers ({shown}): if it is data, not a header, give the column "
+        "names with --columns NAME,NAME,...; "
     )
 
 
@@ -321,11 +398,14 @@ def _guess_preds(
             if lower[c] == name:
                 models.append(ModelCols(c.strip(), (c,), None, NAME_HINTS.get(name)))
                 taken.add(c)
+    prefixed = []
     for c, low in lower.items():
         prefix = next((p for p in MODEL_PREFIXES if low.startswith(p) and low != p), None)
         if prefix is not None and c not in taken:
-            models.append(ModelCols(c.strip()[len(prefix) :], (c,), None))
+            prefixed.append(ModelCols(c.strip()[len(prefix) :], (c,), None))
             taken.add(c)
+    _refuse_class_numbers(prefixed, source)
+    models.extend(prefixed)
     if not models:
         for c, low in lower.items():
             suffix = next((x for x in MODEL_SUFFIXES if low.endswith(x) and low != x), None)
@@ -333,6 +413,25 @@ def _guess_preds(
                 name = c.strip()[: len(c.strip()) - len(suffix)]
                 models.append(ModelCols(name, (c,), None, NAME_HINTS.get(suffix)))
     return _pair_models(models)
+
+
+def _refuse_class_numbers(models: Sequence[ModelCols], source: str) -> None:
+    """``pred_0, pred_1, pred_2``: one model's probabilities of classes 0, 1, 2 (an
+    out-of-fold table's ``target,pred_0,pred_1,pred_2``) or three models numbered
+    from 0 (seeds, folds)? The names cannot say, and either reading silently wrong
+    would give another task: an :class:`InputError` naming both flags. Only the
+    numbers ``0 .. k-1`` are refused; ``pred_1 .. pred_8`` (horizons, runs) and
+    ``pred_tree`` stay models."""
+    names = [m.name for m in models]
+    if len(names) < 2 or sorted(names) != [str(i) for i in range(len(names))]:
+        return
+    cols = [m.columns[0] for m in models]
+    prefix = cols[0][: len(cols[0]) - len(names[0])]
+    raise InputError(
+        f"columns {', '.join(cols)}{where(source)} could be one model's probabilities of "
+        f"classes {', '.join(names)} or {len(cols)} models; say --pred '{prefix}*' for one "
+        f"column per class, or {' '.join(f'--pred {c}' for c in cols)} for models"
+    )
 
 
 def _pair_models(

@@ -63,6 +63,9 @@ PRED_NAMES: tuple[str, ...] = (
     "probability",
     "y_prob",
     "y_proba",
+    "y_probability",
+    "y_probs",
+    "probs",
     "y_score",
     "score",
     "y_hat",
@@ -79,7 +82,8 @@ PRED_NAMES: tuple[str, ...] = (
 NAME_HINTS: dict[str, str] = {
     **dict.fromkeys(
         (
-            *("prob", "proba", "probability", "y_prob", "y_proba"),
+            *("prob", "proba", "probability", "y_prob", "y_proba", "y_probability"),
+            *("y_probs", "probs"),
             *PROBABILITY_PHRASES,
             *("_prob", "_proba", "_probability"),
         ),
@@ -128,10 +132,15 @@ ID_NAMES: frozenset[str] = frozenset(
 )
 #: words of a name that say "prediction" (the fallback once the truth is named)
 PRED_WORDS: tuple[str, ...] = ("pred", "prob", "score", "oof", "hat", "forecast", "estimate")
-CLASS_PREFIXES: tuple[str, ...] = ("prob_", "proba_", "p_")
+CLASS_PREFIXES: tuple[str, ...] = ("prob_", "proba_", "probability_", "p_")
 #: one ``prob_<class>`` column alone (``prob_failed``, ``prob_1``): the positive
 #: class's probability (``p_`` is left out: ``p_<x>`` is also a paired prediction)
-SINGLE_PROB_PREFIXES: tuple[str, ...] = ("prob_", "proba_")
+SINGLE_PROB_PREFIXES: tuple[str, ...] = ("prob_", "proba_", "probability_")
+#: ``prob_<column>`` naming another column of the file (``prob_true`` beside ``true``,
+#: ``prob_pred`` beside ``pred``): the probability the model gave to that column's
+#: value on the row, one number per row: not a class's probability (see
+#: :func:`losscli.detect.layout.row_probabilities`)
+ROW_PROB_PREFIXES: tuple[str, ...] = CLASS_PREFIXES
 #: name endings that say a column keys rows (``station_id``, ``time_idx``): used only
 #: to find the truth by elimination, never to refuse a column the user names
 ID_SUFFIXES: tuple[str, ...] = ("_id", "_idx", "_index")

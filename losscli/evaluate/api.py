@@ -288,6 +288,7 @@ def evaluate_file(
     filter_text: str | None = None,
     row_offset: int = 0,
     sink: Sink | None = None,
+    header: Sequence[str] | None = None,
 ) -> EvaluationReport:
     """Evaluate a file (or ``-`` for stdin), a dataset (a directory, a glob, a
     store's URL: :mod:`losscli.io.dataset`) or one object of a store, streaming it
@@ -307,6 +308,11 @@ def evaluate_file(
     ``convention``: whose numbers, ``losscli`` (default), ``sklearn``, ``torch`` or
     ``keras`` (:mod:`losscli.losses.conventions`).
     ``filter_text``: ``--filter`` (:mod:`losscli.io.filter`): only the rows it keeps.
+    ``header``: ``--columns``, the names of a CSV/TSV without a header line (every
+    file of a dataset); not part of a saved state's options: the layout it leads to
+    (the truth, prediction, weight and group columns by name) is, so states whose
+    names pick other columns do not merge, and a headerless shard merges with one
+    that had the same names in its header.
     ``row_offset``: the input row of the file's first row (rows in messages count
     from it). ``source`` may be an input already opened (one file of a dataset with
     its keys: :func:`losscli.io.dataset.part_input`). ``sink``
@@ -335,7 +341,7 @@ def evaluate_file(
     )
     resolve_task(task, positive)
     check_options(losses, opts.params)
-    inp = _open_input(source, fmt, filter_text)
+    inp = _open_input(source, fmt, filter_text, header)
     name = inp.name
     columns = inp.columns()
     layout, needed = _layout(name, columns, true, preds, opts, lambda cols: _file_kinds(inp, cols))
@@ -375,14 +381,19 @@ def renumbered(report: EvaluationReport, inp: _Renumbers) -> EvaluationReport:
     return dataclasses.replace(report, skipped=skipped, warnings=warnings)
 
 
-def _open_input(source: str | Input, fmt: str | None, filter_text: str | None) -> Input:
+def _open_input(
+    source: str | Input,
+    fmt: str | None,
+    filter_text: str | None,
+    header: Sequence[str] | None = None,
+) -> Input:
     """What ``source`` names: one file (read as before), a dataset, a store's URL;
     ``filter_text`` parsed before anything is read (an opened input: itself)."""
     from losscli.io.dataset import open_input
 
     if not isinstance(source, str):
         return source
-    return open_input(source, fmt=fmt, filter_text=filter_text)
+    return open_input(source, fmt=fmt, filter_text=filter_text, header=header)
 
 
 def _column_types(inp: Input, layout: Layout, needed: list[str], opts: _Options) -> dict[str, str]:

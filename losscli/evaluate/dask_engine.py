@@ -118,7 +118,7 @@ def evaluate_dask(
             raise _cluster_error(exc) from None
     if state is None:  # (every partition empty, or its rows left out by --filter)
         raise _no_rows(source, name, options)
-    rows = _row_map(parts, reads, name, options.get("filter_text"))
+    rows = _row_map(parts, reads, name, options.get("filter_text"), options.get("header"))
     try:
         report = finish(state, name, gates, ci=boot, baseline=ci["baseline"])
     except InputError as exc:  # (a loss asked that the rows do not allow)
@@ -136,7 +136,9 @@ def _no_rows(source: str, name: str, options: dict[str, Any]) -> InputError:
     from losscli.io.dataset import DatasetInput, open_input
 
     filter_text = options.get("filter_text")
-    inp = open_input(source, fmt=options.get("fmt"), filter_text=filter_text)
+    inp = open_input(
+        source, fmt=options.get("fmt"), filter_text=filter_text, header=options.get("header")
+    )
     if isinstance(inp, DatasetInput):
         inp.file_columns()  # (raises NoDataRows when every file is so)
     return InputError(f"{name}: no data rows match --filter {filter_text!r}")
@@ -225,6 +227,7 @@ def _source(
         filter_text=filter_text,
         name=name,
         first_row=first_row if name is not None else None,
+        header=options.get("header"),
     )
 
 
@@ -260,7 +263,7 @@ def _frame_options(options: dict[str, Any]) -> dict[str, Any]:
     :func:`~losscli.evaluate.evaluate_frame` takes them (loss parameters by keyword)."""
     from losscli.losses import registry
 
-    out = {k: v for k, v in options.items() if k not in ("fmt", "filter_text", "params")}
+    out = {k: v for k, v in options.items() if k not in ("fmt", "filter_text", "params", "header")}
     params = options.get("params")
     if params is not None:
         keyword = {p.name: kw for kw, p in registry.cli_params().items()}
@@ -275,7 +278,11 @@ def part_rows(part: Partition, options: dict[str, Any]) -> int:
     from losscli.io.dataset import NoDataRows, open_input
 
     source = _source(part, dict(options))
-    inp = open_input(source, fmt=part.fmt) if isinstance(source, str) else source
+    inp = (
+        open_input(source, fmt=part.fmt, header=options.get("header"))
+        if isinstance(source, str)
+        else source
+    )
     rows = 0
     try:
         for offset, arrays in inp.iter_arrays(columns=inp.columns()[:1]):
@@ -338,7 +345,11 @@ def merge_group(found: list[Leaf]) -> Leaf:
 
 
 def _row_map(
-    parts: Sequence[Partition], reads: Sequence[Read], name: str, flt: str | None
+    parts: Sequence[Partition],
+    reads: Sequence[Read],
+    name: str,
+    flt: str | None,
+    header: Sequence[str] | None = None,
 ) -> RowMap | None:
     """With ``--filter``, the map of the rows the run counted (those kept, across the
     partitions in order) to the files' rows, from the partitions' reads: the
@@ -354,7 +365,8 @@ def _row_map(
     files = [_part(f) for p in parts for f in members(p)]
     starts = [int(v) for v in np.cumsum([0, *(r.rows for r in reads[:-1])])]
     single = len(files) == 1 and not parts[0].root
-    return RowMap(name, parse(flt), single, starts, files, [dict(r.types) for r in reads])
+    types = [dict(r.types) for r in reads]
+    return RowMap(name, parse(flt), single, starts, files, types, header)
 
 
 def first_error(

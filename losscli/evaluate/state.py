@@ -205,7 +205,11 @@ def setting_of(doc: Mapping[str, Any], name: str, notes: Sequence[str]) -> Setti
         for m in lay["models"]
     )
     layout = Layout(
-        lay["target"], models, bool(lay["multiclass"]), tuple(tuple(u) for u in lay["unused"])
+        lay["target"],
+        models,
+        bool(lay["multiclass"]),
+        tuple(tuple(u) for u in lay["unused"]),
+        tuple(tuple(c) for c in lay.get("ignored", ())),
     )
     params = _loss_params(doc["params"])
     d = doc["decision"]

@@ -147,11 +147,21 @@ def loads(text: str | bytes, name: str) -> dict[str, Any]:
         )
     try:
         _check(doc)
+        _layout_ignored(doc)
         if older:
             _r2_about_pivots(doc)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise InputError(f"{name}: damaged state file ({_why(exc)})") from None
     return doc
+
+
+def _layout_ignored(state: dict[str, Any]) -> None:
+    """A state written before columns were left out by name (``layout.ignored``,
+    e.g. ``prob_pred`` beside ``pred``) left none out: ``[]``, so it merges with the
+    states written since."""
+    layout = state["setting"].get("layout")
+    if isinstance(layout, dict) and "ignored" not in layout:
+        layout["ignored"] = []
 
 
 def _r2_about_pivots(state: dict[str, Any]) -> None:

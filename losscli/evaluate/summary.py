@@ -159,6 +159,12 @@ def describe(
                 f"{name}: model {model!r}: column {unused!r} (labels) was not used; "
                 f"the probabilities in {used!r} are its predictions"
             )
+    if layout.ignored:
+        named = ", ".join(f"{c!r} (of {n!r})" for c, n in layout.ignored)
+        out.warnings.append(
+            f"{name}: {named} not used: the probability of that column's value on each "
+            "row, not one column per class"
+        )
     if labels is not None:
         classes = labels.sorted_labels()
         if out.task == tasks.BINARY and not auto and len(classes) > 2:

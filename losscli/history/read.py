@@ -182,8 +182,17 @@ def _table_runs(
 ) -> list[TrainingLog]:
     from losscli.history.formats.tables import Table, literal_nan_rows, split_runs
     from losscli.io import tables
+    from losscli.io.csv import NoHeaderLine
 
-    frame = tables.read_frame(text, fmt=fmt)
+    try:
+        frame = tables.read_frame(text, fmt=fmt)
+    except NoHeaderLine:
+        # (every log writer names its metrics in a header: without one there is no
+        # loss to find, so history takes no --columns)
+        raise InputError(
+            f"{name}: line 1 holds only numbers: a training log names its metrics in a "
+            "header line (Keras CSVLogger, Lightning's metrics.csv write one)"
+        ) from None
     delimiter = _delimiter(text, fmt)
     literal = None
     if delimiter is not None:

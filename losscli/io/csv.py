@@ -15,6 +15,13 @@ a numeric column is reported with its row. Arrow's streaming reader does not say
 row of an error, so on that (rare) path the file is scanned again with Python's
 :mod:`csv` module to find it (:func:`error`).
 
+A file without a header line (Spark's default ``header=false`` parts, ``np.savetxt``)
+is read with the names the user gives (``--columns``: :attr:`Source.header
+<losscli.io.sources.Source.header>`): every block is data, Arrow is given the names
+(``column_names``) and the C scanner skips no line. Without them, a first line of
+numbers only is refused as a header (:func:`column_names`): the numbers would become
+column names and the first row would be lost.
+
 Cut so: everything that knows CSV's syntax (quotes, delimiters, Arrow's CSV options
 and messages) is here; the format-independent batch logic is :mod:`losscli.io.tables`.
 """
@@ -60,7 +67,11 @@ def options(
     import pyarrow as pa
     import pyarrow.csv as pc
 
-    read = pc.ReadOptions(block_size=block_bytes, use_threads=True)
+    read = pc.ReadOptions(
+        block_size=block_bytes,
+        use_threads=True,
+        column_names=list(res.header) if res.header is not None else None,
+    )
     parse = pc.ParseOptions(delimiter=res.delimiter)
     # "dictionary": text read straight into a dictionary array by the parser
     # threads (a --by column: its codes are what the grouping needs).
@@ -110,10 +121,17 @@ class HeaderOnly(InputError):
         self.columns = columns
 
 
+class NoHeaderLine(InputError):
+    """A CSV/TSV file whose first line holds only numbers: data, not a header (the
+    message says to name the columns with ``--columns``; a command without that
+    option words it its own way)."""
+
+
 def column_names(res: Source) -> list[str]:
     """The header's names as Arrow reads them (not stripped: ``include_columns``
     must match exactly; a UTF-8 byte-order mark dropped), checked: a header and at
-    least one data row."""
+    least one data row. A file without a header (:attr:`Source.header` given): those
+    names, checked against the first line (:func:`_given_names`)."""
     require_bytes(res)
     records: list[list[str]] = []
     reader = _records(res)
@@ -132,9 +150,45 @@ def column_names(res: Source) -> list[str]:
         raise InputError(f"{res.name} is empty (no header line)")
     names = list(records[0])
     names[0] = names[0].lstrip("\ufeff")
+    if res.header is not None:
+        return _given_names(res, names)
+    if _numbers_only(names):
+        shown = ", ".join(repr(c) for c in names[:3]) + (", ..." if len(names) > 3 else "")
+        raise NoHeaderLine(
+            f"{res.name}: line 1 holds only numbers ({shown}): a file without a header; "
+            f"give its {len(names)} column names with --columns NAME,NAME,..."
+        )
     if len(records) < 2:
         raise HeaderOnly(f"{res.name} has a header but no data rows", names)
     return names
+
+
+def _numbers_only(cells: Sequence[str]) -> bool:
+    """Whether a first line is data: every cell a number. Not ``0,1,...,k-1`` (the
+    names pandas writes for a frame made from an array), and not a line with an empty
+    cell (an index's unnamed header), which are headers."""
+    if [c.strip() for c in cells] == [str(i) for i in range(len(cells))]:
+        return False
+    for cell in cells:
+        try:
+            float(cell)
+        except ValueError:
+            return False
+    return True
+
+
+def _given_names(res: Source, first: list[str]) -> list[str]:
+    """``--columns``' names for a file without a header, checked against its first
+    line: as many names as cells, and not the header itself (then the file has
+    one)."""
+    given = list(res.header or ())
+    if [c.strip() for c in first] == [c.strip() for c in given]:
+        raise InputError(f"{res.name} has a header line ({', '.join(first)}); drop --columns")
+    if len(first) != len(given):
+        raise InputError(
+            f"{res.name}: row 1 has {len(first)} fields but --columns names {len(given)}"
+        )
+    return given
 
 
 # --------------------------------------------------------------------------- batches
@@ -240,8 +294,9 @@ def _blocks(
         return parsed
 
     try:
+        headed = res.header is None
         for i, block in enumerate(blocks):
-            job = pool.submit(_parse_block, block, i == 0, plan, arrow_options, columns)
+            job = pool.submit(_parse_block, block, headed and i == 0, plan, arrow_options, columns)
             inflight.append((job, block))
             if len(inflight) > CSV_PARSE_THREADS:
                 # results in file order: the first failing block raises first
@@ -302,7 +357,7 @@ def sniff(res: Source, columns: Sequence[str], available: Sequence[str]) -> dict
     plan = scanner.plan_for(res.delimiter, available, columns, dict.fromkeys(columns, "float64"))
     if plan is None:
         return None
-    return scanner.sniff(plan, head_bytes(res))
+    return scanner.sniff(plan, head_bytes(res), header=res.header is None)
 
 
 # --------------------------------------------------------------------------- errors
@@ -338,13 +393,15 @@ def error(res: Source, exc: BaseException, available: Sequence[str]) -> InputErr
 
 
 def _find_row(res: Source, bad: Callable[[list[str]], bool]) -> int | None:
-    """The 1-based data row of the first record (after the header) that is ``bad``."""
+    """The 1-based data row of the first record (after the header, if any) that is
+    ``bad``."""
+    first = 0 if res.header is not None else 1
     with contextlib.suppress(Exception):
         records = _records(res)
         try:
-            for row, record in enumerate(records):
-                if row >= 1 and bad(record):
-                    return row
+            for i, record in enumerate(records):
+                if i >= first and bad(record):
+                    return i - first + 1
         finally:
             records.close()
     return None

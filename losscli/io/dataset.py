@@ -127,17 +127,20 @@ def _kept(parts: Sequence[Part], flt: Filter | None) -> Iterator[Part]:
 
 
 class FileInput:
-    """One file (or ``-``) read exactly as :mod:`losscli.io.tables` reads it."""
+    """One file (or ``-``) read exactly as :mod:`losscli.io.tables` reads it
+    (``header``: the names of a CSV/TSV without a header line, ``--columns``)."""
 
-    def __init__(self, source: str, fmt: str | None) -> None:
-        self.source, self.fmt = source, fmt
+    def __init__(self, source: str, fmt: str | None, header: Sequence[str] | None = None) -> None:
+        self.source, self.fmt, self.header = source, fmt, header
         self.name = display_name(source)
 
     def columns(self) -> list[str]:
-        return tables.read_columns(self.source, fmt=self.fmt)
+        return tables.read_columns(self.source, fmt=self.fmt, header=self.header)
 
     def sniff_types(self, columns: Sequence[str]) -> dict[str, str]:
-        return tables.sniff_types(self.source, fmt=self.fmt, columns=list(columns))
+        return tables.sniff_types(
+            self.source, fmt=self.fmt, columns=list(columns), header=self.header
+        )
 
     def iter_arrays(
         self,
@@ -154,6 +157,7 @@ class FileInput:
             column_types=column_types,
             chunk_rows=chunk_rows,
             coalesce=coalesce,
+            header=self.header,
         )
 
     def located(self, exc: InputError) -> InputError:
@@ -164,10 +168,13 @@ class FileInput:
 
 
 class DatasetInput:
-    """Many files (:class:`Dataset`) read one after the other as one input."""
+    """Many files (:class:`Dataset`) read one after the other as one input
+    (``header``: the names of CSV/TSV files without a header line, every file's)."""
 
-    def __init__(self, dataset: Dataset, flt: Filter | None) -> None:
-        self.dataset, self.flt = dataset, flt
+    def __init__(
+        self, dataset: Dataset, flt: Filter | None, header: Sequence[str] | None = None
+    ) -> None:
+        self.dataset, self.flt, self.header = dataset, flt, header
         self.name = dataset.name
         #: the files read: those ``--filter`` does not rule out by their partition values
         self.kept = list(_kept(dataset.parts, flt))
@@ -229,7 +236,7 @@ class DatasetInput:
                 empty += 1
                 continue
             try:
-                columns = tables.read_columns(part.location, fmt=part.fmt)
+                columns = tables.read_columns(part.location, fmt=part.fmt, header=self.header)
             except HeaderOnly:
                 continue
             self.first = part
@@ -252,7 +259,8 @@ class DatasetInput:
         keys = self.dataset.keys
         data = [c for c in columns if c not in keys]
         self.file_columns()  # which file is the first with rows
-        out = tables.sniff_types(self.first.location, fmt=self.first.fmt, columns=data)
+        first = self.first
+        out = tables.sniff_types(first.location, fmt=first.fmt, columns=data, header=self.header)
         out.update({c: self.key_kind(c) for c in columns if c in keys})
         return {c: out[c] for c in columns}
 
@@ -300,7 +308,9 @@ class DatasetInput:
     def rows(self) -> RowMap:
         """The map of the rows read so far (all of them after the last chunk)."""
         types = [self._types] * len(self._parts)
-        return RowMap(self.name, self.flt, self.single, self._starts, self._parts, types)
+        return RowMap(
+            self.name, self.flt, self.single, self._starts, self._parts, types, self.header
+        )
 
     def locate(self, row: int) -> tuple[Part, int] | None:
         """The file holding the 1-based dataset row ``row``, and its row there."""
@@ -328,6 +338,8 @@ class RowMap:
     starts: Sequence[int]
     parts: Sequence[Part]
     types: Sequence[dict[str, str]]
+    #: ``--columns``: the names of CSV/TSV files without a header line
+    header: Sequence[str] | None = None
 
     def locate(self, row: int) -> tuple[Part, int] | None:
         """The file holding the 1-based dataset row ``row``, and its row there."""
@@ -369,7 +381,13 @@ class RowMap:
         from losscli.io.filter import source_rows
 
         found = source_rows(
-            part.location, part.fmt, self.flt, dict(part.partition), self.types[i], [row]
+            part.location,
+            part.fmt,
+            self.flt,
+            dict(part.partition),
+            self.types[i],
+            [row],
+            header=self.header,
         )
         return part, found.get(row, row)
 
@@ -412,8 +430,9 @@ class PartInput(DatasetInput):
         flt: Filter | None,
         kinds: dict[str, str],
         first_row: int | None = None,
+        header: Sequence[str] | None = None,
     ) -> None:
-        super().__init__(dataset, flt)
+        super().__init__(dataset, flt, header)
         self._kinds = dict(kinds)
         self.first_row = first_row
         self.single = False  # (a part of a dataset, a 0-byte one a part of no rows)
@@ -436,6 +455,7 @@ def part_input(
     filter_text: str | None = None,
     name: str | None = None,
     first_row: int | None = None,
+    header: Sequence[str] | None = None,
 ) -> PartInput:
     """The input of ``part`` alone, or of consecutive parts read one after the other
     (see :class:`PartInput`); ``root``: the dataset's (``--filter`` on Parquet reads
@@ -444,14 +464,18 @@ def part_input(
     flt = parse(filter_text) if filter_text is not None else None
     parts = (part,) if isinstance(part, Part) else tuple(part)
     ds = Dataset(name or parts[0].name, parts[0].fmt, root, parts, tuple(keys))
-    return PartInput(ds, flt, kinds, first_row)
+    return PartInput(ds, flt, kinds, first_row, header)
 
 
 def open_input(
-    source: str, *, fmt: str | None = None, filter_text: str | None = None
+    source: str,
+    *,
+    fmt: str | None = None,
+    filter_text: str | None = None,
+    header: Sequence[str] | None = None,
 ) -> FileInput | DatasetInput:
     """The input a run reads: one file as before, or a dataset (a directory, a glob,
-    a store prefix; or one file with ``--filter``)."""
+    a store prefix; or one file with ``--filter``); ``header``: ``--columns``."""
     flt = parse(filter_text) if filter_text is not None else None
     if is_dataset(source) or is_remote_folder(source):
         ds = discover(source, fmt)
@@ -464,10 +488,10 @@ def open_input(
         part = Part(res.name, source, res.fmt)
         ds = Dataset(res.name, res.fmt, str(Path(source).parent), (part,), ())
     else:
-        return FileInput(source, fmt)
+        return FileInput(source, fmt, header)
     if flt is not None:
         _check_filter(ds, flt)
-    return DatasetInput(ds, flt)
+    return DatasetInput(ds, flt, header)
 
 
 def _check_filter(ds: Dataset, flt: Filter) -> None:

@@ -77,7 +77,7 @@ class Reader:
             if first_schema is not None:
                 diff = _type_diff(_footer_schema(part, None), first_schema)
             else:
-                found, rows = _header(part)
+                found, rows = _header(part, self.inp.header)
                 agree = found is None or set(found) == set(expected)
                 diff = None if agree else _name_diff(found or [], expected)
             if diff is not None:
@@ -101,6 +101,7 @@ class Reader:
             column_types=self.types,
             chunk_rows=self.chunk_rows,
             coalesce=self.coalesce,
+            header=self.inp.header,
         ):
             n = len(next(iter(arrays.values())))
             out = {c: arrays[c] for c in self.data}
@@ -122,6 +123,7 @@ class Reader:
             column_types=self.types,
             chunk_rows=self.chunk_rows,
             coalesce=self.coalesce,
+            header=self.inp.header,
         ):
             arrow = batch.to_arrow() if isinstance(batch, ArrayBatch) else batch
             table = pa.Table.from_batches([arrow])
@@ -210,16 +212,17 @@ def is_empty(part: Part) -> bool:
     return resolve(part.location, part.fmt).size() == 0
 
 
-def _header(part: Part) -> tuple[list[str] | None, bool]:
+def _header(part: Part, header: Sequence[str] | None) -> tuple[list[str] | None, bool]:
     """A text file's columns (None: a 0-byte part, :func:`is_empty`), and whether it
     has rows: a header without rows is a part of none (Spark and pyarrow read it
-    so), not an error."""
+    so), not an error (``header``: the names ``--columns`` gives files without a
+    header line)."""
     from losscli.io.csv import HeaderOnly
 
     if is_empty(part):
         return None, False
     try:
-        return tables.read_columns(part.location, fmt=part.fmt), True
+        return tables.read_columns(part.location, fmt=part.fmt, header=header), True
     except HeaderOnly as exc:
         return exc.columns, False
 

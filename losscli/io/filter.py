@@ -25,6 +25,7 @@ Cut so: the syntax and its meaning are here, stdlib only; pyarrow is imported by
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -299,6 +300,8 @@ def source_rows(
     values: dict[str, Any],
     types: dict[str, str],
     kept: list[int],
+    *,
+    header: Sequence[str] | None = None,
 ) -> dict[int, int]:
     """The file's 1-based data rows of the rows ``kept`` (1-based among the rows
     ``flt`` keeps of the file at ``location``; ``values``: its partition values,
@@ -316,7 +319,10 @@ def source_rows(
         return {k: k for k in kept}
     wanted, out = sorted(set(kept)), {}
     start = seen = 0
-    for batch in tables.iter_batches(location, fmt=fmt, columns=read, column_types=types):
+    batches = tables.iter_batches(
+        location, fmt=fmt, columns=read, column_types=types, header=header
+    )
+    for batch in batches:
         table = pa.Table.from_batches(
             [batch.to_arrow() if isinstance(batch, ArrayBatch) else batch]
         )

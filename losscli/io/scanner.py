@@ -164,17 +164,17 @@ def _labels(raw: list[bytes]) -> list[str] | None:
     return labels if ARROW_NULLS.isdisjoint(labels) else None
 
 
-def sniff(plan: Plan, head: bytes) -> dict[str, str] | None:
-    """What Arrow's type inference on the ``head`` block (the header and the first
-    lines) would say of the plan's columns, where the scanner can tell: ``"number"``
-    for a column of plain numbers (Arrow: int64 or float64), ``"text"`` for one
-    holding a label that no other Arrow type can read (it starts with a letter and is
-    not a boolean, inf or nan spelling). None when any column is unclear: then Arrow
-    sniffs."""
+def sniff(plan: Plan, head: bytes, *, header: bool = True) -> dict[str, str] | None:
+    """What Arrow's type inference on the ``head`` block (the header, unless
+    ``header`` is false, and the first lines) would say of the plan's columns, where
+    the scanner can tell: ``"number"`` for a column of plain numbers (Arrow: int64 or
+    float64), ``"text"`` for one holding a label that no other Arrow type can read (it
+    starts with a letter and is not a boolean, inf or nan spelling). None when any
+    column is unclear: then Arrow sniffs."""
     from losscli import _fastcsv
 
     def parse(indexes: tuple[int, ...], kinds: str) -> Any:
-        out = _fastcsv.parse(head, plan.ncols, indexes, kinds, plan.delimiter, True)
+        out = _fastcsv.parse(head, plan.ncols, indexes, kinds, plan.delimiter, header)
         return None if isinstance(out, str) or out[0] == 0 else out[1]
 
     if parse(plan.indexes, "f" * len(plan.indexes)) is not None:

@@ -71,6 +71,9 @@ class Source:
     #: an object of a store (:class:`losscli.io.remote.Remote`), read in ranges;
     #: None for a local file (then ``path`` is where it is)
     remote: Any = None
+    #: the column names of a CSV/TSV file without a header line (``--columns``):
+    #: its first line is data; None: the first line is the header
+    header: tuple[str, ...] | None = None
 
     @property
     def delimiter(self) -> str:

@@ -12,6 +12,10 @@ columns: the public readers of :mod:`losscli.io`.
   of ``evaluate`` and ``recommend``;
 * :func:`iter_frames` / :func:`read_frame` – pandas DataFrames (``history``, tests).
 
+Each reader takes ``header``: the column names of a CSV/TSV file without a header
+line (``--columns``; :attr:`losscli.io.sources.Source.header`), refused for the other
+formats, whose files always name their columns.
+
 Every failure is an :class:`~losscli.errors.InputError` whose one-line message names
 the file and, where there is one, the column and the 1-based data row; values no loss
 can use (nested values, 64-bit integers without an exact float64) are refused here
@@ -26,6 +30,7 @@ functions: ``losscli --help`` must not pay for them.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Generator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -95,27 +100,51 @@ def _check_requested(columns: Sequence[str] | None, available: Sequence[str], na
         )
 
 
-def _open(source: SourceLike, fmt: str | None, columns: Sequence[str] | None) -> Any:
-    """The resolved source and its column names, the requested ``columns`` checked."""
+def _resolved(source: SourceLike, fmt: str | None, header: Sequence[str] | None) -> Source:
+    """:func:`~losscli.io.sources.resolve`, with the names of a headerless CSV/TSV."""
     res = resolve(source, fmt)
+    if header is None:
+        return res
+    if res.fmt not in ("csv", "tsv"):
+        raise InputError(
+            f"{res.name} is {res.fmt}, which names its columns: --columns is for a CSV or "
+            "TSV file without a header line"
+        )
+    return dataclasses.replace(res, header=tuple(header))
+
+
+def _open(
+    source: SourceLike,
+    fmt: str | None,
+    columns: Sequence[str] | None,
+    header: Sequence[str] | None = None,
+) -> Any:
+    """The resolved source and its column names, the requested ``columns`` checked."""
+    res = _resolved(source, fmt, header)
     available = _columns_of(res)
     _check_requested(columns, available, res.name)
     return res, available
 
 
 @input_errors
-def read_columns(source: SourceLike, *, fmt: str | None = None) -> list[str]:
+def read_columns(
+    source: SourceLike, *, fmt: str | None = None, header: Sequence[str] | None = None
+) -> list[str]:
     """Column names of ``source`` (reads the header / schema only)."""
-    return _columns_of(resolve(source, fmt))
+    return _columns_of(_resolved(source, fmt, header))
 
 
 @input_errors
 def sniff_types(
-    source: SourceLike, *, fmt: str | None = None, columns: Sequence[str] | None = None
+    source: SourceLike,
+    *,
+    fmt: str | None = None,
+    columns: Sequence[str] | None = None,
+    header: Sequence[str] | None = None,
 ) -> dict[str, str]:
     """Column → ``"number"`` | ``"text"`` | ``"bool"`` | ``"empty"`` as seen in the
     first block (CSV/TSV) or the schema (Parquet, JSONL)."""
-    res, available = _open(source, fmt, columns)
+    res, available = _open(source, fmt, columns, header)
     if res.fmt in ("csv", "tsv") and columns:
         numbers = csv.sniff(res, columns, available)
         if numbers is not None:
@@ -154,6 +183,7 @@ def iter_batches(
     column_types: dict[str, str] | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     coalesce: bool = False,
+    header: Sequence[str] | None = None,
 ) -> Iterator[Any]:
     """Arrow ``RecordBatch``es of at most ``chunk_rows`` rows, columns in the order
     requested. ``column_types`` maps column → ``"float64"`` | ``"string"`` (CSV/TSV
@@ -163,7 +193,7 @@ def iter_batches(
     a per-group evaluation wants). Raises InputError for empty files and files with a
     header but no data rows. A CSV block of numbers only may come as an
     :class:`~losscli.io.scanner.ArrayBatch` (numpy columns) instead of an Arrow batch."""
-    res, available = _open(source, fmt, columns)
+    res, available = _open(source, fmt, columns, header)
     if res.fmt == "parquet":
         raw = parquet.batches(res, columns, chunk_rows)
     elif res.fmt == "jsonl":
@@ -265,6 +295,7 @@ def iter_arrays(
     column_types: dict[str, str] | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     coalesce: bool = False,
+    header: Sequence[str] | None = None,
 ) -> Generator[tuple[int, dict[str, Any]]]:
     """``(offset, {column: array})`` chunks (a pyarrow Array, a float64 numpy array or
     :class:`~losscli.io.columns.TextCodes`); ``offset`` counts the data rows before
@@ -277,6 +308,7 @@ def iter_arrays(
         column_types=column_types,
         chunk_rows=chunk_rows,
         coalesce=coalesce,
+        header=header,
     )
     try:
         for batch in batches:
@@ -298,6 +330,7 @@ def iter_frames(
     fmt: str | None = None,
     columns: Sequence[str] | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    header: Sequence[str] | None = None,
 ) -> Iterator[pd.DataFrame]:
     """``source`` as DataFrames of at most ``chunk_rows`` rows (only ``columns``).
 
@@ -305,19 +338,25 @@ def iter_frames(
     column types: an integer column may come as float64 in a chunk that holds
     ``1.5`` or a missing value.
     """
-    for batch in iter_batches(source, fmt=fmt, columns=columns, chunk_rows=chunk_rows):
+    for batch in iter_batches(
+        source, fmt=fmt, columns=columns, chunk_rows=chunk_rows, header=header
+    ):
         yield batch.to_pandas()
 
 
 @input_errors
 def read_frame(
-    source: SourceLike, *, fmt: str | None = None, columns: Sequence[str] | None = None
+    source: SourceLike,
+    *,
+    fmt: str | None = None,
+    columns: Sequence[str] | None = None,
+    header: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The whole of ``source`` (only ``columns``) as one DataFrame. Types are
     inferred from the whole file (integers stay integers)."""
     import pyarrow as pa
 
-    res, available = _open(source, fmt, columns)
+    res, available = _open(source, fmt, columns, header)
     if res.fmt in ("csv", "tsv"):
         return csv.read_table(res, columns, available).to_pandas()
     batches = list(iter_batches(source, fmt=fmt, columns=columns))

@@ -60,6 +60,7 @@ def recommend_from_file(
     asymmetric: str | None = None,
     quantile: float | None = None,
     counts: bool | None = None,
+    header: Sequence[str] | None = None,
 ) -> Recommendation:
     """Measure ``source`` (:func:`measure_file`), then apply :func:`recommend`.
 
@@ -67,12 +68,13 @@ def recommend_from_file(
     ``outliers`` / ``imbalanced`` / ``counts`` set to True or False replace the
     measured verdicts (None = use the measurement). Conditions inferred by a
     measurement that does not fit the final task are dropped (they are not
-    measured for it anyway).
+    measured for it anyway). ``header``: ``--columns``, the names of a CSV/TSV
+    without a header line.
     """
     forced_task = resolve_task(task) if task is not None else None
     if quantile is not None:
         check_quantile(quantile)
-    evidence = measure_file(source, fmt=fmt, true=true, pred=pred, task=forced_task)
+    evidence = measure_file(source, fmt=fmt, true=true, pred=pred, task=forced_task, header=header)
     final_task = forced_task or evidence.inferred_task
     overridden: list[str] = []
     if forced_task is not None and forced_task != evidence.inferred_task:
@@ -140,6 +142,7 @@ def measure_file(
     true: str | None = None,
     pred: str | None = None,
     task: str | None = None,
+    header: Sequence[str] | None = None,
 ) -> Evidence:
     """Read ``source`` with the input layer (:mod:`losscli.io`) and the column
     detection of ``evaluate``, in one streaming pass (:mod:`losscli.recommend.stream`:
@@ -155,7 +158,7 @@ def measure_file(
     from losscli.recommend import stream as rs
 
     name = sources.display_name(source)
-    columns = tables.read_columns(source, fmt=fmt)
+    columns = tables.read_columns(source, fmt=fmt, header=header)
     layout = detect.detect_layout(
         columns,
         true=true,
@@ -165,12 +168,12 @@ def measure_file(
     )
     models = list(layout.models)
     wanted = list(dict.fromkeys([layout.target, *(c for m in models for c in m.columns)]))
-    sniffed = tables.sniff_types(source, fmt=fmt, columns=wanted)
+    sniffed = tables.sniff_types(source, fmt=fmt, columns=wanted, header=header)
     types = {c: "float64" for c in wanted if sniffed.get(c) == "number"}
     if sniffed.get(layout.target) in ("text", "empty"):
         types[layout.target] = "string"
     first, chunks = rs.first_chunk(
-        tables.iter_arrays(source, fmt=fmt, columns=wanted, column_types=types)
+        tables.iter_arrays(source, fmt=fmt, columns=wanted, column_types=types, header=header)
     )
     if first is None:
         raise InputError(f"{name} has a header but no data rows")

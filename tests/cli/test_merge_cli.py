@@ -188,3 +188,16 @@ def test_the_state_file_is_json_with_a_schema(tmp_path: Path) -> None:
     assert doc["schema"] == "losscli.state/3"
     assert doc["rows_read"] == 500
     os.remove(state)
+
+
+def test_a_state_from_before_layout_ignored_still_merges(tmp_path: Path) -> None:
+    """States written before ``layout.ignored`` existed (columns left out by name)
+    left none out: one of them merges with states written since, to the same report."""
+    df = _frame().dropna()
+    whole = tmp_path / "whole.csv"
+    df.to_csv(whole, index=False)
+    states = _saved(_shards(df, 3, tmp_path, "csv"))
+    doc = json.loads(Path(states[0]).read_text())
+    assert doc["setting"]["layout"].pop("ignored") == []
+    Path(states[0]).write_text(json.dumps(doc))
+    close(_doc("merge", *states), _doc("evaluate", str(whole)))

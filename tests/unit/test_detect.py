@@ -165,3 +165,63 @@ def test_spaces_around_names_do_not_count() -> None:
 )
 def test_infer_task_from_truth_alone(truth: list[object], task: str) -> None:
     assert infer_task_from_truth(np.asarray(truth, dtype=object)) == task
+
+
+# --------------------------------------------------------------- session 7: names that mislead
+
+
+@pytest.mark.parametrize(
+    ("columns", "ignored"),
+    [
+        (
+            ["true", "pred", "prob_pred", "prob_true"],
+            (("prob_pred", "pred"), ("prob_true", "true")),
+        ),
+        (["true", "pred", "prob_true"], (("prob_true", "true"),)),
+        (["y_true", "y_pred", "p_y_pred"], (("p_y_pred", "y_pred"),)),
+    ],
+)
+def test_prob_of_another_column_is_left_out(
+    columns: list[str], ignored: tuple[tuple[str, str], ...]
+) -> None:
+    layout = detect_layout(columns)
+    assert [m.columns for m in layout.models] == [(columns[1],)]
+    assert not layout.multiclass
+    assert layout.ignored == ignored
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        ["label", "prob_false", "prob_true"],  # no column 'false' (nor 'true'): classes
+        ["true", "prob_false", "prob_true"],  # 'false' is no column: the prefix is classes
+    ],
+)
+def test_a_prefix_with_a_class_that_names_no_column_stays_classes(columns: list[str]) -> None:
+    layout = detect_layout(columns)
+    assert layout.multiclass and layout.classes == ("false", "true")
+    assert layout.ignored == ()
+
+
+def test_numbered_from_zero_is_refused_numbered_from_one_is_models() -> None:
+    with pytest.raises(InputError, match=r"pred_0, pred_1 in f\.csv could be"):
+        detect_layout(["target", "pred_0", "pred_1"], source="f.csv")
+    layout = detect_layout(["y", *(f"pred_{i}" for i in range(1, 9))])
+    assert [m.name for m in layout.models] == [str(i) for i in range(1, 9)]
+    layout = detect_layout(["target", "pred_0", "pred_1"], preds=["pred_*"])
+    assert layout.classes == ("0", "1")
+
+
+def test_probability_prefix_and_names() -> None:
+    layout = detect_layout(["target", "prediction", "probability_0", "probability_1"])
+    assert layout.classes == ("0", "1")
+    for name in ("y_probability", "y_probs", "probs"):
+        layout = detect_layout(["y_true", "y_pred", name])
+        assert [m.columns for m in layout.models] == [(name,)]
+        assert layout.unused == ((name, "y_pred", name),)
+
+
+def test_numbers_as_names_say_the_first_line_may_be_data() -> None:
+    """A Spark part without a header, a text column beside the numbers."""
+    with pytest.raises(InputError, match=r"line 1 holds numbers \(-1\.93, 0\.41\).*--columns"):
+        detect_layout(["-1.93", "0.41", "north"], source="part-0.csv")
