@@ -16,9 +16,13 @@ which is what makes ``from conftest import ...`` work from any file below it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -179,3 +183,30 @@ def ci_csv_tables(text: str) -> tuple[list[list[str]], list[list[str]]]:
     results = [r[:7] for r in rows]
     comparisons = [COMPARISON_ROW] + [r[:1] + r[7:8] + r[1:3] + r[8:] for r in rows[1:] if r[7]]
     return results, comparisons
+
+
+@contextlib.contextmanager
+def local_spark(app: str) -> Iterator[Any]:
+    """A local[2] SparkSession (pyspark, on this machine's JVM) for tests that have
+    Spark write files: its executors run this interpreter (the venv with losscli),
+    nothing listens beyond 127.0.0.1, no UI; stopped after the block."""
+    import pytest
+    from pyspark.sql import SparkSession
+
+    if shutil.which("java") is None and "JAVA_HOME" not in os.environ:
+        pytest.fail("Spark needs a Java runtime (java on PATH or JAVA_HOME)")
+    os.environ["PYSPARK_PYTHON"] = os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName(app)
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", "4")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    try:
+        yield session
+    finally:
+        session.stop()

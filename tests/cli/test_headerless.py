@@ -16,9 +16,6 @@ too; ``history`` words the error for logs (which always have a header).
 from __future__ import annotations
 
 import itertools
-import os
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +25,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import mean_absolute_error, mean_squared_error
 
-from conftest import Cli
+from conftest import Cli, local_spark
 from conftest import assert_close as close
 
 evaluate, merge, recommend, history = (
@@ -86,29 +83,13 @@ def _check(doc: dict[str, Any], rows: pd.DataFrame, weighted: bool = False) -> N
 @pytest.fixture(scope="module")
 def spark_parts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """``df.write.csv`` with Spark's defaults (no header), and ``partitionBy``."""
-    if shutil.which("java") is None and "JAVA_HOME" not in os.environ:
-        pytest.fail("Spark needs a Java runtime (java on PATH or JAVA_HOME)")
-    from pyspark.sql import SparkSession
-
-    os.environ["PYSPARK_PYTHON"] = os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("losscli-headerless")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
     out = tmp_path_factory.mktemp("spark")
-    try:
+    with local_spark("losscli-headerless") as session:
         df = session.createDataFrame(FRAME).repartition(3)
         df.write.csv(str(out / "csv"))
         df.select("y_true", "y_pred", "w").write.csv(str(out / "numbers"))
         df.write.partitionBy("region").csv(str(out / "hive_csv"))
         df.write.option("sep", "\t").csv(str(out / "tsv"))
-    finally:
-        session.stop()
     # (Spark names TSV parts .csv too: the test renames them, as a user would, to .tsv)
     for part in (out / "tsv").glob("part-*.csv"):
         part.rename(part.with_suffix(".tsv"))

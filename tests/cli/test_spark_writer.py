@@ -13,10 +13,7 @@ docs/merge.md is run from the document's own text on Spark's executors.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,10 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from pyspark.sql import SparkSession
 from sklearn.metrics import mean_absolute_error, mean_squared_error
 
-from conftest import Cli
+from conftest import Cli, local_spark
 
 _cli = Cli("evaluate")
 run_json, run_error = _cli.run_json, _cli.error_line
@@ -55,23 +51,8 @@ FRAME = _frame()
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    if shutil.which("java") is None and "JAVA_HOME" not in os.environ:
-        pytest.fail("Spark needs a Java runtime (java on PATH or JAVA_HOME)")
-    # the executors' Python is this one (the venv with losscli), and nothing listens
-    # beyond this machine
-    os.environ["PYSPARK_PYTHON"] = os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("losscli-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "4")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
+    with local_spark("losscli-tests") as session:
+        yield session
 
 
 @pytest.fixture(scope="module")
